@@ -1,0 +1,1 @@
+"""Reels Scripter: measure a reel, then write a script for a similar one."""

@@ -1,0 +1,129 @@
+"""Typed measurements of one reel: what the analysis engine produces, with no opinions in it.
+
+Everything here is a fact measured from the file. Providers turn these facts into words;
+the script's time intervals are taken from here, never from a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+# stage name, fraction of that stage done in [0, 1]
+ProgressCallback = Callable[[str, float], None]
+
+ShotScale = Literal["close-up", "medium", "wide", "unknown"]
+
+
+class ProbeInfo(BaseModel):
+    """Container facts read before any decoding."""
+
+    container: str
+    duration: float
+    size_bytes: int
+    width: int  # display width, after rotation
+    height: int  # display height, after rotation
+    coded_width: int
+    coded_height: int
+    rotation: int = 0  # degrees, as in the display matrix, normalised to 0/90/180/270
+    video_codec: str
+    fps: float  # average frame rate
+    variable_frame_rate: bool = False
+    frame_count: int | None = None
+    has_audio: bool = False
+    audio_codec: str | None = None
+    audio_sample_rate: int | None = None
+    audio_channels: int | None = None
+
+
+class Word(BaseModel):
+    start: float
+    end: float
+    text: str
+    probability: float | None = None
+
+
+class SpeechSegment(BaseModel):
+    start: float
+    end: float
+    text: str
+    words: list[Word] | None = None
+
+
+class Transcript(BaseModel):
+    language: str | None = None  # ISO 639-1, None when nothing was said
+    language_probability: float | None = None
+    segments: list[SpeechSegment] = Field(default_factory=list)
+    model: str | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+class SceneFacts(BaseModel):
+    """One measured shot, from cut to cut."""
+
+    index: int
+    start: float
+    end: float
+    brightness: float  # mean luma 0..1
+    motion: float  # mean absolute frame difference 0..1 within the shot
+    shot_scale: ShotScale = "unknown"
+    faces: int = 0  # max faces seen in the shot's sampled frames
+    keyframe_jpeg: bytes | None = Field(default=None, exclude=True, repr=False)
+
+
+class AudioFacts(BaseModel):
+    has_audio: bool
+    loudness_lufs: float | None = None  # integrated, approximate (RMS based, K-weighting not applied)
+    loudness_curve: list[float] = Field(default_factory=list)  # dBFS per `curve_step` seconds
+    curve_step: float = 0.5
+    speech_share: float = 0.0  # fraction of the duration covered by speech
+    music: bool = False
+    music_confidence: float = 0.0
+    tempo_bpm: float | None = None
+
+
+class HookFacts(BaseModel):
+    """The first seconds, where a viewer decides to stay."""
+
+    window: float = 3.0
+    first_word_at: float | None = None
+    first_words: str = ""
+    cuts: int = 0
+    motion: float = 0.0
+    loudness_db: float | None = None
+    words_per_minute: float | None = None
+
+
+class Measurements(BaseModel):
+    probe: ProbeInfo
+    scenes: list[SceneFacts]
+    transcript: Transcript
+    audio: AudioFacts
+    hook: HookFacts
+    sha256: str
+    timings: dict[str, float] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return self.probe.duration
+
+
+class AnalysisOptions(BaseModel):
+    """Knobs of one analysis run; `Settings` maps onto these so the package stays framework-free."""
+
+    max_duration: float = 180.0
+    max_pixels: int = 4096 * 2304
+    max_size_bytes: int | None = None
+    probe_timeout: float = 20.0
+    probe_memory_mb: int = 1024
+    whisper_model: str | None = None  # name or path; None -> bundled tiny.en when installed
+    whisper_threads: int = 0  # 0 -> let the pipeline decide
+    transcribe: bool = True
+    keyframe_width: int = 360
+    hook_window: float = 3.0

@@ -1,0 +1,79 @@
+"""One settings object for the whole service, read from the environment and `.env`.
+
+Names follow the seed's `.env` where it has one (`MAX_FILE_SIZE_MB`, `GOOGLE_AI_API_KEY`, ...),
+so an existing deployment's environment keeps working.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # --- limits (seed) ---
+    max_file_size_mb: int = Field(100, ge=1, alias="MAX_FILE_SIZE_MB")
+    max_video_duration_sec: float = Field(180, gt=0, alias="MAX_VIDEO_DURATION_SEC")
+    # 4K portrait is the largest a phone records; anything above is refused before decoding.
+    max_pixels: int = Field(4096 * 2304, ge=1, alias="MAX_PIXELS")
+    probe_timeout_sec: float = Field(20.0, gt=0, alias="PROBE_TIMEOUT_SEC")
+    probe_memory_mb: int = Field(1024, ge=64, alias="PROBE_MEMORY_MB")
+
+    # --- analysis ---
+    data_dir: Path = Field(Path("./data"), alias="DATA_DIR")
+    target_language: str = Field("ru", alias="TARGET_LANGUAGE")
+    whisper_model: str | None = Field(None, alias="WHISPER_MODEL")
+    whisper_threads: int = Field(0, ge=0, alias="WHISPER_THREADS")
+
+    # --- AI provider ---
+    ai_provider: str = Field("local", alias="AI_PROVIDER")
+    ai_fallback: str | None = Field(None, alias="AI_FALLBACK")
+    google_ai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("GOOGLE_AI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+    )
+    gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
+    gemini_rpm: int = Field(15, ge=1, alias="GEMINI_RPM")
+    gemini_video_fps: float | None = Field(None, gt=0, alias="GEMINI_VIDEO_FPS")
+    gemini_media_resolution: Literal["low", "medium", "high"] | None = Field(
+        None, alias="GEMINI_MEDIA_RESOLUTION"
+    )
+    gemini_max_retries: int = Field(5, ge=0, alias="GEMINI_MAX_RETRIES")
+    gemini_timeout_sec: float = Field(300.0, gt=0, alias="GEMINI_TIMEOUT_SEC")
+    gemini_file_active_timeout_sec: float = Field(300.0, gt=0, alias="GEMINI_FILE_ACTIVE_TIMEOUT_SEC")
+    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
+
+    # --- service (seed names) ---
+    port: int = Field(3001, alias="PORT")
+    node_env: str = Field("development", alias="NODE_ENV")
+    frontend_url: str | None = Field(None, alias="FRONTEND_URL")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    storage_backend: Literal["local", "gcs"] | None = Field(None, alias="STORAGE_BACKEND")
+    google_cloud_project_id: str | None = Field(None, alias="GOOGLE_CLOUD_PROJECT_ID")
+    google_cloud_bucket_name: str | None = Field(None, alias="GOOGLE_CLOUD_BUCKET_NAME")
+    google_application_credentials: str | None = Field(None, alias="GOOGLE_APPLICATION_CREDENTIALS")
+    api_keys: str | None = Field(None, alias="API_KEYS")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    @property
+    def max_file_size_bytes(self) -> int:
+        return self.max_file_size_mb * 1024 * 1024
+
+    @property
+    def is_production(self) -> bool:
+        return self.node_env == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,123 @@
+"""The result contract: the seed's JSON shape, kept exactly, plus additive fields.
+
+Front ends written for the seed read `original.transcription`, `original.translation`,
+`keys[].title/description`, `script[].time/visual/text/note` and
+`recommendations[].category/text`; every other field here is an addition they can ignore.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from reels_scripter.analysis.models import AudioFacts, HookFacts, ShotScale, Word
+
+KeyCategory = Literal["hook", "structure", "delivery", "visual", "audio"]
+RecommendationKind = Literal["voice", "music", "avatar", "editing", "other"]
+
+KEY_CATEGORIES: tuple[KeyCategory, ...] = ("hook", "structure", "delivery", "visual", "audio")
+REQUIRED_RECOMMENDATION_KINDS: tuple[RecommendationKind, ...] = (
+    "voice",
+    "music",
+    "avatar",
+    "editing",
+)
+
+
+class Original(BaseModel):
+    transcription: str = Field(description="Full transcript in the spoken language.")
+    translation: str = Field(description="The transcript in the target language.")
+    language: str | None = Field(None, description="ISO 639-1 code of the spoken language.")
+
+
+class Key(BaseModel):
+    title: str
+    description: str
+    category: KeyCategory
+    evidence: list[str] = Field(
+        default_factory=list, description="Measured facts this key rests on, in words."
+    )
+
+
+class ScriptRow(BaseModel):
+    time: str = Field(description='Human interval, e.g. "0-3 сек".')
+    start: float = Field(ge=0, description="Seconds from the start of the reel.")
+    end: float = Field(gt=0)
+    scene: int = Field(ge=0, description="Index of the measured scene this row starts on.")
+    visual: str
+    text: str = Field(description="Voice-over text in the target language.")
+    note: str
+
+
+class Recommendation(BaseModel):
+    category: str = Field(description="Human label in the target language, as in the seed.")
+    text: str
+    kind: RecommendationKind = "other"
+
+
+class TimelineScene(BaseModel):
+    index: int
+    start: float
+    end: float
+    keyframe: str | None = Field(None, description="Name or path of the scene's JPEG keyframe.")
+    shot_scale: ShotScale = "unknown"
+    brightness: float | None = None
+    motion: float | None = None
+
+
+class TimelineSpeech(BaseModel):
+    start: float
+    end: float
+    text: str
+    words: list[Word] | None = None
+
+
+class Timeline(BaseModel):
+    duration: float
+    scenes: list[TimelineScene]
+    speech: list[TimelineSpeech]
+    audio: AudioFacts
+    hook: HookFacts
+
+
+class VideoInfo(BaseModel):
+    width: int
+    height: int
+    fps: float
+    variable_frame_rate: bool
+    rotation: int
+    container: str
+    video_codec: str
+    audio_codec: str | None
+    size_bytes: int
+
+
+class Meta(BaseModel):
+    provider: str
+    model: str | None = None
+    source_language: str | None = None
+    target_language: str = "ru"
+    warnings: list[str] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    usage: dict[str, int] | None = Field(None, description="Token usage reported by the AI.")
+    sha256: str | None = None
+    video: VideoInfo | None = None
+
+
+class AnalysisResult(BaseModel):
+    original: Original
+    keys: list[Key]
+    script: list[ScriptRow]
+    recommendations: list[Recommendation]
+    timeline: Timeline
+    meta: Meta
+
+
+def result_json_schema() -> dict[str, Any]:
+    return AnalysisResult.model_json_schema()
+
+
+def result_json_schema_text() -> str:
+    return json.dumps(result_json_schema(), ensure_ascii=False, indent=2)

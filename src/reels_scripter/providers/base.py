@@ -1,0 +1,93 @@
+"""What every AI provider implements, and the data it gets and gives back.
+
+A provider never decides timings. It receives the measured reel and a fixed list of script
+rows (`RowPlan`, each with an id, a measured start/end and the speech inside it) and returns
+words for each row id. `compose_result` then builds the final contract from the measured
+times and the provider's words.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+
+from reels_scripter.analysis.models import Measurements
+from reels_scripter.config import Settings
+from reels_scripter.contract import Key, Recommendation
+
+
+class RowPlan(BaseModel):
+    """One script row whose interval was measured; the provider only fills its words."""
+
+    id: int
+    start: float
+    end: float
+    scene: int  # index of the measured scene the row starts on
+    scenes: list[int]  # every measured scene the row covers
+    speech: str = ""  # transcript text spoken inside the row, in the source language
+
+
+class RowContent(BaseModel):
+    id: int
+    visual: str
+    text: str
+    note: str
+
+
+class Creative(BaseModel):
+    """The provider's half of the result: words only."""
+
+    transcription: str | None = None  # None -> use the measured transcript
+    translation: str
+    keys: list[Key]
+    rows: list[RowContent]
+    recommendations: list[Recommendation]
+    model: str | None = None
+    usage: dict[str, int] | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class WriteRequest(BaseModel):
+    measurements: Measurements
+    rows: list[RowPlan]
+    video_path: Path
+    target_language: str = "ru"
+    video_uri: str | None = None  # e.g. gs:// URI when storage already holds the file
+
+
+class ProviderError(Exception):
+    """The provider failed after its own retries; the message is safe to show."""
+
+    code = "ai_failed"
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+
+
+class ProviderConfigError(ProviderError):
+    """Misconfiguration (missing key, unknown model): retrying will not help."""
+
+    code = "ai_misconfigured"
+
+
+class Provider(ABC):
+    name: ClassVar[str]
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def model(self) -> str | None:
+        return None
+
+    def check(self) -> None:  # noqa: B027 - optional hook, most providers need nothing
+        """Fail fast at start-up (e.g. the configured model does not exist)."""
+
+    @abstractmethod
+    def write(self, request: WriteRequest) -> Creative:
+        """Write the creative half of the result for the measured reel."""

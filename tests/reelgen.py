@@ -1,0 +1,200 @@
+"""Synthetic reels with known truth, made with PyAV so tests need no recorded video.
+
+A reel is a list of coloured scenes with hard cuts at chosen times, plus an optional audio
+track: silence, a tone, a click track (music-like, known BPM), or the committed speech sample.
+Every frame carries a little moving texture so encoders do not collapse scenes into nothing
+and motion is measurable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+import av
+import numpy as np
+
+DATA = Path(__file__).parent / "data"
+SPEECH_SAMPLE = DATA / "speech_en.ogg"
+SPEECH_TEXT = (DATA / "speech_en.txt").read_text(encoding="utf-8").strip()
+
+AudioKind = Literal["none", "silence", "tone", "clicks", "speech", "speech+clicks"]
+
+PALETTE = [
+    (220, 40, 40),
+    (40, 180, 60),
+    (40, 60, 220),
+    (230, 200, 40),
+    (200, 40, 200),
+    (40, 200, 200),
+    (240, 240, 240),
+    (30, 30, 30),
+]
+
+
+@dataclass
+class ReelSpec:
+    duration: float = 6.0
+    cuts: Sequence[float] = (2.0, 4.0)  # scene boundaries in seconds (hard cuts)
+    width: int = 270
+    height: int = 480
+    fps: int = 30
+    audio: AudioKind = "none"
+    tone_hz: float = 440.0
+    bpm: float = 120.0
+    rotation: int = 0  # display-matrix rotation written into the container
+    vfr: bool = False  # variable frame rate: alternate 1/30 s and 1/15 s frame durations
+    container: str = "mp4"
+    codec: str = "libx264"
+    bitrate: int | None = None
+    noise: bool = False  # full-frame random noise: makes big files fast
+    speech_offset: float = 0.5
+    extra_options: dict[str, str] = field(default_factory=dict)
+
+
+def _frame_image(spec: ReelSpec, t: float, rng: np.random.Generator) -> np.ndarray:
+    scene = sum(1 for c in spec.cuts if t >= c)
+    r, g, b = PALETTE[scene % len(PALETTE)]
+    img = np.empty((spec.height, spec.width, 3), dtype=np.uint8)
+    img[:] = (r, g, b)
+    if spec.noise:
+        return rng.integers(0, 256, size=img.shape, dtype=np.uint8)
+    # a moving bar keeps some motion inside each shot
+    bar = max(4, spec.width // 12)
+    x = int((t * spec.width / 2) % max(1, spec.width - bar))
+    img[:, x : x + bar] = (255 - r, 255 - g, 255 - b)
+    return img
+
+
+def _audio_samples(spec: ReelSpec, rate: int) -> np.ndarray:
+    n = int(spec.duration * rate)
+    t = np.arange(n) / rate
+    out = np.zeros(n, dtype=np.float32)
+    if spec.audio == "tone":
+        out += 0.3 * np.sin(2 * np.pi * spec.tone_hz * t).astype(np.float32)
+    if spec.audio in ("clicks", "speech+clicks"):
+        period = 60.0 / spec.bpm
+        beat_len = int(0.05 * rate)
+        env = np.exp(-np.arange(beat_len) / (0.01 * rate)).astype(np.float32)
+        kick = (np.sin(2 * np.pi * 80 * np.arange(beat_len) / rate) * env).astype(np.float32)
+        level = 0.5 if spec.audio == "clicks" else 0.15
+        for k in range(int(spec.duration / period) + 1):
+            i = int(k * period * rate)
+            seg = out[i : i + beat_len]
+            seg += level * kick[: len(seg)]
+        # a soft chord under the beat, as background music has
+        out += (level * 0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    if spec.audio in ("speech", "speech+clicks"):
+        speech = load_speech(rate)
+        i = int(spec.speech_offset * rate)
+        m = min(len(speech), n - i)
+        if m > 0:
+            out[i : i + m] += speech[:m]
+    return np.clip(out, -1, 1)
+
+
+def load_speech(rate: int = 48000) -> np.ndarray:
+    """The committed speech sample as mono float32 at `rate`."""
+    with av.open(str(SPEECH_SAMPLE)) as c:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        chunks = []
+        for frame in c.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1))
+    return np.concatenate(chunks).astype(np.float32)
+
+
+def make_reel(path: Path, spec: ReelSpec | None = None, **kw: object) -> Path:
+    """Write a synthetic reel to `path` and return it. Keyword arguments override `spec`."""
+    spec = spec or ReelSpec()
+    for k, v in kw.items():
+        setattr(spec, k, v)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w", format=spec.container) as out:
+        vs = out.add_stream(spec.codec, rate=spec.fps)
+        vs.width, vs.height = spec.width, spec.height
+        vs.pix_fmt = "yuv420p"
+        vs.time_base = Fraction(1, 1000 if spec.vfr else spec.fps)
+        if spec.bitrate:
+            vs.bit_rate = spec.bitrate
+        opts = {"preset": "ultrafast"} if spec.codec == "libx264" else {}
+        opts.update(spec.extra_options)
+        vs.options = opts
+        if spec.rotation:
+            vs.set_display_rotation(spec.rotation)
+        audio_stream = None
+        if spec.audio != "none":
+            acodec = "libopus" if spec.container == "webm" else "aac"
+            audio_stream = out.add_stream(acodec, rate=48000)
+            audio_stream.layout = "mono"
+        t = 0.0
+        k = 0
+        while t < spec.duration - 1e-9:
+            img = _frame_image(spec, t, rng)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            if spec.vfr:
+                frame.pts = round(t * 1000)
+                frame.time_base = Fraction(1, 1000)
+                step = 1 / 30 if k % 2 == 0 else 1 / 15
+            else:
+                frame.pts = k
+                frame.time_base = Fraction(1, spec.fps)
+                step = 1 / spec.fps
+            for packet in vs.encode(frame):
+                out.mux(packet)
+            t += step
+            k += 1
+        for packet in vs.encode():
+            out.mux(packet)
+        if audio_stream is not None:
+            samples = _audio_samples(spec, 48000)
+            chunk = 960 if spec.container == "webm" else 1024
+            for i in range(0, len(samples), chunk):
+                block = samples[i : i + chunk]
+                if len(block) < chunk:
+                    block = np.pad(block, (0, chunk - len(block)))
+                af = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="flt", layout="mono")
+                af.sample_rate = 48000
+                af.pts = i
+                af.time_base = Fraction(1, 48000)
+                for packet in audio_stream.encode(af):
+                    out.mux(packet)
+            for packet in audio_stream.encode():
+                out.mux(packet)
+    if spec.rotation:
+        _ensure_rotation(path, spec.rotation)
+    return path
+
+
+def _ensure_rotation(path: Path, rotation: int) -> None:
+    """Check the written file carries the rotation the test relies on."""
+    with av.open(str(path)) as c:
+        found = next(c.decode(video=0)).rotation
+    if found % 360 != rotation % 360:
+        raise RuntimeError(f"could not write rotation {rotation} (got {found})")
+
+
+def make_audio_only(path: Path, duration: float = 3.0) -> Path:
+    with av.open(str(path), "w", format="mp4") as out:
+        a = out.add_stream("aac", rate=48000)
+        a.layout = "mono"
+        n = int(duration * 48000)
+        samples = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / 48000)).astype(np.float32)
+        for i in range(0, n, 1024):
+            block = samples[i : i + 1024]
+            if len(block) < 1024:
+                block = np.pad(block, (0, 1024 - len(block)))
+            af = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="flt", layout="mono")
+            af.sample_rate = 48000
+            af.pts = i
+            for packet in a.encode(af):
+                out.mux(packet)
+        for packet in a.encode():
+            out.mux(packet)
+    return path
