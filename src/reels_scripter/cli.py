@@ -1,0 +1,169 @@
+"""`reels-scripter`: analyse a reel from the shell, print the schema, run the service.
+
+Bad input ends with a one-line message and a non-zero exit code, never a traceback
+(`--debug` shows one for bug reports).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from functools import partial
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from reels_scripter.config import Settings
+    from reels_scripter.contract import AnalysisResult
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Measure a short vertical video and write a scene-by-scene script for a similar one.",
+)
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    md = "md"
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _sample_path() -> Path:
+    return Path(str(files("reels_scripter.samples").joinpath("sample_reel.mp4")))
+
+
+@app.command()
+def analyze(
+    path: Annotated[
+        Path | None, typer.Argument(help="The reel: mp4, mov or webm.", show_default=False)
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the result here, not stdout.")
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="json or md.")] = OutputFormat.json,
+    provider: Annotated[
+        str | None, typer.Option(help="AI provider (default: AI_PROVIDER, i.e. local).")
+    ] = None,
+    keyframes: Annotated[
+        Path | None,
+        typer.Option(help="Folder for scene keyframes (default: DATA_DIR/keyframes/<sha>)."),
+    ] = None,
+    sample: Annotated[bool, typer.Option(help="Analyse the bundled sample reel.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Analyse one reel and print the result (JSON or a Markdown script)."""
+    from reels_scripter.analysis.errors import AnalysisError
+    from reels_scripter.config import get_settings
+    from reels_scripter.providers.base import ProviderError
+
+    if sample:
+        with as_file(files("reels_scripter.samples").joinpath("sample_reel.mp4")) as p:
+            path = Path(p)
+    if path is None:
+        _fail("give a video file (or --sample)", EXIT_BAD_INPUT)
+    if not path.is_file():
+        _fail(f"no such file: {path}", EXIT_BAD_INPUT)
+    try:
+        settings = get_settings()
+        result = _run_with_progress(path, settings, provider, keyframes, quiet)
+    except AnalysisError as exc:
+        if debug:
+            raise
+        _fail(exc.message, EXIT_BAD_INPUT if exc.http_status < 500 else EXIT_FAILED)
+    except ProviderError as exc:
+        if debug:
+            raise
+        _fail(exc.message, EXIT_FAILED)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"unexpected failure ({type(exc).__name__}: {exc}); rerun with --debug", EXIT_FAILED)
+
+    if fmt is OutputFormat.md:
+        from reels_scripter.render.markdown import render_markdown
+
+        text = render_markdown(result)
+    else:
+        text = result.model_dump_json(indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _run_with_progress(
+    path: Path, settings: Settings, provider: str | None, keyframes: Path | None, quiet: bool
+) -> AnalysisResult:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from reels_scripter.pipeline import analyze_reel
+
+    # by default keyframes go to DATA_DIR/keyframes/<content sha>/, so reruns reuse one folder
+    by_sha = keyframes is None
+    keyframes_dir = keyframes or settings.data_dir / "keyframes"
+    run = partial(
+        analyze_reel,
+        path,
+        settings,
+        provider=provider,
+        keyframes_dir=keyframes_dir,
+        keyframes_by_sha=by_sha,
+    )
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        return run()
+    with Progress(
+        TextColumn("[bold]{task.description:<8}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("probe", total=1.0)
+
+        def on_progress(stage: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=stage)
+
+        return run(progress=on_progress)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the analysis result."""
+    from reels_scripter.contract import result_json_schema_text
+
+    sys.stdout.write(result_json_schema_text() + "\n")
+
+
+@app.command()
+def providers() -> None:
+    """List the AI providers that can be named in AI_PROVIDER or --provider."""
+    from reels_scripter.providers.registry import available
+
+    for name in available():
+        typer.echo(name)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
