@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     google_application_credentials: str | None = Field(None, alias="GOOGLE_APPLICATION_CREDENTIALS")
     api_keys: str | None = Field(None, alias="API_KEYS")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # --- HTTP API ---
+    host: str = Field("0.0.0.0", alias="HOST")  # noqa: S104 - a container must listen on all
+    # slowapi/limits syntax, per client (API key, else IP); empty string turns the limit off
+    upload_rate_limit: str = Field("10/minute", alias="UPLOAD_RATE_LIMIT")
 
     @property
     def max_file_size_bytes(self) -> int:
