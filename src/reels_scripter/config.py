@@ -51,6 +51,24 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
     openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
+    # --- AI provider limits and transport (Gemini / OpenAI-compatible) ---
+    # Backoff base and a cap on the whole write (all retries together), so a provider that keeps
+    # failing gives up in bounded time; tests shrink the base to milliseconds.
+    ai_retry_base_delay_sec: float = Field(1.0, gt=0, alias="AI_RETRY_BASE_DELAY_SEC")
+    ai_retry_max_delay_sec: float = Field(60.0, gt=0, alias="AI_RETRY_MAX_DELAY_SEC")
+    ai_retry_total_sec: float = Field(600.0, gt=0, alias="AI_RETRY_TOTAL_SEC")
+    # The Gemini API refuses inline requests over 20 MB (base64 included); larger go via Files API.
+    gemini_inline_max_mb: float = Field(20.0, gt=0, alias="GEMINI_INLINE_MAX_MB")
+    gemini_file_poll_sec: float = Field(2.0, gt=0, alias="GEMINI_FILE_POLL_SEC")
+    # Vertex AI mode: project + location (ADC credentials); gs:// URIs are passed through.
+    gemini_use_vertexai: bool = Field(
+        False, validation_alias=AliasChoices("GEMINI_USE_VERTEXAI", "GOOGLE_GENAI_USE_VERTEXAI")
+    )
+    google_cloud_location: str = Field("us-central1", alias="GOOGLE_CLOUD_LOCATION")
+    openai_rpm: int = Field(60, ge=1, alias="OPENAI_RPM")
+    openai_max_retries: int = Field(5, ge=0, alias="OPENAI_MAX_RETRIES")
+    openai_timeout_sec: float = Field(300.0, gt=0, alias="OPENAI_TIMEOUT_SEC")
+    openai_max_images: int = Field(12, ge=0, alias="OPENAI_MAX_IMAGES")
 
     # --- service (seed names) ---
     port: int = Field(3001, alias="PORT")
