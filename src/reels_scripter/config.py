@@ -82,6 +82,23 @@ class Settings(BaseSettings):
     google_application_credentials: str | None = Field(None, alias="GOOGLE_APPLICATION_CREDENTIALS")
     api_keys: str | None = Field(None, alias="API_KEYS")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    # --- jobs, worker, storage (service backend) ---
+    storage_emulator_host: str | None = Field(None, alias="STORAGE_EMULATOR_HOST")
+    job_queue: str = Field("reels", alias="JOB_QUEUE")
+    job_max_attempts: int = Field(3, ge=1, alias="JOB_MAX_ATTEMPTS")
+    # Soft limit for one analysis; the hard kill and the broker's redelivery come after it.
+    job_time_limit_sec: float = Field(900.0, gt=0, alias="JOB_TIME_LIMIT_SEC")
+    job_retry_backoff_sec: float = Field(10.0, ge=0, alias="JOB_RETRY_BACKOFF_SEC")
+    job_retry_backoff_max_sec: float = Field(300.0, ge=0, alias="JOB_RETRY_BACKOFF_MAX_SEC")
+    heartbeat_interval_sec: float = Field(10.0, gt=0, alias="HEARTBEAT_INTERVAL_SEC")
+    # An active job whose heartbeat is older than this is taken as lost and re-queued.
+    heartbeat_stale_sec: float = Field(60.0, gt=0, alias="HEARTBEAT_STALE_SEC")
+    sweep_interval_sec: float = Field(60.0, gt=0, alias="SWEEP_INTERVAL_SEC")
+    orphan_max_age_hours: float = Field(24.0, gt=0, alias="ORPHAN_MAX_AGE_HOURS")
+    # Test/demo knob only: sleep this long in every progress report so a job stays active
+    # long enough to kill its worker mid-way. Always 0 in production.
+    job_progress_delay_sec: float = Field(0.0, ge=0, alias="JOB_PROGRESS_DELAY_SEC")
     # --- HTTP API ---
     host: str = Field("0.0.0.0", alias="HOST")  # noqa: S104 - a container must listen on all
     # slowapi/limits syntax, per client (API key, else IP); empty string turns the limit off
