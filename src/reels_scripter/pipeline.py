@@ -14,7 +14,13 @@ from threading import Lock
 from reels_scripter.analysis.models import AnalysisOptions, Measurements, ProgressCallback
 from reels_scripter.config import Settings
 from reels_scripter.contract import AnalysisResult
-from reels_scripter.providers.base import Creative, ProviderError, RowPlan, WriteRequest
+from reels_scripter.providers.base import (
+    Creative,
+    Provider,
+    ProviderError,
+    RowPlan,
+    WriteRequest,
+)
 from reels_scripter.providers.registry import get_provider
 from reels_scripter.scripting import compose_result, plan_rows
 
@@ -80,7 +86,7 @@ def _write_creative(
     rows: list[RowPlan],
     path: Path,
     settings: Settings,
-    provider_name: str,
+    provider: Provider,
     video_uri: str | None,
 ) -> tuple[Creative, str, list[str]]:
     request = WriteRequest(
@@ -90,7 +96,7 @@ def _write_creative(
         target_language=settings.target_language,
         video_uri=video_uri,
     )
-    provider = get_provider(provider_name, settings)
+    provider_name = provider.name
     try:
         return provider.write(request), provider_name, []
     except ProviderError as exc:
@@ -120,15 +126,14 @@ def analyze_reel(
     """Measure `path` and return the full contract written by `provider` (default: settings)."""
     from reels_scripter.analysis import analyze  # heavy imports only when analysing
 
+    # resolve the provider first: a misnamed one should fail before minutes of measuring
+    chosen = get_provider(provider or settings.ai_provider, settings)
     overall = OverallProgress(progress)
     m = analyze(path, analysis_options(settings), progress=overall)
     rows = plan_rows(m)
     overall("ai", 0.0)
     started = time.perf_counter()
-    provider_name = provider or settings.ai_provider
-    creative, used, warnings = _write_creative(
-        m, rows, Path(path), settings, provider_name, video_uri
-    )
+    creative, used, warnings = _write_creative(m, rows, Path(path), settings, chosen, video_uri)
     ai_seconds = time.perf_counter() - started
     overall("ai", 1.0)
     keyframes = None
