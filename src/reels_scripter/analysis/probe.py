@@ -13,14 +13,13 @@ import (OpenCV, faster-whisper, ...) does not slow down every probe.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-import os
 import stat
 import statistics
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,10 +53,13 @@ SUPPORTED = "MP4, MOV or WebM"
 _DURATION_SLACK = 0.25
 # How far the last packet may stop short of the declared duration before we call the file
 # truncated. Streams of one file end together within a frame or two in a healthy file.
-_TRUNCATION_SLACK = 0.3
+_TRUNCATION_SLACK = 0.25
 # Video packets fed to the decoder while waiting for the first picture: covers decoder delay
 # (B-frames, VP9 alt-ref frames) with room to spare, yet bounds work on a hopeless stream.
 _FIRST_FRAME_PACKETS = 64
+
+_MIB = 1024 * 1024
+_MIN_PARSE_HEADROOM = 64 * _MIB
 
 _ERRORS_BY_CODE: dict[str, type[InputError]] = {
     cls.code: cls
@@ -246,8 +248,11 @@ def _limit_resources(memory_mb: int, timeout: float) -> None:
         import resource
     except ImportError:  # not POSIX: the wall-clock timeout still applies
         return
+    # The interpreter and FFmpeg's libraries already map ~120 MB before any parsing; a limit
+    # below that would fail every file and blame the upload, so keep room for parsing on top.
+    address_space = max(memory_mb * _MIB, _current_address_space() + _MIN_PARSE_HEADROOM)
     limits = [
-        (resource.RLIMIT_AS, memory_mb * 1024 * 1024),
+        (resource.RLIMIT_AS, address_space),
         # the parent kills us on wall-clock time; this catches a spin the parent cannot see
         (resource.RLIMIT_CPU, math.ceil(timeout) + 1),
         # a probe writes nothing, and a crash should not leave a core dump of user data
@@ -262,6 +267,17 @@ def _limit_resources(memory_mb: int, timeout: float) -> None:
             resource.setrlimit(which, (value, value))
         except (ValueError, OSError):
             pass
+
+
+def _current_address_space() -> int:
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _inspect(path: str, family: str, max_pixels: int, max_duration: float) -> dict[str, Any]:
@@ -348,7 +364,7 @@ def _inspect_open(
                 video_pts.append(ts)
             if first_frame is None and fed < _FIRST_FRAME_PACKETS:
                 fed += 1
-                first_frame = _first_frame(cc.decode(packet))
+                first_frame = _decode_first(cc, packet)
     except av.error.MemoryError as e:
         raise MemoryError from e
     except av.FFmpegError as e:
@@ -356,10 +372,7 @@ def _inspect_open(
             "The video file is damaged or incomplete: it cannot be read to the end."
         ) from e
     if first_frame is None and fed:
-        try:
-            first_frame = _first_frame(cc.decode(None))
-        except av.FFmpegError:
-            first_frame = None
+        first_frame = _decode_first(cc, None)
     if not video_pts:
         raise CorruptVideoError("The video file is damaged: its video track has no frames.")
     if first_frame is None:
@@ -370,7 +383,11 @@ def _inspect_open(
         raise CorruptVideoError(
             "The video file is incomplete: it ends before its last frame (truncated upload?)."
         )
-    if declared is not None and end < declared - max(_TRUNCATION_SLACK, 0.02 * declared):
+    fps = _fps(vs, len(video_pts), declared or end)
+    # Matroska video blocks often carry no duration, so the last frame's own length is
+    # missing from `end`: allow two frame intervals on top of the fixed slack.
+    slack = max(_TRUNCATION_SLACK, 2.0 / fps if fps > 0 else 0.0, 0.02 * (declared or 0.0))
+    if declared is not None and end < declared - slack:
         raise CorruptVideoError("The video file is incomplete: it stops early (truncated upload?).")
 
     duration = declared if declared is not None and end <= declared + 1.0 else end
@@ -379,9 +396,8 @@ def _inspect_open(
 
     rotation = _normalise_rotation(first_frame.rotation)
     width, height = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
-    video_tb = vs.time_base or Fraction(1, 1000)
-
-    fps = _fps(vs, len(video_pts), duration)
+    if fps <= 0:
+        fps = len(video_pts) / duration
     facts: dict[str, Any] = {
         "duration": round(duration, 6),
         "width": width,
@@ -391,7 +407,7 @@ def _inspect_open(
         "rotation": rotation,
         "video_codec": cc.name,
         "fps": round(fps, 6),
-        "variable_frame_rate": _is_vfr(video_pts, video_tb),
+        "variable_frame_rate": _is_vfr(video_pts),
         "frame_count": len(video_pts),
         "has_audio": audio is not None,
     }
@@ -403,7 +419,18 @@ def _inspect_open(
     return facts
 
 
-def _first_frame(frames: list[Any]) -> Any:
+def _decode_first(cc: Any, packet: Any) -> Any:
+    """Feed one packet (None flushes) and return the first picture it yields, if any."""
+    import av
+
+    try:
+        frames = cc.decode(packet)
+    except av.error.MemoryError as e:
+        raise MemoryError from e
+    except av.FFmpegError as e:
+        raise CorruptVideoError(
+            "The video file is damaged: its first frame cannot be decoded."
+        ) from e
     return frames[0] if frames else None
 
 
@@ -427,21 +454,20 @@ def _fps(vs: av.stream.Stream, frames: int, duration: float) -> float:
     return frames / duration if duration > 0 else 0.0
 
 
-def _is_vfr(pts: list[int], time_base: Fraction) -> bool:
+def _is_vfr(pts: list[int]) -> bool:
     """Whether frame intervals vary beyond timestamp rounding.
 
     A single long interval (one dropped frame) does not count: what matters downstream is
     whether frame index and time stop being proportional.
     """
     ordered = sorted(set(pts))
-    deltas = [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+    deltas = [b - a for a, b in itertools.pairwise(ordered)]
     if len(deltas) < 3:
         return False
     median = statistics.median(deltas)
     # 1.5 ticks absorbs millisecond rounding of a 30 fps clock (33/34 ms)
     tolerance = max(0.2 * median, 1.5)
     off = sum(1 for d in deltas if abs(d - median) > tolerance)
-    _ = time_base
     return off > max(1, len(deltas) // 20)
 
 
@@ -458,4 +484,3 @@ if __name__ == "__main__":
     except InputError as err:
         print(f"{err.code}: {err.message}", file=sys.stderr)
         raise SystemExit(2) from None
-    _ = os
