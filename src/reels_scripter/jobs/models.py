@@ -1,0 +1,92 @@
+"""The job row: the single source of truth for an analysis (the queue carries only its id)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Float, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reels_scripter.db.base import Base, UTCDateTime, utcnow
+
+
+class JobState(StrEnum):
+    waiting = "waiting"
+    active = "active"
+    completed = "completed"
+    failed = "failed"
+
+
+FINISHED_STATES = frozenset({JobState.completed, JobState.failed})
+# Stage names the worker writes besides the pipeline's own (probe, video, speech, audio, ai).
+STAGE_QUEUED = "queued"
+STAGE_DOWNLOAD = "download"
+STAGE_RETRYING = "retrying"
+STAGE_REQUEUED = "requeued"
+STAGE_DONE = "done"
+STAGE_DEDUPLICATED = "deduplicated"
+
+# JSON on SQLite, JSONB on PostgreSQL (indexable, compact).
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def new_job_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    # A string UUID: identical on SQLite and PostgreSQL and in JSON, no driver conversions.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_job_id)
+    state: Mapped[str] = mapped_column(String(16), default=JobState.waiting)
+    stage: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    sha256: Mapped[str] = mapped_column(String(64))
+    # The client's file name: shown back to its owner, never used as a storage key or path.
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    # Random storage key; NULL once the video has been deleted from storage.
+    object_name: Mapped[str | None] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+
+    provider: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(128))
+    settings_fingerprint: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(128))
+
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        # History: one owner's jobs, newest first.
+        Index("ix_jobs_owner_created_at", "owner", created_at.desc()),
+        # Dedupe: a completed job for the same content and the same analysis settings.
+        Index("ix_jobs_dedupe", "sha256", "settings_fingerprint", "state"),
+        # Sweeper: active jobs with a stale heartbeat, waiting jobs never picked up.
+        Index("ix_jobs_state_heartbeat_at", "state", "heartbeat_at"),
+    )
+
+    @property
+    def job_state(self) -> JobState:
+        return JobState(self.state)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in FINISHED_STATES
+
+    def __repr__(self) -> str:
+        return f"Job(id={self.id!r}, state={self.state!r}, progress={self.progress})"
