@@ -1,0 +1,59 @@
+"""The storage protocol the service uses for uploaded videos, and its errors."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+
+class StorageError(Exception):
+    """A storage operation failed. `transient` says whether retrying may help."""
+
+    code = "storage_failed"
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+
+
+class ObjectNotFoundError(StorageError):
+    code = "video_missing"
+
+
+def random_object_name(prefix: str = "uploads/") -> str:
+    # Never derived from the client's file name: no path tricks, no collisions, no leaks.
+    return f"{prefix}{uuid.uuid4().hex}"
+
+
+@runtime_checkable
+class Storage(Protocol):
+    name: str
+
+    def upload_file(self, local: Path, name: str, content_type: str | None = None) -> None: ...
+
+    def download_to(self, name: str, local: Path) -> None:
+        """Write the object to `local`; raises ObjectNotFoundError when it is gone."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Delete the object; a missing object is not an error."""
+        ...
+
+    def exists(self, name: str) -> bool: ...
+
+    def list_older_than(self, prefix: str, age: timedelta) -> list[str]:
+        """Names under `prefix` created more than `age` ago."""
+        ...
+
+    def uri(self, name: str) -> str | None:
+        """A URI another service can read (gs:// for GCS); None when there is none."""
+        ...
+
+    def check(self) -> None:
+        """Raise StorageError when the backend is not usable (readiness probe)."""
+        ...
+
+    def new_object_name(self, prefix: str = "uploads/") -> str: ...
