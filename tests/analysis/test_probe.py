@@ -3,12 +3,14 @@ of bad upload the service must refuse with a typed error and a stable code."""
 
 from __future__ import annotations
 
+import io
 import random
 import time
 from pathlib import Path
 
 import av
 import pytest
+from typing_extensions import Buffer
 
 from reelgen import make_audio_only, make_reel
 from reels_scripter.analysis.errors import (
@@ -204,12 +206,46 @@ def test_matroska_that_is_not_webm_is_accepted(files: Path) -> None:
     assert info.duration == pytest.approx(1.0, abs=0.1)
 
 
-def test_rotation_swaps_display_size(files: Path) -> None:
-    path = make_reel(files / "rotated.mp4", duration=0.5, width=W, height=H, fps=10, rotation=90)
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_rotation_sets_display_size(files: Path, rotation: int) -> None:
+    path = make_reel(
+        files / f"rotated{rotation}.mp4", duration=0.3, width=W, height=H, fps=10, rotation=rotation
+    )
     info = probe(path)
-    assert info.rotation == 90
+    assert info.rotation == rotation
     assert (info.coded_width, info.coded_height) == (W, H)
-    assert (info.width, info.height) == (H, W)
+    assert (info.width, info.height) == ((W, H) if rotation == 180 else (H, W))
+
+
+def test_webm_without_declared_duration(files: Path, webm: Path) -> None:
+    """Browsers' MediaRecorder streams WebM and never goes back to write a Duration: the
+    duration then comes from the last packet."""
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: Buffer) -> int:
+            self.data += b
+            return memoryview(b).nbytes
+
+    sink = Unseekable()
+    with av.open(str(webm)) as src, av.open(sink, "w", format="webm") as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.dts is None:
+                continue
+            packet.stream = streams[packet.stream.index]
+            dst.mux(packet)
+    live = write(files / "live.webm", bytes(sink.data))
+    with av.open(str(live)) as c:
+        assert c.duration is None  # the premise: nothing declared
+    info = probe(live)
+    assert info.duration == pytest.approx(2.0, abs=0.1)
+    assert info.frame_count == 30
 
 
 def test_variable_frame_rate_is_detected(files: Path) -> None:
@@ -256,6 +292,7 @@ def test_missing_file(files: Path) -> None:
         ("notes.mp4", b"This is not a video, just some text.\n" * 20),
         ("picture.mp4", PNG_1X1),
         ("noise.mp4", random.Random(1).randbytes(4096)),
+        ("photo.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(100)),
     ],
 )
 def test_not_a_video(files: Path, name: str, data: bytes) -> None:
@@ -271,6 +308,12 @@ def test_audio_only(files: Path) -> None:
     path = make_audio_only(files / "voice.mp4", duration=0.5)
     err = expect(AudioOnlyError, "audio_only", path)
     assert isinstance(err, NoVideoStreamError)
+
+
+def test_mp3_is_audio_only(files: Path) -> None:
+    path = write(files / "song.mp4", b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(500))
+    err = expect(AudioOnlyError, "audio_only", path)
+    assert "MP3" in err.message
 
 
 def test_supported_container_without_any_video(files: Path) -> None:
@@ -353,6 +396,7 @@ def test_too_large(mp4: Path) -> None:
     size = mp4.stat().st_size
     err = expect(TooLargeError, "too_large", mp4, max_size_bytes=size - 1)
     assert err.http_status == 413
+    assert "KB" in err.message
     assert probe(mp4, AnalysisOptions(max_size_bytes=size)).size_bytes == size
 
 

@@ -68,3 +68,11 @@ class SpeechModelError(AnalysisError):
 
     code = "speech_model_unavailable"
     http_status = 500
+
+
+class ProbeUnavailableError(AnalysisError):
+    """The sandboxed probe process could not be started or could not load PyAV (a setup
+    problem, not bad input)."""
+
+    code = "probe_unavailable"
+    http_status = 500

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
 import stat
 import statistics
@@ -31,6 +32,7 @@ from reels_scripter.analysis.errors import (
     NotAVideoError,
     NoVideoStreamError,
     ProbeTimeoutError,
+    ProbeUnavailableError,
     ResolutionTooLargeError,
     TooLargeError,
     TooLongError,
@@ -46,7 +48,10 @@ if TYPE_CHECKING:
 
 __all__ = ["probe", "sniff"]
 
+log = logging.getLogger(__name__)
+
 SUPPORTED = "MP4, MOV or WebM"
+_UNAVAILABLE = "The video could not be inspected right now because of a server problem."
 
 # A declared duration may exceed the limit by this much before we refuse: muxers round, and
 # audio priming makes a 180.0 s reel report 180.02 s.
@@ -140,7 +145,10 @@ def _refuse_unknown(head: bytes) -> None:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB"
+    # binary units, as MAX_FILE_SIZE_MB is counted: a 100 MB setting must read "100.0 MB"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
 
 
 def _too_long(duration: float, limit: float, at_least: bool = False) -> TooLongError:
@@ -157,6 +165,8 @@ def _run_child(request: dict[str, Any], timeout: float) -> dict[str, Any]:
     analysis_dir = Path(__file__).resolve().parent
     cmd = [
         sys.executable,
+        # keep the current directory off sys.path, so nothing there can shadow `av`
+        "-P",
         "-c",
         _BOOTSTRAP,
         str(analysis_dir.parent),
@@ -175,16 +185,29 @@ def _run_child(request: dict[str, Any], timeout: float) -> dict[str, Any]:
         raise ProbeTimeoutError(
             f"Reading the video took longer than {timeout:g} s; the file may be damaged."
         ) from None
+    except OSError as e:
+        log.error("probe child could not start: %s", e)
+        raise ProbeUnavailableError(_UNAVAILABLE) from e
 
     reply: Any = None
     try:
         reply = json.loads(done.stdout.decode("utf-8").strip().splitlines()[-1])
     except (ValueError, IndexError):
         reply = None
-    if done.returncode != 0 or not isinstance(reply, dict):
-        # A signal (segfault, OOM kill) or an interpreter-level failure: whatever the cause,
+    stderr_tail = done.stderr[-2000:].decode("utf-8", "replace")
+    if isinstance(reply, dict) and reply.get("unavailable"):
+        log.error("probe child cannot load PyAV: %s", reply["unavailable"])
+        raise ProbeUnavailableError(_UNAVAILABLE)
+    if done.returncode < 0:
+        # Killed by a signal (segfault, abort on out-of-memory, CPU limit) while parsing:
         # the file drove the parser into a state it could not recover from.
+        log.warning("probe child died of signal %d: %s", -done.returncode, stderr_tail)
         raise CorruptVideoError("The video file is damaged and could not be read.")
+    if not isinstance(reply, dict):
+        # Every file problem is caught inside the child and answered as JSON; an exit
+        # without an answer means the child itself could not run.
+        log.error("probe child failed (exit %d): %s", done.returncode, stderr_tail)
+        raise ProbeUnavailableError(_UNAVAILABLE)
     if "facts" in reply:
         facts = reply["facts"]
         if isinstance(facts, dict):
@@ -215,8 +238,13 @@ def _child_main(request_json: str) -> int:
     """Entry point of the probe child: one JSON request in, one JSON line out."""
     request = json.loads(request_json)
     try:
-        import av  # noqa: F401  (imported before the memory limit: trusted code, fixed cost)
-
+        # Imported before the memory limit: trusted code with a fixed cost.
+        import av  # noqa: F401
+    except Exception as e:
+        # The server, not the upload, is at fault; say so rather than call the file corrupt.
+        sys.stdout.write(json.dumps({"unavailable": f"{type(e).__name__}: {e}"}) + "\n")
+        return 0
+    try:
         _limit_resources(int(request["memory_mb"]), float(request["timeout"]))
         reply: dict[str, Any] = {
             "facts": _inspect(
