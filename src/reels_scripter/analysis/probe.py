@@ -366,7 +366,8 @@ def _inspect_open(
         raise _too_long(declared, max_duration)
 
     audio = audios[0] if audios else None
-    wanted = [vs, audio] if audio is not None else [vs]
+    wanted: list[av.stream.Stream] = [vs, audio] if audio is not None else [vs]
+    _check_index_within_file(container, wanted)
 
     cc.thread_count = 1
     cc.options = dict(codec_options)
@@ -406,11 +407,6 @@ def _inspect_open(
     if first_frame is None:
         raise CorruptVideoError("The video file is damaged: its first frame cannot be decoded.")
 
-    declared_frames = int(vs.frames or 0)
-    if declared_frames and len(video_pts) < declared_frames - max(2, declared_frames // 50):
-        raise CorruptVideoError(
-            "The video file is incomplete: it ends before its last frame (truncated upload?)."
-        )
     fps = _fps(vs, len(video_pts), declared or end)
     # Matroska video blocks often carry no duration, so the last frame's own length is
     # missing from `end`: allow two frame intervals on top of the fixed slack.
@@ -445,6 +441,27 @@ def _inspect_open(
         facts["audio_sample_rate"] = int(acc.sample_rate) if acc is not None else None
         facts["audio_channels"] = int(acc.channels) if acc is not None else None
     return facts
+
+
+def _check_index_within_file(
+    container: av.container.InputContainer, streams: list[av.stream.Stream]
+) -> None:
+    """Refuse a file whose own index points past its end.
+
+    An MP4 lists every sample's offset up front (in full, for a faststart file), so a cut
+    upload still opens and its first frames still decode; only the index gives it away.
+    Comparing offsets, not frame counts, keeps trimmed files (edit lists) valid.
+    """
+    size = container.size
+    if size <= 0:
+        return
+    for stream in streams:
+        for entry in stream.index_entries:
+            if entry.pos + entry.size > size:
+                raise CorruptVideoError(
+                    "The video file is incomplete: it ends before its last frame "
+                    "(truncated upload?)."
+                )
 
 
 def _decode_first(cc: Any, packet: Any) -> Any:
