@@ -282,8 +282,11 @@ def test_empty_file(files: Path) -> None:
     expect(EmptyFileError, "empty_file", write(files / "empty.mp4", b""))
 
 
-def test_missing_file(files: Path) -> None:
+def test_missing_file_or_directory(files: Path) -> None:
     expect(InputError, "invalid_video", files / "does-not-exist.mp4")
+    folder = files / "folder.mp4"
+    folder.mkdir()
+    expect(InputError, "invalid_video", folder)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from reels_scripter.analysis.errors import (
     AudioOnlyError,
@@ -129,7 +129,7 @@ def probe(path: str | Path, options: AnalysisOptions | None = None) -> ProbeInfo
     return info
 
 
-def _refuse_unknown(head: bytes) -> None:
+def _refuse_unknown(head: bytes) -> NoReturn:
     found = foreign_format(head)
     if found is None:
         raise NotAVideoError(f"The file is not a video. Upload an {SUPPORTED} file.")
