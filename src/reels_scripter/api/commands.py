@@ -1,0 +1,104 @@
+"""`reels-scripter serve`: the HTTP API, plus a worker when running embedded.
+
+Embedded mode (no REDIS_URL) is the one-machine setup: SQLite database, SQLite broker and
+local storage under DATA_DIR, and one command that runs everything. With REDIS_URL set the
+workers are separate processes (`reels-scripter worker`, docker-compose's `worker`), so
+`serve` runs only the API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+from typing import Annotated, Any
+
+import typer
+
+log = logging.getLogger("reels_scripter.serve")
+
+
+def _worker_main(settings: Any, concurrency: int) -> None:
+    """Entry of the embedded worker process (spawned: a fresh interpreter, no inherited
+    event loop, DB pools or threads from the API)."""
+    from reels_scripter.api.logs import configure_logging
+    from reels_scripter.worker import run_worker
+
+    configure_logging(settings)
+    run_worker(settings, beat=True, concurrency=concurrency)
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default: HOST, i.e. 0.0.0.0).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT, i.e. 3001).")] = None,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run a worker process (default: only in embedded mode, no REDIS_URL).",
+            show_default=False,
+        ),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Embedded worker's parallel jobs.")] = 1,
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations first.")] = True,
+) -> None:
+    """Run the HTTP API (and, embedded, a worker): the whole service from one command."""
+    import uvicorn
+
+    from reels_scripter.api.app import create_app
+    from reels_scripter.api.logs import configure_logging, service_logging_config
+    from reels_scripter.config import get_settings
+
+    settings = get_settings()
+    configure_logging(settings)
+    if migrate:
+        from reels_scripter.db import upgrade_database
+
+        upgrade_database(settings)
+        log.info("database schema is up to date")
+
+    run_worker = worker if worker is not None else not settings.redis_url
+    child: multiprocessing.process.BaseProcess | None = None
+    if run_worker:
+        ctx = multiprocessing.get_context("spawn")
+        child = ctx.Process(
+            target=_worker_main, args=(settings, concurrency), name="reels-worker", daemon=False
+        )
+        child.start()
+        log.info("embedded worker started (pid %s)", child.pid)
+
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    log.info("API on http://%s:%s (docs at /docs)", bind_host, bind_port)
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=bind_host,
+            port=bind_port,
+            log_config=service_logging_config(settings),
+            # Behind Cloud Run or a proxy the client's address is in X-Forwarded-For; which
+            # proxies to trust comes from FORWARDED_ALLOW_IPS (uvicorn reads it itself).
+            proxy_headers=True,
+            server_header=False,
+            timeout_graceful_shutdown=30,
+        )
+    finally:
+        if child is not None and child.is_alive():
+            log.info("stopping embedded worker")
+            # SIGTERM is Celery's warm shutdown: the current job finishes or is re-queued.
+            if child.pid is not None:
+                _signal(child.pid, signal.SIGTERM)
+            child.join(timeout=60)
+            if child.is_alive():
+                child.kill()
+                child.join(timeout=5)
+
+
+def _signal(pid: int, sig: int) -> None:
+    import os
+
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)

@@ -1,0 +1,105 @@
+"""Shared services of one app instance and the `Annotated` dependency aliases over them.
+
+Services are built lazily on first use rather than in a lifespan hook: the app then works the
+same under uvicorn, under httpx's ASGITransport (which runs no lifespan) and in schemathesis.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from reels_scripter.api.logs import api_keys_of, job_id_var
+from reels_scripter.api.security import ApiKeys
+from reels_scripter.config import Settings
+
+if TYPE_CHECKING:
+    from reels_scripter.jobs.service import JobService
+    from reels_scripter.storage import Storage
+
+
+class Services:
+    """Per-app singletons: settings, DB sessions, storage, API keys."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        return ApiKeys(api_keys_of(self.settings))
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        from reels_scripter.db import session_factory
+
+        with self._lock:
+            return session_factory(self.settings)
+
+    @cached_property
+    def storage(self) -> Storage:
+        from reels_scripter.storage import get_storage
+
+        with self._lock:
+            return get_storage(self.settings)
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.settings.data_dir / "tmp"
+
+    def job_service(self, session: Session) -> JobService:
+        from reels_scripter.jobs.service import JobService
+
+        return JobService(session, self.storage, self.settings)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_owner(request: Request, services: ServicesDep) -> str | None:
+    """Who is calling: the hashed API key when keys are on, None (everyone) when off."""
+    return services.api_keys.owner_for(request)
+
+
+OwnerDep = Annotated[str | None, Depends(get_owner)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    with services.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_job_service(services: ServicesDep, session: SessionDep) -> JobService:
+    return services.job_service(session)
+
+
+if TYPE_CHECKING:
+    JobServiceDep = Annotated[JobService, Depends(get_job_service)]
+else:  # the jobs package is imported lazily; FastAPI only needs the dependency here
+    JobServiceDep = Annotated[Any, Depends(get_job_service)]
+
+
+def bind_job(job_id: str) -> None:
+    """Tag the rest of this request's log lines with the job id from the path."""
+    job_id_var.set(job_id)

@@ -1,0 +1,1 @@
+"""One module per domain: uploads, jobs (status, history, events), health and metrics."""

@@ -1,0 +1,197 @@
+"""Job status (the seed's `/api/status/{jobId}`) and the history beyond it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import anyio.to_thread
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from reels_scripter.api.deps import JobServiceDep, OwnerDep, Services, ServicesDep, bind_job
+from reels_scripter.api.errors import ApiError, ErrorBody, not_found
+from reels_scripter.api.schemas import JobDetail, JobPage, StatusResponse
+
+router = APIRouter(prefix="/api", tags=["jobs"])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such job (or not yours)."},
+    401: {"model": ErrorBody, "description": "API keys are on and none was sent."},
+}
+# How often the event stream looks at the job, and how often it proves it is alive.
+EVENTS_POLL_SEC = 0.5
+EVENTS_HEARTBEAT_SEC = 15.0
+# A stream is not a job's lifetime: clients reconnect (EventSource does so by itself).
+EVENTS_MAX_SEC = 30 * 60.0
+
+
+@router.get(
+    "/status/{jobId}",
+    response_model=StatusResponse,
+    responses=_NOT_FOUND,
+    summary="Job state, progress and result (the seed's status call)",
+)
+def get_status(jobId: str, jobs: JobServiceDep, owner: OwnerDep) -> StatusResponse:
+    bind_job(jobId)
+    job = jobs.get(jobId, owner)
+    if job is None:
+        raise not_found()
+    return StatusResponse.of(job)
+
+
+@router.get("/jobs", response_model=JobPage, summary="History of jobs, newest first")
+def list_jobs(
+    jobs: JobServiceDep,
+    owner: OwnerDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+    page: Annotated[
+        int | None, Query(ge=1, le=100_000, description="1-based page; or use offset")
+    ] = None,
+) -> JobPage:
+    if offset is None:
+        offset = (page - 1) * limit if page is not None else 0
+    items, total = jobs.history(owner, limit, offset)
+    from reels_scripter.api.schemas import JobSummary
+
+    return JobPage(items=[JobSummary.of(j) for j in items], total=total, limit=limit, offset=offset)
+
+
+@router.get(
+    "/jobs/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="One job, full"
+)
+def get_job(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> JobDetail:
+    bind_job(job_id)
+    job = jobs.get(job_id, owner)
+    if job is None:
+        raise not_found()
+    return JobDetail.of(job)
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    status_code=204,
+    responses=_NOT_FOUND,
+    summary="Delete a job, its result and its stored video",
+)
+def delete_job(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Response:
+    bind_job(job_id)
+    if not jobs.delete(job_id, owner):
+        raise not_found()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/jobs/{job_id}/script.md",
+    response_class=Response,
+    responses={
+        **_NOT_FOUND,
+        200: {"content": {"text/markdown": {}}, "description": "The script as Markdown."},
+        409: {"model": ErrorBody, "description": "The job has not completed (`not_completed`)."},
+    },
+    summary="The finished script as a Markdown document",
+)
+def get_script_markdown(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Response:
+    bind_job(job_id)
+    job = jobs.get(job_id, owner)
+    if job is None:
+        raise not_found()
+    if job.state != "completed" or job.result is None:
+        raise ApiError(409, "not_completed", "Анализ ещё не завершён")
+    from reels_scripter.contract import AnalysisResult
+    from reels_scripter.render.markdown import render_markdown
+
+    text = render_markdown(AnalysisResult.model_validate(job.result))
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", job.display_name or "") or "script"
+    filename = f"{stem}.md"
+    return Response(
+        text,
+        media_type="text/markdown; charset=utf-8",
+        headers={
+            # ASCII fallback plus RFC 5987 for the real (often Cyrillic) name
+            "Content-Disposition": "inline; filename=\"script.md\"; filename*=UTF-8''"
+            + quote(filename, safe="")
+        },
+    )
+
+
+@router.get(
+    "/jobs/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        **_NOT_FOUND,
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "`progress` events with the status body; the last one is "
+            "`completed` or `failed`.",
+        },
+    },
+    summary="Server-sent events with the job's progress until it finishes",
+)
+async def job_events(
+    job_id: str, request: Request, services: ServicesDep, owner: OwnerDep
+) -> StreamingResponse:
+    bind_job(job_id)
+    first = await anyio.to_thread.run_sync(_status, services, job_id, owner)
+    if first is None:
+        raise not_found()
+    return StreamingResponse(
+        _event_stream(request, services, job_id, owner, first),
+        media_type="text/event-stream",
+        # no-transform and X-Accel-Buffering keep proxies (nginx, Cloud Run's GFE) from
+        # buffering the stream into one late lump
+        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
+    )
+
+
+def _status(services: Services, job_id: str, owner: str | None) -> StatusResponse | None:
+    # A fresh short session per look: a stream may last minutes, a pooled connection must not.
+    with services.sessions() as session:
+        job = services.job_service(session).get(job_id, owner)
+        return None if job is None else StatusResponse.of(job)
+
+
+def _sse(event: str, data: dict[str, Any], event_id: int) -> bytes:
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {event_id}\nevent: {event}\ndata: {payload}\n\n".encode()
+
+
+async def _event_stream(
+    request: Request, services: Services, job_id: str, owner: str | None, first: StatusResponse
+) -> AsyncIterator[bytes]:
+    status: StatusResponse | None = first
+    last_sent: tuple[str, int, str | None] | None = None
+    best_progress = 0
+    event_id = 0
+    started = last_beat = time.monotonic()
+    yield b"retry: 2000\n\n"
+    while True:
+        if status is None:  # deleted while watched
+            event_id += 1
+            yield _sse("failed", {"error": "Задача не найдена", "code": "job_not_found"}, event_id)
+            return
+        # Progress never goes backwards on the wire, even if a retry restarts the work.
+        best_progress = max(best_progress, status.progress)
+        status = status.model_copy(update={"progress": best_progress})
+        key = (status.state, status.progress, status.stage)
+        if key != last_sent:
+            last_sent = key
+            event_id += 1
+            finished = status.state in ("completed", "failed")
+            yield _sse(status.state if finished else "progress", status.model_dump(), event_id)
+            if finished:
+                return
+            last_beat = time.monotonic()
+        elif time.monotonic() - last_beat >= EVENTS_HEARTBEAT_SEC:
+            last_beat = time.monotonic()
+            yield b": keep-alive\n\n"
+        if time.monotonic() - started > EVENTS_MAX_SEC or await request.is_disconnected():
+            return
+        await asyncio.sleep(EVENTS_POLL_SEC)
+        status = await anyio.to_thread.run_sync(_status, services, job_id, owner)

@@ -1,0 +1,112 @@
+"""Response bodies. The seed's two (upload, status) keep its field names exactly; the
+additions use the same camelCase so a front end sees one style."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+if TYPE_CHECKING:
+    from reels_scripter.jobs.models import Job
+
+JobStateName = Literal["waiting", "active", "completed", "failed"]
+
+
+class UploadResponse(BaseModel):
+    success: Literal[True] = True
+    jobId: str  # the seed's field name
+    message: str = "Видео загружено и отправлено на анализ"
+
+
+class StatusResponse(BaseModel):
+    """The seed's status body, plus `stage` and `error` (null until something fails)."""
+
+    state: JobStateName
+    progress: int = Field(ge=0, le=100)
+    result: dict[str, Any] | None = Field(
+        None, description="The analysis result (see `reels-scripter schema`) once completed."
+    )
+    error: str | None = Field(None, description="Why the job failed, in Russian.")
+    stage: str | None = Field(None, description="What the job is doing now.")
+    code: str | None = Field(None, description="Stable machine code of the failure.")
+
+    @classmethod
+    def of(cls, job: Job) -> StatusResponse:
+        state = job.state
+        return cls(
+            state=state,
+            # A finished job reports 100 whatever the last progress write said.
+            progress=100 if state == "completed" else max(0, min(int(job.progress or 0), 100)),
+            result=job.result if state == "completed" else None,
+            error=job.error if state == "failed" else None,
+            stage=job.stage,
+            code=job.error_code if state == "failed" else None,
+        )
+
+
+class JobSummary(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    id: str
+    state: JobStateName
+    stage: str | None
+    progress: int
+    error: str | None
+    error_code: str | None
+    display_name: str | None
+    size_bytes: int
+    duration: float | None
+    provider: str | None
+    model: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobSummary:
+        return cls(
+            id=job.id,
+            state=job.state,
+            stage=job.stage,
+            progress=100 if job.state == "completed" else max(0, min(int(job.progress or 0), 100)),
+            error=job.error,
+            error_code=job.error_code,
+            display_name=job.display_name,
+            size_bytes=job.size_bytes,
+            duration=job.duration,
+            provider=job.provider,
+            model=job.model,
+            attempts=job.attempts or 0,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+
+class JobDetail(JobSummary):
+    result: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, job: Job) -> JobDetail:
+        base = JobSummary.of(job).model_dump()
+        return cls(**base, result=job.result if job.state == "completed" else None)
+
+
+class JobPage(BaseModel):
+    items: list[JobSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
