@@ -68,9 +68,10 @@ def session_factory(settings: Settings) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(settings), expire_on_commit=False)
 
 
-def dispose_engines() -> None:
-    """Close every pool (after fork, or at the end of a test session)."""
+def dispose_engines(*, close: bool = True) -> None:
+    """Forget every pool. In a forked child pass close=False: the parent still owns the
+    sockets, so the child must drop them without closing (SQLAlchemy's fork recipe)."""
     with _lock:
         for engine in _engines.values():
-            engine.dispose()
+            engine.dispose(close=close)
         _engines.clear()

@@ -26,6 +26,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic configuration built in code: no alembic.ini to ship or to find."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
     if connection is not None:
         cfg.attributes["connection"] = connection

@@ -7,7 +7,7 @@ worker that was presumed dead and replaced can never overwrite its successor's w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,12 @@ class Claim:
     attempt: int
 
 
+@dataclass
+class StaleSweep:
+    requeued: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str | None]] = field(default_factory=list)  # (id, object name)
+
+
 def _rowcount(result: Any) -> int:
     assert isinstance(result, CursorResult)
     return int(result.rowcount)
@@ -48,7 +54,9 @@ class JobRepository:
         stmt = select(Job).where(Job.id == job_id)
         if not any_owner:
             stmt = stmt.where(Job.owner.is_(None) if owner is None else Job.owner == owner)
-        return self.session.scalars(stmt).one_or_none()
+        # populate_existing: writes here are bulk UPDATEs that bypass the identity map, so a
+        # row loaded earlier in this session must be refreshed, not returned stale.
+        return self.session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
 
     def list_for_owner(self, owner: str | None, limit: int, offset: int) -> tuple[list[Job], int]:
         """One owner's jobs, newest first, and the owner's total (for pagination)."""
@@ -96,7 +104,9 @@ class JobRepository:
     def stale_active(self, stale_before: datetime) -> list[Job]:
         return list(
             self.session.scalars(
-                select(Job).where(Job.state == JobState.active, Job.heartbeat_at < stale_before)
+                select(Job)
+                .where(Job.state == JobState.active, Job.heartbeat_at < stale_before)
+                .execution_options(populate_existing=True)
             )
         )
 
@@ -248,12 +258,11 @@ class JobRepository:
         )
         return _rowcount(res) == 1
 
-    def requeue_stale(self, stale_before: datetime) -> tuple[list[str], list[str]]:
+    def requeue_stale(self, stale_before: datetime) -> StaleSweep:
         """Active jobs whose worker stopped heartbeating: back to waiting, or failed when out
-        of attempts. Returns (requeued ids, failed ids). Each row is moved by a guarded
-        UPDATE, so a worker that heartbeats at the same moment wins and keeps its job."""
-        requeued: list[str] = []
-        failed: list[str] = []
+        of attempts. Each row is moved by a guarded UPDATE, so a worker that heartbeats at
+        the same moment wins and keeps its job."""
+        swept = StaleSweep()
         now = utcnow()
         for job in self.stale_active(stale_before):
             still_stale = (
@@ -271,13 +280,14 @@ class JobRepository:
                         error=job.error
                         or "The analysis stopped unexpectedly too many times; giving up.",
                         error_code=job.error_code or "worker_lost",
+                        object_name=None,
                         finished_at=now,
                         updated_at=now,
                     )
                     .execution_options(synchronize_session=False)
                 )
                 if _rowcount(res) == 1:
-                    failed.append(job.id)
+                    swept.failed.append((job.id, job.object_name))
                 continue
             res = self.session.execute(
                 update(Job)
@@ -291,8 +301,8 @@ class JobRepository:
                 .execution_options(synchronize_session=False)
             )
             if _rowcount(res) == 1:
-                requeued.append(job.id)
-        return requeued, failed
+                swept.requeued.append(job.id)
+        return swept
 
     def detach_object(self, job_id: str) -> None:
         """Forget the storage key (after the object was deleted)."""

@@ -1,0 +1,126 @@
+"""The periodic sweeper: recovers jobs from dead workers and removes orphaned files.
+
+Runs from celery beat every SWEEP_INTERVAL_SEC and can be called directly (`sweep`). Every
+step is idempotent and each row moves by a guarded UPDATE, so several workers may each run
+beat without double work.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from reels_scripter.config import Settings
+from reels_scripter.db.base import utcnow
+from reels_scripter.db.engine import session_factory
+from reels_scripter.jobs.repository import JobRepository, stale_cutoff
+from reels_scripter.storage import Storage, StorageError, get_storage
+from reels_scripter.worker.celery_app import SWEEP_TASK, app, current_settings, make_enqueue
+
+log = logging.getLogger(__name__)
+
+UPLOADS_PREFIX = "uploads/"
+
+
+@dataclass
+class SweepReport:
+    requeued: list[str] = field(default_factory=list)  # stale active -> waiting, re-enqueued
+    failed: list[str] = field(default_factory=list)  # stale and out of attempts
+    reenqueued: list[str] = field(default_factory=list)  # waiting too long: message re-sent
+    deleted_objects: list[str] = field(default_factory=list)
+    deleted_temp_files: list[str] = field(default_factory=list)
+
+
+def lost_message_after(settings: Settings) -> timedelta:
+    """A waiting job untouched this long has probably lost its queue message (a broker that
+    dropped it, or a crash between commit and enqueue). Longer than any retry countdown."""
+    return timedelta(
+        seconds=2 * max(settings.heartbeat_stale_sec, settings.job_retry_backoff_max_sec)
+    )
+
+
+def sweep(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    enqueue: Callable[[str], None] | None = None,
+) -> SweepReport:
+    report = SweepReport()
+    enqueue = enqueue or make_enqueue(settings)
+    storage = storage or get_storage(settings)
+    sessions = session_factory(settings)
+
+    with sessions() as session:
+        repo = JobRepository(session)
+        stale = repo.requeue_stale(stale_cutoff(settings.heartbeat_stale_sec))
+        session.commit()
+        lost = repo.waiting_since(utcnow() - lost_message_after(settings))
+        session.commit()
+    report.requeued = stale.requeued
+    report.failed = [job_id for job_id, _ in stale.failed]
+    # A duplicate message is harmless (the claim is atomic); a missing one strands the job.
+    for job_id in stale.requeued:
+        enqueue(job_id)
+    for job_id in lost:
+        if job_id not in stale.requeued:
+            enqueue(job_id)
+            report.reenqueued.append(job_id)
+    for _, object_name in stale.failed:
+        if object_name:
+            _delete(storage, object_name, report)
+
+    age = timedelta(hours=settings.orphan_max_age_hours)
+    try:
+        candidates = storage.list_older_than(UPLOADS_PREFIX, age)
+    except StorageError as exc:
+        log.warning("sweeper: cannot list storage: %s", exc.message)
+        candidates = []
+    if candidates:
+        # Read the references after listing: an upload that appears meanwhile is too young.
+        with sessions() as session:
+            in_use = JobRepository(session).object_names_in_use()
+        for name in candidates:
+            if name not in in_use:
+                _delete(storage, name, report)
+
+    tmp_dir = settings.data_dir / "tmp"
+    cutoff = time.time() - age.total_seconds()
+    if tmp_dir.is_dir():
+        for path in tmp_dir.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    report.deleted_temp_files.append(path.name)
+            except FileNotFoundError:
+                continue  # removed by its worker meanwhile
+    if report.requeued or report.failed or report.reenqueued:
+        log.info(
+            "sweeper: requeued %d, failed %d, re-enqueued %d",
+            len(report.requeued),
+            len(report.failed),
+            len(report.reenqueued),
+        )
+    return report
+
+
+def _delete(storage: Storage, name: str, report: SweepReport) -> None:
+    try:
+        storage.delete(name)
+        report.deleted_objects.append(name)
+    except StorageError as exc:
+        log.warning("sweeper: cannot delete %s: %s", name, exc.message)
+
+
+@app.task(name=SWEEP_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
+def sweep_task() -> dict[str, int]:
+    report = sweep(current_settings())
+    return {
+        "requeued": len(report.requeued),
+        "failed": len(report.failed),
+        "reenqueued": len(report.reenqueued),
+        "deleted_objects": len(report.deleted_objects),
+        "deleted_temp_files": len(report.deleted_temp_files),
+    }

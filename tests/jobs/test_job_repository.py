@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from reels_scripter.config import Settings
+from reels_scripter.db import session_factory, utcnow
+from reels_scripter.jobs.models import Job, JobState
+from reels_scripter.jobs.repository import Claim, JobRepository, stale_cutoff
+
+
+def add_job(session: Session, **kw: object) -> Job:
+    values: dict[str, object] = {
+        "sha256": "a" * 64,
+        "size_bytes": 10,
+        "settings_fingerprint": "f" * 64,
+        "max_attempts": 3,
+        "object_name": "uploads/x",
+        **kw,
+    }
+    job = JobRepository(session).add(Job(**values))
+    session.commit()
+    return job
+
+
+def test_claim_is_atomic_across_sessions(db_settings: Settings, session: Session) -> None:
+    """Many workers race for one job: exactly one claim wins."""
+    job = add_job(session)
+    sessions = session_factory(db_settings)
+    wins: list[Claim] = []
+    barrier = threading.Barrier(4)
+
+    def race() -> None:
+        with sessions() as s:
+            barrier.wait()
+            claim = JobRepository(s).claim(job.id, stale_cutoff(60))
+            s.commit()
+            if claim is not None:
+                wins.append(claim)
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1 and wins[0].attempt == 1
+    session.expire_all()
+    row = JobRepository(session).get(job.id)
+    assert row is not None and row.state == JobState.active and row.attempts == 1
+
+
+def test_claim_takes_over_only_a_stale_active_job(session: Session) -> None:
+    repo = JobRepository(session)
+    job = add_job(session)
+    first = repo.claim(job.id, stale_cutoff(60))
+    session.commit()
+    assert first is not None
+    assert repo.claim(job.id, stale_cutoff(60)) is None  # fresh heartbeat: still taken
+    # From the point of view of a moment 2 minutes later, the heartbeat is stale.
+    second = repo.claim(job.id, utcnow() + timedelta(minutes=2))
+    session.commit()
+    assert second is not None and second.attempt == 2
+    # The first worker is fenced out: its writes no longer land.
+    assert not repo.set_progress(first, "video", 50)
+    assert not repo.complete(first, {"x": 1}, "local", None)
+    assert repo.complete(second, {"x": 2}, "local", None)
+    session.commit()
+    assert repo.claim(job.id, utcnow() + timedelta(hours=1)) is None  # finished
+
+
+def test_claim_respects_max_attempts(session: Session) -> None:
+    job = add_job(session, attempts=3, max_attempts=3)
+    assert JobRepository(session).claim(job.id, stale_cutoff(60)) is None
+
+
+def test_progress_never_decreases(session: Session) -> None:
+    repo = JobRepository(session)
+    job = add_job(session)
+    claim = repo.claim(job.id, stale_cutoff(60))
+    assert claim is not None
+    for stage, p in [("probe", 5), ("video", 40), ("speech", 30), ("audio", 41), ("ai", 12)]:
+        assert repo.set_progress(claim, stage, p)
+    session.commit()
+    session.expire_all()
+    row = repo.get(job.id)
+    assert row is not None and row.progress == 41 and row.stage == "ai"
+
+
+def test_history_is_paginated_newest_first_per_owner(session: Session) -> None:
+    base = utcnow()
+    for i in range(7):
+        add_job(session, owner="alice", created_at=base + timedelta(seconds=i), display_name=str(i))
+    add_job(session, owner="bob", created_at=base + timedelta(seconds=100))
+    add_job(session, owner=None, created_at=base + timedelta(seconds=100))
+    repo = JobRepository(session)
+    page1, total = repo.list_for_owner("alice", 3, 0)
+    page3, _ = repo.list_for_owner("alice", 3, 6)
+    assert total == 7
+    assert [j.display_name for j in page1] == ["6", "5", "4"]
+    assert [j.display_name for j in page3] == ["0"]
+    assert repo.list_for_owner(None, 10, 0)[1] == 1
+    # Ownership is part of every lookup.
+    assert repo.get(page1[0].id, "bob") is None
+    assert repo.get(page1[0].id, "alice") is not None
+
+
+def test_find_completed_duplicate(session: Session) -> None:
+    repo = JobRepository(session)
+    add_job(session, sha256="b" * 64, state=JobState.failed)
+    assert repo.find_completed_duplicate("b" * 64, "f" * 64) is None
+    done = add_job(
+        session,
+        sha256="b" * 64,
+        state=JobState.completed,
+        result={"ok": True},
+        finished_at=utcnow(),
+    )
+    assert repo.find_completed_duplicate("b" * 64, "f" * 64) == done
+    assert repo.find_completed_duplicate("b" * 64, "other") is None
+    assert repo.find_completed_duplicate("c" * 64, "f" * 64) is None
+
+
+def test_requeue_stale_and_give_up(session: Session) -> None:
+    repo = JobRepository(session)
+    retryable = add_job(session, object_name="uploads/r")
+    exhausted = add_job(session, max_attempts=1, object_name="uploads/e")
+    healthy = add_job(session)
+    for job in (retryable, exhausted, healthy):
+        assert repo.claim(job.id, stale_cutoff(60)) is not None
+    session.commit()
+    old = utcnow() - timedelta(minutes=10)
+    for job in (retryable, exhausted):
+        job_row = repo.get(job.id)
+        assert job_row is not None
+        job_row.heartbeat_at = old
+    session.commit()
+    swept = repo.requeue_stale(stale_cutoff(60))
+    session.commit()
+    assert swept.requeued == [retryable.id]
+    assert swept.failed == [(exhausted.id, "uploads/e")]
+    session.expire_all()
+    states = {j.id: (j.state, j.error_code) for j in repo.list_for_owner(None, 10, 0)[0]}
+    assert states[retryable.id] == (JobState.waiting, None)
+    assert states[exhausted.id] == (JobState.failed, "worker_lost")
+    assert states[healthy.id] == (JobState.active, None)
+    assert repo.object_names_in_use() == {"uploads/r", "uploads/x"}
+
+
+def test_counts_by_state(session: Session) -> None:
+    add_job(session)
+    add_job(session, state=JobState.completed)
+    add_job(session, state=JobState.completed)
+    assert JobRepository(session).count_by_state() == {
+        "waiting": 1,
+        "active": 0,
+        "completed": 2,
+        "failed": 0,
+    }
