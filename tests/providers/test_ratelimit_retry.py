@@ -1,0 +1,179 @@
+"""The shared RPM limiters and the retry helpers, without any AI server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from reels_scripter.providers.base import ProviderConfigError, ProviderError
+from reels_scripter.providers.ratelimit import FileRateLimiter, RedisRateLimiter, limiter_for
+from reels_scripter.providers.retry import (
+    Fault,
+    RetryPolicy,
+    call_with_retries,
+    retry_after_header,
+    retry_info_delay,
+)
+
+
+def test_file_limiter_is_shared_by_separate_instances(tmp_path: Path) -> None:
+    path = tmp_path / "rl.json"
+    # Two instances = two open file descriptions: flock serialises them like two processes.
+    limiters = [FileRateLimiter(path, rpm=3, window=0.6) for _ in range(2)]
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def take(limiter: FileRateLimiter) -> None:
+        for _ in range(2):
+            limiter.acquire(timeout=5)
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=take, args=(lim,)) for lim in limiters]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stamps.sort()
+    assert len(stamps) == 4
+    assert stamps[2] - started < 0.3  # three fit in the window at once
+    assert stamps[3] - started >= 0.55  # the fourth waits for the first to leave it
+
+
+def test_file_limiter_is_shared_across_processes(tmp_path: Path) -> None:
+    path = tmp_path / "rl.json"
+    FileRateLimiter(path, rpm=2, window=30).acquire(timeout=1)
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from reels_scripter.providers.ratelimit import FileRateLimiter\n"
+        "from reels_scripter.providers.base import ProviderError\n"
+        "lim = FileRateLimiter(Path(sys.argv[1]), rpm=2, window=30)\n"
+        "lim.acquire(timeout=1)\n"
+        "try:\n    lim.acquire(timeout=0.2)\nexcept ProviderError:\n    print('limited')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "limited"
+
+
+def test_limiter_gives_up_when_no_slot_in_time(tmp_path: Path) -> None:
+    limiter = FileRateLimiter(tmp_path / "rl.json", rpm=1, window=30)
+    limiter.acquire(timeout=1)
+    with pytest.raises(ProviderError, match="Rate limit of 1 requests") as err:
+        limiter.acquire(timeout=0.1)
+    assert err.value.transient
+
+
+def _redis_or_skip():  # type: ignore[no-untyped-def]
+    import redis
+
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not running at 127.0.0.1:6379")
+    return client
+
+
+@pytest.mark.redis
+def test_redis_limiter_is_shared_and_waits() -> None:
+    client = _redis_or_skip()
+    key = f"test:ratelimit:{uuid.uuid4().hex}"
+    try:
+        a = RedisRateLimiter(client, key, rpm=2, window=0.5)
+        b = RedisRateLimiter(client, key, rpm=2, window=0.5)
+        started = time.monotonic()
+        a.acquire(timeout=2)
+        b.acquire(timeout=2)
+        assert time.monotonic() - started < 0.2
+        a.acquire(timeout=2)  # third in the window: waits ~0.5 s
+        assert time.monotonic() - started >= 0.4
+    finally:
+        client.delete(key)
+
+
+@pytest.mark.redis
+def test_limiter_for_uses_redis_when_configured(tmp_path: Path) -> None:
+    _redis_or_skip()
+    from reels_scripter.config import Settings
+
+    settings = Settings(_env_file=None, REDIS_URL="redis://127.0.0.1:6379/0", DATA_DIR=tmp_path)
+    assert isinstance(limiter_for(settings, f"t-{uuid.uuid4().hex}", 5), RedisRateLimiter)
+    local = Settings(_env_file=None, REDIS_URL=None, DATA_DIR=tmp_path)
+    assert isinstance(limiter_for(local, "t", 5), FileRateLimiter)
+
+
+def test_redis_outage_falls_back_to_the_local_limiter(tmp_path: Path) -> None:
+    import redis
+
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    fallback = FileRateLimiter(tmp_path / "rl.json", rpm=5)
+    RedisRateLimiter(dead, "k", rpm=5, fallback=fallback).acquire(timeout=1)
+    assert (tmp_path / "rl.json").read_text().startswith("[")
+
+
+def test_server_delay_parsing() -> None:
+    body = {
+        "error": {
+            "code": 429,
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure"},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"},
+            ],
+        }
+    }
+    assert retry_info_delay(body) == 37.0
+    assert retry_info_delay({"error": {"details": []}}) is None
+    assert retry_after_header({"Retry-After": "12"}) == 12.0
+    assert retry_after_header({"retry-after-ms": "250"}) == 0.25
+    assert retry_after_header({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert retry_after_header({}) is None
+
+
+def test_retries_are_bounded_and_classified() -> None:
+    calls = 0
+
+    def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise TimeoutError("slow")
+        return "ok"
+
+    def classify(exc: Exception) -> Fault | None:
+        if isinstance(exc, TimeoutError):
+            return Fault(retryable=True, message="timeout")
+        if isinstance(exc, PermissionError):
+            return Fault(retryable=False, message="bad key", config=True)
+        return None
+
+    policy = RetryPolicy(max_retries=5, base_delay=0.001, max_delay=0.01, total=5)
+    assert call_with_retries(flaky, classify, policy, label="X") == "ok"
+    assert calls == 3
+
+    def denied() -> str:
+        raise PermissionError
+
+    with pytest.raises(ProviderConfigError, match="X: bad key"):
+        call_with_retries(denied, classify, policy, label="X")
+
+    def other() -> str:
+        raise KeyError("not ours")
+
+    with pytest.raises(KeyError):
+        call_with_retries(other, classify, policy, label="X")
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    policy = RetryPolicy(base_delay=1.0, max_delay=8.0)
+    for retry, ceiling in [(0, 1.0), (1, 2.0), (2, 4.0), (3, 8.0), (6, 8.0)]:
+        delay = policy.backoff(retry)
+        assert ceiling / 2 <= delay <= ceiling
