@@ -160,6 +160,14 @@ def _temp_path(settings: Settings, job_id: str, display_name: str | None) -> Pat
     return Path(name)
 
 
+def _remove_earlier_temp_files(settings: Settings, job_id: str) -> None:
+    # A killed attempt leaves its download behind; after our claim nobody else owns it.
+    tmp_dir = settings.data_dir / "tmp"
+    if tmp_dir.is_dir():
+        for path in tmp_dir.glob(f"job-{job_id}-*"):
+            path.unlink(missing_ok=True)
+
+
 def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) -> Outcome:
     """Claim and analyse one job. Exceptions escape only when the claim itself fails
     (database down): the job is untouched then, and the caller retries later."""
@@ -173,6 +181,7 @@ def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) 
         assert job is not None
         object_name, display_name = job.object_name, job.display_name
 
+    _remove_earlier_temp_files(settings, job_id)
     storage = storage or get_storage(settings)
     tmp: Path | None = None
     try:

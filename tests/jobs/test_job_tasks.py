@@ -1,0 +1,132 @@
+"""The task logic (`run_job`) in-process, without a broker: claim, clean-up, retry policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from reels_scripter.config import Settings
+from reels_scripter.jobs import Job, JobService, JobState
+from reels_scripter.jobs.tasks import backoff_seconds, one_line, run_job
+from reels_scripter.storage import StorageError
+from reels_scripter.storage.local import LocalStorage
+from servicekit import needs_analysis
+
+
+class FlakyStorage(LocalStorage):
+    """A storage backend whose first `failures` downloads hit a (simulated) network outage."""
+
+    def __init__(self, root: Path, failures: int) -> None:
+        super().__init__(root)
+        self.failures = failures
+
+    def download_to(self, name: str, local: Path) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise StorageError("storage download failed: ConnectionError", transient=True)
+        super().download_to(name, local)
+
+
+def submit(session: Session, settings: Settings, storage: LocalStorage, src: Path) -> Job:
+    name = storage.new_object_name()
+    storage.upload_file(src, name)
+    return JobService(session, storage, settings).submit(
+        object_name=name,
+        sha256=src.name.ljust(64, "0")[:64],
+        display_name=src.name,
+        size_bytes=src.stat().st_size,
+        duration=None,
+        owner=None,
+    )
+
+
+def reload(session: Session, job_id: str) -> Job:
+    session.expire_all()
+    job = session.get(Job, job_id)
+    assert job is not None
+    return job
+
+
+def temp_files(settings: Settings) -> list[Path]:
+    tmp = settings.data_dir / "tmp"
+    return list(tmp.iterdir()) if tmp.is_dir() else []
+
+
+def test_missing_video_fails_permanently(db_settings: Settings, session: Session, tmp_path: Path):
+    storage = LocalStorage.from_settings(db_settings)
+    src = tmp_path / "a.mp4"
+    src.write_bytes(b"x")
+    job = submit(session, db_settings, storage, src)
+    assert job.object_name
+    storage.delete(job.object_name)
+    outcome = run_job(job.id, db_settings, storage=storage)
+    assert outcome.status == "failed" and outcome.code == "video_missing"
+    row = reload(session, job.id)
+    assert row.state == JobState.failed and row.error_code == "video_missing"
+    assert row.error == "The uploaded video is no longer available."
+    assert row.attempts == 1 and row.finished_at is not None and row.object_name is None
+    assert temp_files(db_settings) == []
+    assert run_job(job.id, db_settings, storage=storage).status == "skipped"  # finished
+
+
+def test_transient_errors_retry_then_fail_with_the_error_kept(
+    db_settings: Settings, session: Session, tmp_path: Path
+) -> None:
+    storage = FlakyStorage(db_settings.data_dir / "storage", failures=10)
+    src = tmp_path / "b.mp4"
+    src.write_bytes(b"x")
+    job = submit(session, db_settings, storage, src)
+    name = job.object_name
+    assert name and db_settings.job_max_attempts == 3
+    for attempt in (1, 2):
+        outcome = run_job(job.id, db_settings, storage=storage)
+        assert outcome.status == "retry" and outcome.countdown is not None
+        row = reload(session, job.id)
+        assert (row.state, row.attempts, row.stage) == (JobState.waiting, attempt, "retrying")
+        assert row.error_code == "storage_failed" and storage.exists(name)
+    outcome = run_job(job.id, db_settings, storage=storage)
+    assert outcome.status == "failed"
+    row = reload(session, job.id)
+    assert row.state == JobState.failed and row.attempts == 3
+    assert row.error == "storage download failed: ConnectionError"
+    assert not storage.exists(name) and temp_files(db_settings) == []
+
+
+def test_backoff_grows_and_is_capped(db_settings: Settings) -> None:
+    d1, d2, d3 = (backoff_seconds(n, db_settings) for n in (1, 2, 3))
+    assert 10 <= d1 <= 11 and 20 <= d2 <= 22 and 40 <= d3 <= 44
+    assert backoff_seconds(30, db_settings) <= db_settings.job_retry_backoff_max_sec * 1.1
+
+
+def test_one_line() -> None:
+    assert one_line("bad\n  file\tformat") == "bad file format"
+    assert len(one_line("x" * 1000)) == 300
+
+
+@needs_analysis
+def test_good_reel_completes_and_bad_file_fails(
+    db_settings: Settings, session: Session, reel: Callable[..., Path], tmp_path: Path
+) -> None:
+    storage = LocalStorage.from_settings(db_settings)
+    good = submit(session, db_settings, storage, reel("good.mp4", duration=2.0, cuts=(1.0,)))
+    bad_src = tmp_path / "bad.mp4"
+    bad_src.write_bytes(b"this is not a video at all" * 10)
+    bad = submit(session, db_settings, storage, bad_src)
+    good_name, bad_name = good.object_name, bad.object_name
+    assert good_name and bad_name
+
+    assert run_job(good.id, db_settings, storage=storage).status == "completed"
+    row = reload(session, good.id)
+    assert row.state == JobState.completed and row.progress == 100 and row.stage == "done"
+    assert row.result is not None and row.result["meta"]["provider"] == row.provider == "local"
+    assert row.object_name is None and not storage.exists(good_name)
+
+    outcome = run_job(bad.id, db_settings, storage=storage)
+    assert outcome.status == "failed"
+    row = reload(session, bad.id)
+    assert row.state == JobState.failed and row.attempts == 1  # input errors are not retried
+    assert row.error_code not in (None, "internal_error") and "\n" not in (row.error or "")
+    assert not storage.exists(bad_name)
+    assert temp_files(db_settings) == []
