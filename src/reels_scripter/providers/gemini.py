@@ -311,7 +311,8 @@ class GeminiProvider(Provider):
         client = self.client()
         s = self.settings
         deadline = time.monotonic() + s.ai_retry_total_sec
-        size = request.video_path.stat().st_size
+        # With a gs:// URI on Vertex the local copy may already be gone; its size is then moot.
+        size = request.video_path.stat().st_size if request.video_path.exists() else 0
         source = choose_video_source(
             size,
             inline_limit_mb=s.gemini_inline_max_mb,
