@@ -181,6 +181,11 @@ def fake_gemini(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
     with server.running():
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
         yield server
+    # Whatever the test did: every generateContent call asked for JSON with the answer schema.
+    for call in server.generate_calls():
+        config = call.json["generationConfig"]
+        assert config["responseMimeType"] == "application/json"
+        assert set(config["responseSchema"]["required"]) >= {"keys", "rows", "recommendations"}
 
 
 @pytest.fixture
