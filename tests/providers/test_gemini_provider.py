@@ -290,3 +290,19 @@ def test_video_source_choice() -> None:
     )
     with pytest.raises(ProviderConfigError, match="gs://"):
         choose_video_source(50 * MB, inline_limit_mb=20, vertex=True, uri=None)
+
+
+def test_vertex_mode_without_credentials_is_a_config_error(
+    fake_gemini: FakeGemini, settings, write_request, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", fake_gemini.url)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    request = write_request().model_copy(update={"video_uri": "gs://bucket/reel.mp4"})
+    vertex = settings(
+        GEMINI_USE_VERTEXAI=True, GOOGLE_CLOUD_PROJECT_ID="proj", GOOGLE_AI_API_KEY=None
+    )
+    with pytest.raises(ProviderConfigError, match="Google credentials"):
+        GeminiProvider(vertex).write(request)
+    assert fake_gemini.generate_calls() == []
+    with pytest.raises(ProviderConfigError, match="GOOGLE_CLOUD_PROJECT_ID"):
+        GeminiProvider(settings(GEMINI_USE_VERTEXAI=True, GOOGLE_CLOUD_PROJECT_ID=None)).check()

@@ -19,6 +19,7 @@ from typing import Literal
 
 import httpx
 from google import genai
+from google.auth import exceptions as google_auth_errors
 from google.genai import errors as genai_errors
 from google.genai import types
 
@@ -119,6 +120,13 @@ def classify(exc: Exception) -> Fault | None:
             return Fault(retryable=True, message=text, server_delay=delay)
         bad_key = exc.code in (401, 403) or "api key" in message.lower()
         return Fault(retryable=False, message=text, config=bad_key or exc.code == 404)
+    if isinstance(
+        exc, google_auth_errors.DefaultCredentialsError | google_auth_errors.RefreshError
+    ):
+        # Vertex AI mode: no or bad Application Default Credentials.
+        return Fault(retryable=False, message=f"Google credentials: {exc}"[:300], config=True)
+    if isinstance(exc, google_auth_errors.TransportError):
+        return Fault(retryable=True, message="network error fetching a Google access token")
     if isinstance(exc, httpx.TimeoutException):
         return Fault(retryable=True, message=f"timeout ({type(exc).__name__})")
     if isinstance(exc, httpx.TransportError):
@@ -213,13 +221,17 @@ class GeminiProvider(Provider):
             # The user's file name may be personal; the content hash is enough to find it.
             display_name=f"reel-{request.measurements.sha256[:16]}",
         )
-        uploaded: types.File = call_with_retries(
-            lambda: client.files.upload(file=path, config=config),
-            classify,
-            self.policy(),
-            label="Gemini upload",
-            deadline=deadline,
-        )
+        try:
+            uploaded: types.File = call_with_retries(
+                lambda: client.files.upload(file=path, config=config),
+                classify,
+                self.policy(),
+                label="Gemini upload",
+                deadline=deadline,
+            )
+        except (KeyError, ValueError) as exc:
+            # The SDK reports a broken resumable session (no upload URL, not finalised) this way.
+            raise ProviderError(f"Gemini upload failed: {exc}", transient=True) from exc
         return uploaded
 
     def _wait_active(self, client: genai.Client, file: types.File) -> types.File:
