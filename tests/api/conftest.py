@@ -27,7 +27,7 @@ PNG_1X1 = bytes.fromhex(
 )
 
 # Files that belong under DATA_DIR whatever happens: the SQLite database and broker.
-_DB_SUFFIXES = (".lock", ".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite", ".sqlite-wal", ".sqlite-shm")
+_DB_SUFFIXES = (".lock", ".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite", ".sqlite-wal")
 
 EMBEDDED: dict[str, Any] = {
     "REDIS_URL": None,

@@ -16,9 +16,7 @@ from .conftest import LiveServer, leftovers
 
 def post_video(client: TestClient, path: Path, name: str | None = None) -> httpx.Response:
     with path.open("rb") as f:
-        return client.post(
-            "/api/upload", files={"video": (name or path.name, f, "video/mp4")}
-        )
+        return client.post("/api/upload", files={"video": (name or path.name, f, "video/mp4")})
 
 
 def data_dir(client: TestClient) -> Path:
@@ -74,7 +72,7 @@ def test_no_file_field(client: TestClient) -> None:
 def test_malformed_multipart(client: TestClient) -> None:
     resp = client.post(
         "/api/upload",
-        content=b"--xyz\r\nContent-Disposition: form-data; name=\"video\"; filename=\"a.mp4\"\r\n",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="video"; filename="a.mp4"\r\n',
         headers={"Content-Type": "multipart/form-data; boundary=xyz"},
     )
     assert_error(resp, 400, "malformed_multipart")

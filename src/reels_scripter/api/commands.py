@@ -23,7 +23,7 @@ def _worker_main(settings: Any, concurrency: int) -> None:
     """Entry of the embedded worker process (spawned: a fresh interpreter, no inherited
     event loop, DB pools or threads from the API)."""
     from reels_scripter.api.logs import configure_logging
-    from reels_scripter.worker import run_worker
+    from reels_scripter.worker.celery_app import run_worker
 
     configure_logging(settings)
     run_worker(settings, beat=True, concurrency=concurrency)

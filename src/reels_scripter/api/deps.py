@@ -7,7 +7,7 @@ same under uvicorn, under httpx's ASGITransport (which runs no lifespan) and in 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -53,10 +53,17 @@ class Services:
     def tmp_dir(self) -> Path:
         return self.settings.data_dir / "tmp"
 
+    @cached_property
+    def enqueue(self) -> Callable[[str], None]:
+        from reels_scripter.worker.celery_app import make_enqueue
+
+        with self._lock:
+            return make_enqueue(self.settings)
+
     def job_service(self, session: Session) -> JobService:
         from reels_scripter.jobs.service import JobService
 
-        return JobService(session, self.storage, self.settings)
+        return JobService(session, self.storage, self.settings, enqueue=self.enqueue)
 
 
 def get_services(request: Request) -> Services:

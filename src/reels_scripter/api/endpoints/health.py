@@ -70,10 +70,12 @@ def _check_database(services: Services) -> None:
 
 
 def _check_broker(services: Services) -> None:
-    from reels_scripter.worker.celery_app import make_celery
+    from kombu.connection import Connection
 
-    app = make_celery(services.settings)
-    with app.connection_for_write() as conn:
+    from reels_scripter.worker.celery_app import broker_url
+
+    url = broker_url(services.settings)
+    with Connection(url, connect_timeout=CHECK_TIMEOUT_SEC) as conn:  # type: ignore[no-untyped-call]
         conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SEC)
 
 

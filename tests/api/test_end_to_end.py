@@ -1,0 +1,164 @@
+"""The seed's round trip through real HTTP and a real Celery worker process: upload, follow
+the job's events, read the status and the Markdown script, see it in metrics, delete it.
+
+Runs on embedded defaults (SQLite database and broker, local storage under DATA_DIR) and on
+PostgreSQL + Redis (the production shape), each against its own database and queue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from servicekit import pg_url  # noqa: F401 - fixture re-export
+
+from .conftest import LiveServer
+
+WORKER_CODE = """
+from reels_scripter.config import Settings
+from reels_scripter.worker.celery_app import run_worker
+run_worker(Settings(), beat=False, concurrency=1)
+"""
+SERVICE_ENV = (
+    "DATA_DIR",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "JOB_QUEUE",
+    "AI_PROVIDER",
+    "AI_FALLBACK",
+    "STORAGE_BACKEND",
+    "API_KEYS",
+)
+
+
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("postgres_redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    ]
+)
+def backend_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    env: dict[str, Any] = {"JOB_QUEUE": f"api-test-{uuid.uuid4().hex[:8]}"}
+    if request.param == "postgres_redis":
+        env["DATABASE_URL"] = request.getfixturevalue("pg_url")
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    return env
+
+
+@pytest.fixture
+def worker(
+    backend_env: dict[str, Any], make_settings: Callable[..., Any], tmp_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    settings = make_settings(**backend_env)
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV}
+    env.update(
+        DATA_DIR=str(settings.data_dir),
+        AI_PROVIDER="local",
+        STORAGE_BACKEND="local",
+        LOG_LEVEL="WARNING",
+        **{k: str(v) for k, v in backend_env.items()},
+    )
+    log = (tmp_path / "worker.log").open("wb")
+    # cwd=tmp_path: no developer .env is picked up by the worker's Settings()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WORKER_CODE], env=env, cwd=tmp_path, stdout=log, stderr=log
+    )
+    yield proc
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+def read_events(
+    url: str, deadline: float, worker: subprocess.Popen[bytes]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Events until the stream ends, the deadline passes or the worker dies."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    event = "message"
+    # the read timeout outlasts the stream's 15 s heartbeat, so silence means a dead server
+    with httpx.stream("GET", url, timeout=httpx.Timeout(30)) as resp:
+        assert resp.status_code == 200
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        for line in resp.iter_lines():
+            if time.monotonic() > deadline or worker.poll() is not None:
+                break
+            if line.startswith("event: "):
+                event = line[len("event: ") :]
+            elif line.startswith("data: "):
+                events.append((event, json.loads(line[len("data: ") :])))
+    return events
+
+
+@pytest.mark.slow
+def test_upload_to_completed_script(
+    backend_env: dict[str, Any],
+    worker: subprocess.Popen[bytes],
+    live_server: Callable[..., LiveServer],
+    videos: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    server = live_server(**backend_env)
+    base = server.url
+    with videos["good"].open("rb") as f:
+        resp = httpx.post(base + "/api/upload", files={"video": ("мой.mp4", f)}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    job_id = resp.json()["jobId"]
+
+    started = time.monotonic()
+    events = read_events(f"{base}/api/jobs/{job_id}/events", started + 180, worker)
+    log = (tmp_path / "worker.log").read_text(errors="replace")
+    assert events, log
+    kinds = [k for k, _ in events]
+    assert kinds[-1] == "completed", (events[-1], log[-3000:])
+    assert set(kinds[:-1]) <= {"progress"}
+    progress = [e["progress"] for _, e in events]
+    assert progress == sorted(progress), "progress went backwards"
+    assert progress[-1] == 100
+
+    status = httpx.get(f"{base}/api/status/{job_id}").json()
+    assert status["state"] == "completed"
+    assert status["progress"] == 100
+    assert status["error"] is None
+    result = status["result"]
+    assert set(result) >= {"original", "keys", "script", "recommendations"}
+    assert len(result["keys"]) == 5
+    assert result["script"]
+
+    md = httpx.get(f"{base}/api/jobs/{job_id}/script.md")
+    assert md.status_code == 200
+    assert md.headers["content-type"].startswith("text/markdown")
+    assert "| Время |" in md.text
+
+    page = httpx.get(f"{base}/api/jobs").json()
+    assert page["total"] == 1
+    assert page["items"][0]["id"] == job_id
+    assert page["items"][0]["displayName"] == "мой.mp4"
+
+    metrics = httpx.get(f"{base}/metrics").text
+    assert 'reels_jobs{state="completed"} 1.0' in metrics
+    assert "reels_queue_depth 0.0" in metrics
+    assert "reels_job_duration_seconds" in metrics
+
+    ready = httpx.get(f"{base}/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "storage": "ok"}
+
+    assert httpx.delete(f"{base}/api/jobs/{job_id}").status_code == 204
+    gone = httpx.get(f"{base}/api/status/{job_id}")
+    assert gone.status_code == 404
+    assert gone.json() == {"error": "Задача не найдена", "code": "job_not_found"}
