@@ -64,8 +64,9 @@ def _assert_cuts(m: Measurements, cuts: tuple[float, ...], duration: float) -> N
         ((), 3.0, {}),  # one shot, nothing to cut
         ((1.5, 3.0, 4.7), 6.0, {"vfr": True}),
         ((2.0, 4.0), 6.0, {"fps": 24, "extra_options": {"preset": "veryfast"}}),  # B-frames
+        ((2.0, 4.0), 6.0, {"container": "webm", "codec": "libvpx-vp9"}),
     ],
-    ids=["two", "short-shots", "none", "vfr", "bframes"],
+    ids=["two", "short-shots", "none", "vfr", "bframes", "vp9"],
 )
 def test_hard_cuts(
     tmp_path: Path, cuts: tuple[float, ...], duration: float, extra: dict[str, object]

@@ -7,9 +7,17 @@ faster-whisper are imported only when `analyze` is first called.
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from reels_scripter.analysis.models import AnalysisOptions, Measurements, ProgressCallback
+from reels_scripter.analysis.models import (
+    AnalysisOptions,
+    Measurements,
+    ProbeInfo,
+    ProgressCallback,
+)
+from reels_scripter.analysis.probe import probe
 
 __all__ = ["AnalysisOptions", "Measurements", "analyze"]
 
@@ -26,6 +34,19 @@ def analyze(
     Raises an `InputError` subclass for bad input, and `SpeechModelError` when transcription
     is on but no speech model can be found.
     """
-    from reels_scripter.analysis.engine import run
+    options = options or AnalysisOptions()
+    path = Path(path)
+    if progress is not None:
+        progress("probe", 0.0)
+    # The probe works in a child process; the first call's heavy imports (~0.5 s) happen
+    # meanwhile instead of after it. Nothing reads the file's contents before it returns.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe") as pool:
+        started = time.perf_counter()
 
-    return run(Path(path), options or AnalysisOptions(), progress)
+        def timed_probe() -> tuple[ProbeInfo, float]:
+            return probe(path, options), time.perf_counter() - started
+
+        probing = pool.submit(timed_probe)
+        from reels_scripter.analysis.engine import run
+
+        return run(path, options, progress, probing, started)

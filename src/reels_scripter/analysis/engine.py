@@ -1,8 +1,9 @@
 """How `analyze` runs: the order of the stages and the threads they run on.
 
 Order of work, chosen for wall time on a small (2-core) machine:
-1. the speech model starts loading in a thread (it reads no untrusted bytes) while
-   `probe` validates the file in its sandboxed child;
+1. `probe` validates the file in its sandboxed child (started by `analyze` before this
+   module is even imported) while the speech model loads in a thread (it reads no
+   untrusted bytes);
 2. then three things run at once: the video decode with every visual measurement (this
    thread), the audio decode followed by speech recognition (a thread; CTranslate2 releases
    the GIL), and the SHA-256 of the file (a thread; hashlib releases the GIL);
@@ -23,10 +24,10 @@ from reels_scripter.analysis.hook import hook_facts
 from reels_scripter.analysis.models import (
     AnalysisOptions,
     Measurements,
+    ProbeInfo,
     ProgressCallback,
     Transcript,
 )
-from reels_scripter.analysis.probe import probe
 from reels_scripter.analysis.speech import ModelChoice, load_model, resolve_model, transcribe
 from reels_scripter.analysis.video import measure_video
 
@@ -96,9 +97,14 @@ def _speech_job(
     return audio, transcript
 
 
-def run(path: Path, options: AnalysisOptions, progress: ProgressCallback | None) -> Measurements:
-    """See `reels_scripter.analysis.analyze`."""
-    started = time.perf_counter()
+def run(
+    path: Path,
+    options: AnalysisOptions,
+    progress: ProgressCallback | None,
+    probing: Future[tuple[ProbeInfo, float]],
+    started: float,
+) -> Measurements:
+    """See `reels_scripter.analysis.analyze`; `probing` is the probe, already started."""
     report = _StageProgress(progress)
     timer = _Timer()
     choice = resolve_model(options.whisper_model) if options.transcribe else None
@@ -119,10 +125,8 @@ def run(path: Path, options: AnalysisOptions, progress: ProgressCallback | None)
 
             model_future = pool.submit(load)
 
-        t0 = time.perf_counter()
-        report("probe", 0.0)
-        info = probe(path, options)
-        timer.add("probe", t0)
+        info, probe_seconds = probing.result()
+        timer.timings["probe"] = round(probe_seconds, 3)
         report("probe", 1.0)
 
         hash_future = pool.submit(_sha256, path)
