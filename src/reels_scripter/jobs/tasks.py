@@ -196,6 +196,7 @@ def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) 
             result = analyze_reel(
                 tmp, settings, progress=live.progress, video_uri=storage.uri(object_name)
             )
+        tmp.unlink(missing_ok=True)  # before the row says "completed": nothing left behind
         payload: dict[str, Any] = result.model_dump(mode="json")
         with sessions() as session:
             done = JobRepository(session).complete(

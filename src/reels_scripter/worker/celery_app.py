@@ -5,6 +5,7 @@ well as `reels-scripter worker` (which calls `run_worker`)."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -45,9 +46,16 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     # otherwise a second worker would start the same job while the first still runs.
     visibility = int(max(hard, settings.job_retry_backoff_max_sec) + 600)
     sweep_every = settings.sweep_interval_sec
+    if settings.redis_url:
+        transport_options: dict[str, Any] = {"visibility_timeout": visibility}
+    else:
+        # kombu's SQLAlchemy transport hands these to create_engine. It has no redelivery
+        # (no visibility timeout): a message taken by a killed worker is gone, and the
+        # sweeper's re-queue of the stale job is what recovers it.
+        transport_options = {"connect_args": {"timeout": 30}}
     return {
         "broker_url": broker_url(settings),
-        "broker_transport_options": {"visibility_timeout": visibility},
+        "broker_transport_options": transport_options,
         "broker_connection_retry_on_startup": True,
         "result_backend": None,
         "task_ignore_result": True,
@@ -182,7 +190,7 @@ def run_worker(settings: Settings, *, beat: bool = True, concurrency: int = 1) -
         f"--queues={settings.job_queue}",
         "--without-gossip",
         "--without-mingle",
-        "--hostname=reels-%p@%h",
+        f"--hostname=reels-{os.getpid()}@%h",  # unique per process: no duplicate-node clash
     ]
     if beat:
         argv += ["--beat", f"--schedule={(settings.data_dir / 'celerybeat-schedule').resolve()}"]
