@@ -304,6 +304,17 @@ class JobRepository:
                 swept.requeued.append(job.id)
         return swept
 
+    def touch(self, job_ids: list[str]) -> None:
+        """Mark waiting jobs as just handled (the sweeper re-sends each at most once per
+        threshold, not on every sweep, when a long backlog keeps them waiting)."""
+        if job_ids:
+            self.session.execute(
+                update(Job)
+                .where(Job.id.in_(job_ids), Job.state == JobState.waiting)
+                .values(updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
     def detach_object(self, job_id: str) -> None:
         """Forget the storage key (after the object was deleted)."""
         self.session.execute(

@@ -68,6 +68,10 @@ def sweep(
         if job_id not in stale.requeued:
             enqueue(job_id)
             report.reenqueued.append(job_id)
+    if report.reenqueued:
+        with sessions() as session:
+            JobRepository(session).touch(report.reenqueued)
+            session.commit()
     for _, object_name in stale.failed:
         if object_name:
             _delete(storage, object_name, report)

@@ -1,0 +1,75 @@
+"""`sweep` called directly: stale jobs back to the queue, lost messages re-sent, orphans gone."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from reels_scripter.config import Settings
+from reels_scripter.db import utcnow
+from reels_scripter.jobs import Job, JobState
+from reels_scripter.jobs.repository import JobRepository, stale_cutoff
+from reels_scripter.storage.local import LocalStorage
+from reels_scripter.worker.sweeper import sweep
+
+
+def make_old(path: Path, hours: float = 25) -> None:
+    past = time.time() - hours * 3600
+    os.utime(path, (past, past))
+
+
+def test_sweep(db_settings: Settings, session: Session, tmp_path: Path) -> None:
+    storage = LocalStorage.from_settings(db_settings)
+    src = tmp_path / "v.bin"
+    src.write_bytes(b"v")
+    names = [storage.new_object_name() for _ in range(4)]
+    for name in names:
+        storage.upload_file(src, name)
+        make_old(storage.root / name)
+    in_use, orphan, exhausted_obj, young = names[0], names[1], names[2], names[3]
+    os.utime(storage.root / young)  # just uploaded: not an orphan yet
+
+    repo = JobRepository(session)
+    common = {"sha256": "s" * 64, "size_bytes": 1, "settings_fingerprint": "f" * 64}
+    stale = repo.add(Job(**common, object_name=in_use, max_attempts=3))
+    exhausted = repo.add(Job(**common, object_name=exhausted_obj, max_attempts=1))
+    lost = repo.add(Job(**common, object_name=young, max_attempts=3))
+    session.commit()
+    for job in (stale, exhausted):
+        assert repo.claim(job.id, stale_cutoff(60)) is not None
+    session.commit()
+    long_ago = utcnow() - timedelta(hours=2)
+    for job in (stale, exhausted, lost):
+        row = repo.get(job.id, any_owner=True)
+        assert row is not None
+        row.heartbeat_at = long_ago if row.state == JobState.active else None
+    session.commit()
+    # `lost` has been waiting, untouched, far longer than any retry countdown.
+    session.execute(Job.__table__.update().where(Job.id == lost.id).values(updated_at=long_ago))
+    session.commit()
+
+    tmp_dir = db_settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    (tmp_dir / "job-old.mp4").write_bytes(b"x")
+    make_old(tmp_dir / "job-old.mp4")
+    (tmp_dir / "job-new.mp4").write_bytes(b"x")
+
+    sent: list[str] = []
+    report = sweep(db_settings, storage=storage, enqueue=sent.append)
+
+    assert report.requeued == [stale.id] and report.failed == [exhausted.id]
+    assert report.reenqueued == [lost.id]
+    assert sorted(sent) == sorted([stale.id, lost.id])
+    assert sorted(report.deleted_objects) == sorted([exhausted_obj, orphan])
+    assert storage.exists(in_use) and storage.exists(young)
+    assert report.deleted_temp_files == ["job-old.mp4"]
+    assert (tmp_dir / "job-new.mp4").exists()
+    session.expire_all()
+    assert repo.get(exhausted.id, any_owner=True).state == JobState.failed  # type: ignore[union-attr]
+    # Idempotent: a second sweep (another worker's beat) finds nothing more to do.
+    again = sweep(db_settings, storage=storage, enqueue=sent.append)
+    assert again.requeued == again.failed == again.reenqueued == again.deleted_objects == []
