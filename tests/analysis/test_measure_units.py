@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import av
 import numpy as np
 import pytest
 
@@ -19,6 +20,7 @@ from reels_scripter.analysis.faces import shot_scale
 from reels_scripter.analysis.models import Word
 from reels_scripter.analysis.scenes import CutDetector, histogram
 from reels_scripter.analysis.speech import refine_onsets, resolve_model
+from reels_scripter.analysis.video import feature_of
 
 
 def _frame(rng: np.random.Generator, base: int, shift: int = 0) -> tuple[np.ndarray, ...]:
@@ -117,3 +119,22 @@ def test_speech_model_error_names_the_setting(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(SpeechModelError, match="WHISPER_MODEL"):
         resolve_model(None)
     assert resolve_model("small").source == "small"
+
+
+@pytest.mark.parametrize("fmt", ["yuv420p10le", "yuv444p", "yuvj420p", "nv12", "rgb24"])
+def test_features_agree_across_pixel_formats(fmt: str) -> None:
+    """10-bit HDR, 4:4:4, full-range and packed frames give the tiny features 8-bit 4:2:0
+    gives, within rounding: the detector's thresholds hold for every format."""
+    rng = np.random.default_rng(3)
+    blocks = rng.integers(0, 255, size=(12, 8, 3), dtype=np.uint8)
+    rgb = np.ascontiguousarray(blocks.repeat(40, axis=0).repeat(40, axis=1))  # 480x320
+    source = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+    reference, _, luma = feature_of(source.reformat(format="yuv420p"))
+    feature, _, other_luma = feature_of(source.reformat(format=fmt))
+    if fmt == "yuvj420p":  # full range: same picture, different code values
+        assert other_luma == pytest.approx(luma, abs=0.03)
+        return
+    assert feature.shape == reference.shape or fmt in ("nv12", "rgb24")
+    if feature.shape == reference.shape:
+        assert np.abs(feature.astype(int) - reference.astype(int)).mean() < 3
+    assert other_luma == pytest.approx(luma, abs=0.02)

@@ -40,9 +40,6 @@ FIRST_SAMPLE_INTERVAL = 0.25
 FACE_SAMPLES = 3
 FACE_FRAME_WIDTH = 360
 JPEG_QUALITY = 85
-# Pixel formats whose first plane is 8-bit luma and next two are 2x2-subsampled chroma: the
-# fast path reads them in place. Anything else is scaled to a tiny yuv420p by swscale.
-_FAST_FORMATS = frozenset({"yuv420p", "yuvj420p"})
 _FULL_RANGE = 2  # AVCOL_RANGE_JPEG
 
 
@@ -78,25 +75,46 @@ class _Shot:
             self.next_sample = self.candidates[-1][0] + self.interval
 
 
-def _plane(frame: Any, index: int) -> npt.NDArray[np.uint8]:
-    plane = frame.planes[index]
-    rows = np.frombuffer(plane, np.uint8, count=plane.line_size * plane.height)
-    return rows.reshape(plane.height, plane.line_size)[:, : plane.width]
+def _plane(plane: Any, dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """A (height, width) view of one of the decoder's planes, rows `line_size` bytes apart."""
+    itemsize = np.dtype(dtype).itemsize
+    rows = np.frombuffer(plane, dtype, count=plane.line_size // itemsize * plane.height)
+    return rows.reshape(plane.height, -1)[:, : plane.width]
+
+
+def _planes_in_place(frame: Any) -> tuple[npt.NDArray[np.uint8], ...] | None:
+    """Tiny Y, U, V sample grids read straight from a planar YUV frame (8 to 16 bits, any
+    chroma subsampling: phones' 10-bit HDR included); None for other layouts. Chroma is
+    sampled on the same spatial grid as luma, so all three have about the same shape."""
+    fmt = frame.format
+    if not fmt.name.startswith("yuv") or fmt.name.endswith("be") or len(frame.planes) < 3:
+        return None
+    bits = int(fmt.components[0].bits)
+    if bits == 8:
+        dtype: type[np.generic] = np.uint8
+    elif 8 < bits <= 16:
+        dtype = np.uint16  # little-endian ("...le") on every platform we run on
+    else:
+        return None
+    # Even, so that 2x-subsampled chroma lands on the same grid as luma in every format.
+    step = max(2, frame.width // FEATURE_WIDTH // 2 * 2)
+    out = []
+    for plane in frame.planes[:3]:
+        s = max(1, round(step * plane.width / frame.width))
+        grid = _plane(plane, dtype)[::s, ::s]
+        out.append(grid if bits == 8 else (grid >> (bits - 8)).astype(np.uint8))
+    return tuple(out)
 
 
 def feature_of(frame: Any) -> tuple[Feature, Histogram, float]:
     """(tiny Y+U+V samples, their histograms, mean luma 0..1) of a decoded frame, read in
     place from the decoder's planes: no full-size copy or conversion."""
-    if frame.format.name in _FAST_FORMATS:
-        step = max(1, frame.width // FEATURE_WIDTH)
-        y = _plane(frame, 0)[::step, ::step]
-        cstep = max(1, step // 2)
-        u = _plane(frame, 1)[::cstep, ::cstep]
-        v = _plane(frame, 2)[::cstep, ::cstep]
-    else:
+    planes = _planes_in_place(frame)
+    if planes is None:  # packed RGB, NV12 and the like: let swscale make a tiny yuv420p
         h = max(2, round(FEATURE_WIDTH * frame.height / max(1, frame.width)) // 2 * 2)
         small = frame.reformat(width=FEATURE_WIDTH, height=h, format="yuv420p")
-        y, u, v = (_plane(small, i) for i in range(3))
+        planes = tuple(_plane(p, np.uint8) for p in small.planes[:3])
+    y, u, v = planes
     luma = float(y.mean())
     if frame.color_range != _FULL_RANGE:  # limited ("TV") range: black is 16, white 235
         luma = (luma - 16.0) / 219.0
