@@ -17,6 +17,7 @@ import pytest
 
 from reelgen import SPEECH_TEXT, make_reel
 from reels_scripter.analysis import AnalysisOptions, Measurements, analyze
+from reels_scripter.analysis.faces import FaceDetector
 from reels_scripter.analysis.video import upright
 
 NO_SPEECH = AnalysisOptions(transcribe=False)
@@ -78,6 +79,9 @@ def test_hard_cuts(
         assert 0 < scene.brightness < 1
         assert 0 <= scene.motion < 0.2  # a moving bar, no more
         assert scene.keyframe_jpeg is not None
+        assert scene.faces == 0 and scene.shot_scale == "unknown"  # no faces in flat colour
+    if not FaceDetector.shared().available:  # OpenCV 5 wheels ship no Haar cascades
+        assert any("Face detection unavailable" in w for w in m.warnings)
 
 
 def test_rotated_reel_is_measured_upright(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -20,7 +21,7 @@ from reels_scripter.analysis.faces import shot_scale
 from reels_scripter.analysis.models import Word
 from reels_scripter.analysis.scenes import CutDetector, histogram
 from reels_scripter.analysis.speech import refine_onsets, resolve_model
-from reels_scripter.analysis.video import feature_of
+from reels_scripter.analysis.video import feature_of, sharpness
 
 
 def _frame(rng: np.random.Generator, base: int, shift: int = 0) -> tuple[np.ndarray, ...]:
@@ -138,3 +139,12 @@ def test_features_agree_across_pixel_formats(fmt: str) -> None:
     if feature.shape == reference.shape:
         assert np.abs(feature.astype(int) - reference.astype(int)).mean() < 3
     assert other_luma == pytest.approx(luma, abs=0.02)
+
+
+def test_sharpness_prefers_the_unblurred_frame() -> None:
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 255, size=(480, 272, 3), dtype=np.uint8).repeat(2, 0)[:480]
+    blurred = cv2.GaussianBlur(rgb, (9, 9), 3)
+    sharp_frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+    blurred_frame = av.VideoFrame.from_ndarray(blurred, format="rgb24").reformat(format="yuv420p")
+    assert sharpness(sharp_frame) > 3 * sharpness(blurred_frame)

@@ -37,6 +37,7 @@ MOTION_INTERVAL = 1 / 30
 # and the sampling interval doubles, so a long shot still has evenly spread candidates.
 MAX_CANDIDATES = 6
 FIRST_SAMPLE_INTERVAL = 0.25
+SHARPNESS_WIDTH = 270
 FACE_SAMPLES = 3
 FACE_FRAME_WIDTH = 360
 JPEG_QUALITY = 85
@@ -82,7 +83,9 @@ def _plane(plane: Any, dtype: type[np.generic]) -> npt.NDArray[Any]:
     return rows.reshape(plane.height, -1)[:, : plane.width]
 
 
-def _planes_in_place(frame: Any) -> tuple[npt.NDArray[np.uint8], ...] | None:
+def _planes_in_place(
+    frame: Any, width: int = FEATURE_WIDTH
+) -> tuple[npt.NDArray[np.uint8], ...] | None:
     """Tiny Y, U, V sample grids read straight from a planar YUV frame (8 to 16 bits, any
     chroma subsampling: phones' 10-bit HDR included); None for other layouts. Chroma is
     sampled on the same spatial grid as luma, so all three have about the same shape."""
@@ -97,7 +100,7 @@ def _planes_in_place(frame: Any) -> tuple[npt.NDArray[np.uint8], ...] | None:
     else:
         return None
     # Even, so that 2x-subsampled chroma lands on the same grid as luma in every format.
-    step = max(2, frame.width // FEATURE_WIDTH // 2 * 2)
+    step = max(2, frame.width // width // 2 * 2)
     out = []
     for plane in frame.planes[:3]:
         s = max(1, round(step * plane.width / frame.width))
@@ -154,6 +157,28 @@ def _pick(candidates: list[tuple[float, Any]], at: float) -> tuple[float, Any]:
     return min(candidates, key=lambda c: abs(c[0] - at))
 
 
+def sharpness(frame: Any) -> float:
+    """Variance of a Laplacian over a ~270-wide luma grid: low for motion blur and defocus."""
+    planes = _planes_in_place(frame, width=SHARPNESS_WIDTH)
+    if planes is None:
+        return 0.0
+    y = planes[0].astype(np.float32)
+    if y.shape[0] < 3 or y.shape[1] < 3:
+        return 0.0
+    lap = 4 * y[1:-1, 1:-1] - y[:-2, 1:-1] - y[2:, 1:-1] - y[1:-1, :-2] - y[1:-1, 2:]
+    return float(lap.var())
+
+
+def _keyframe(candidates: list[tuple[float, Any]], start: float, end: float) -> Any:
+    """The sharpest candidate of the shot's middle half (a blurred mid-pan frame makes a
+    poor thumbnail), else the one nearest the middle."""
+    span = end - start
+    middle = [c for c in candidates if start + span / 4 <= c[0] <= end - span / 4]
+    if len(middle) > 1:
+        return max(middle, key=lambda c: sharpness(c[1]))[1]
+    return _pick(candidates, (start + end) / 2)[1]
+
+
 class _SceneBuilder:
     def __init__(self, options: AnalysisOptions, faces: FaceDetector) -> None:
         self.options = options
@@ -164,11 +189,12 @@ class _SceneBuilder:
         start = shot.start
         if end - start <= 1e-3:
             return
-        mid = (start + end) / 2
         jpeg = None
         count, largest = 0, None
         if shot.candidates:
-            jpeg = keyframe_jpeg(_pick(shot.candidates, mid)[1], self.options.keyframe_width)
+            jpeg = keyframe_jpeg(
+                _keyframe(shot.candidates, start, end), self.options.keyframe_width
+            )
             if self.faces.available:
                 count, largest = self._faces(shot, start, end)
         self.scenes.append(
