@@ -161,6 +161,19 @@ def providers() -> None:
         typer.echo(name)
 
 
+def _mount_service_commands() -> None:
+    # these modules import only typer at the top; Celery, SQLAlchemy and uvicorn load when run
+    from reels_scripter.api.commands import serve
+    from reels_scripter.worker.commands import storage_app, worker
+
+    app.command()(serve)
+    app.command()(worker)
+    app.add_typer(storage_app, name="storage")
+
+
+_mount_service_commands()
+
+
 def main() -> None:
     app()
 

@@ -14,6 +14,7 @@ from reels_scripter.providers.base import Creative, Provider, RowContent, RowPla
 from reels_scripter.providers.translation import offline_translator
 
 SCENE_FORMS = ("сцена", "сцены", "сцен")
+WORD_FORMS = ("слово", "слова", "слов")
 SCALE_RU = {
     "close-up": "крупный план",
     "medium": "средний план",
@@ -119,7 +120,7 @@ def _structure_key(f: _Facts, rows: list[RowPlan]) -> Key:
     ]
     if f.has_speech:
         evidence.append(f"речь занимает {round(f.m.audio.speech_share * 100)}% времени")
-    pace = "быстрый" if f.avg_shot < 2.5 else "спокойный" if f.avg_shot > 5 else "ровный"
+    pace = "быстрым" if f.avg_shot < 2.5 else "спокойным" if f.avg_shot > 5 else "ровным"
     desc = (
         f"Ролик собран из {f.scene_count} {plural(f.scene_count, ('сцены', 'сцен', 'сцен'))} "
         f"с {pace} ритмом монтажа: одна мысль — один кадр, без затянутых мест."
@@ -144,8 +145,8 @@ def _delivery_key(f: _Facts) -> Key:
         "информация подаётся плотно, но разборчиво.",
         category="delivery",
         evidence=[
-            f"темп {round(wpm)} слов в минуту",
-            f"{f.words} {plural(f.words, ('слово', 'слова', 'слов'))} за {num(f.duration)} с",
+            f"темп {round(wpm)} {plural(round(wpm), WORD_FORMS)} в минуту",
+            f"{f.words} {plural(f.words, WORD_FORMS)} за {num(f.duration)} с",
         ],
     )
 
@@ -214,7 +215,8 @@ def _recommendations(f: _Facts) -> list[Recommendation]:
     a = f.m.audio
     if f.has_speech and f.wpm:
         voice = (
-            f"Говорите в темпе около {round(f.wpm)} слов в минуту, как в оригинале; делайте "
+            f"Говорите в темпе около {round(f.wpm)} {plural(round(f.wpm), WORD_FORMS)} в минуту, "
+            "как в оригинале; делайте "
             "ударение на ключевых словах и держите энергию чуть выше разговорной."
         )
     else:
