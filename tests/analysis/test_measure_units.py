@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import av
@@ -148,3 +149,14 @@ def test_sharpness_prefers_the_unblurred_frame() -> None:
     sharp_frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
     blurred_frame = av.VideoFrame.from_ndarray(blurred, format="rgb24").reformat(format="yuv420p")
     assert sharpness(sharp_frame) > 3 * sharpness(blurred_frame)
+
+
+def test_importing_the_package_does_not_load_decoders() -> None:
+    """The API imports `analysis.models`; decoders and models load on the first analyze()."""
+    code = (
+        "import sys, reels_scripter.analysis, reels_scripter.analysis.models; "
+        "print(sorted(m for m in ('av', 'cv2', 'faster_whisper', 'ctranslate2') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
