@@ -107,9 +107,10 @@ def test_covered() -> None:
     assert covered([]) == 0
 
 
-def test_refine_onsets_moves_a_first_word_to_its_sound() -> None:
-    x = np.zeros(3 * RATE, np.float32)
-    x[RATE : 2 * RATE] = 0.3 * np.sin(np.arange(RATE) * 0.1)  # sound from 1.0 s to 2.0 s
+def test_refine_onsets_moves_a_first_word_to_its_voice() -> None:
+    t = np.arange(3 * RATE) / RATE
+    x = (0.2 * np.sin(2 * np.pi * 80 * t)).astype(np.float32)  # a bass line throughout
+    x[RATE : 2 * RATE] += 0.1 * np.sin(2 * np.pi * 1000 * t[:RATE])  # "voice": 1.0 s - 2.0 s
     words = [Word(start=0.6, end=1.5, text="hi"), Word(start=1.5, end=2.0, text="there")]
     refined = refine_onsets(words, x)
     assert refined[0].start == pytest.approx(1.0, abs=0.02)

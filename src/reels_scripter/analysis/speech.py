@@ -32,8 +32,9 @@ RATE = 16_000
 MAX_NO_SPEECH_PROB = 0.6
 MIN_AVG_LOGPROB = -1.0
 MAX_COMPRESSION_RATIO = 2.4
-# Onset refinement (see `refine_onsets`): 10 ms frames, a pause is at least 0.2 s.
-ONSET_FRAME = 160
+# Onset refinement (see `refine_onsets`): 32 ms windows every 10 ms; a pause is >= 0.2 s.
+ONSET_WINDOW = 512
+ONSET_HOP = 160
 PAUSE = 0.2
 
 
@@ -97,31 +98,42 @@ def _keep(segment: Any) -> bool:
     )
 
 
+def _voice_levels(segment: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """dB of the voice band (400 Hz and up: vowels and fricatives) per 10 ms hop."""
+    if len(segment) < ONSET_WINDOW:
+        segment = np.pad(segment, (0, ONSET_WINDOW - len(segment)))
+    frames = np.lib.stride_tricks.sliding_window_view(segment, ONSET_WINDOW)[::ONSET_HOP]
+    spectrum = np.abs(np.fft.rfft(frames * np.hanning(ONSET_WINDOW), axis=1)) ** 2
+    freqs = np.fft.rfftfreq(ONSET_WINDOW, 1 / RATE)
+    band = freqs >= 400
+    power = spectrum[:, band].sum(axis=1)
+    return np.asarray(10 * np.log10(np.maximum(power, 1e-12)), dtype=np.float64)
+
+
 def refine_onsets(words: list[Word], samples: npt.NDArray[np.float32]) -> list[Word]:
-    """Move the start of each word that follows a pause to where its sound begins.
+    """Move the start of each word that follows a pause to where its voice begins.
 
     The VAD pads speech chunks by 0.4 s and Whisper's alignment tends to start a word at the
     chunk start, so a first word is often reported ~0.3-0.4 s early; the hook's "first word
-    at" needs better. A word start only ever moves forward, to the first 10 ms frame within
-    the word that is no more than 30 dB under the track's loud level, so a music bed under
-    the voice can at worst leave a start where Whisper put it.
+    at" needs better. Within the word's span, the start moves to the first moment the voice
+    band (above 400 Hz, clear of kick drums and bass lines) comes within 20 dB of the word's own
+    peak. A start only ever moves forward, and never into the word's last 50 ms.
     """
-    n = len(samples) // ONSET_FRAME
-    if n == 0 or not words:
-        return words
-    frames = samples[: n * ONSET_FRAME].astype(np.float64).reshape(n, ONSET_FRAME)
-    level = 10 * np.log10(np.maximum((frames * frames).mean(axis=1), 1e-12))
-    threshold = max(-50.0, float(np.percentile(level, 95)) - 30.0)
     out: list[Word] = []
     prev_end = -1.0
     for word in words:
         if word.start - prev_end >= PAUSE or not out:
-            lo = int(word.start * RATE / ONSET_FRAME)
-            hi = int(max(word.start, word.end - 0.05) * RATE / ONSET_FRAME)
-            loud = np.nonzero(level[lo:hi] >= threshold)[0]
-            if loud.size and loud[0] > 0:
-                start = round((lo + int(loud[0])) * ONSET_FRAME / RATE, 3)
-                word = word.model_copy(update={"start": start})
+            lo = int(word.start * RATE)
+            hi = int(max(word.start, word.end - 0.05) * RATE)
+            if hi - lo >= ONSET_HOP:
+                levels = _voice_levels(samples[lo : hi + ONSET_WINDOW])
+                hops = (hi - lo) // ONSET_HOP
+                loud = np.nonzero(levels[: hops + 1] >= levels.max() - 20.0)[0]
+                if loud.size and loud[0] > 0:
+                    # the window that first hears the voice starts up to 32 ms before it
+                    offset = int(loud[0]) * ONSET_HOP + ONSET_WINDOW // 4
+                    start = round(min(lo + offset, hi) / RATE, 3)
+                    word = word.model_copy(update={"start": start})
         out.append(word)
         prev_end = word.end
     return out
