@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     host: str = Field("0.0.0.0", alias="HOST")  # noqa: S104 - a container must listen on all
     # slowapi/limits syntax, per client (API key, else IP); empty string turns the limit off
     upload_rate_limit: str = Field("10/minute", alias="UPLOAD_RATE_LIMIT")
+    # How long one API process reuses a running job's status body (finished jobs: 10x);
+    # 0 reads the database on every poll
+    status_cache_sec: float = Field(1.0, ge=0, alias="STATUS_CACHE_SEC")
 
     @property
     def max_file_size_bytes(self) -> int:

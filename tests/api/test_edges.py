@@ -99,12 +99,10 @@ def test_upload_rate_limit_in_redis(make_client: Callable[..., TestClient]) -> N
 
     # two app instances (two API replicas) share one budget through Redis
     env = {"UPLOAD_RATE_LIMIT": "3/minute", "REDIS_URL": "redis://127.0.0.1:6379/0"}
-    env["JOB_QUEUE"] = uuid.uuid4().hex  # unrelated; keeps the settings distinct
-    one, two = make_client(**env), make_client(**env)
     # a unique client address so parallel or repeated runs do not share a counter
     ip = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-    one.app.state.limiter._key_func = lambda _r: ip  # type: ignore[attr-defined]
-    two.app.state.limiter._key_func = lambda _r: ip  # type: ignore[attr-defined]
+    one = TestClient(make_client(**env).app, client=(ip, 1234))
+    two = TestClient(make_client(**env).app, client=(ip, 4321))
     codes = [c.post("/api/upload").status_code for c in (one, two, one, two)]
     assert codes == [400, 400, 400, 429]
 

@@ -7,16 +7,18 @@ same under uvicorn, under httpx's ASGITransport (which runs no lifespan) and in 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from reels_scripter.api.logs import api_keys_of, job_id_var
 from reels_scripter.api.security import ApiKeys
+from reels_scripter.api.status import StatusReader
 from reels_scripter.config import Settings
 
 if TYPE_CHECKING:
@@ -54,6 +56,13 @@ class Services:
         return self.settings.data_dir / "tmp"
 
     @cached_property
+    def status_reader(self) -> StatusReader:
+        from reels_scripter.db import get_engine
+
+        with self._lock:
+            return StatusReader(get_engine(self.settings), self.settings.status_cache_sec)
+
+    @cached_property
     def enqueue(self) -> Callable[[str], None]:
         from reels_scripter.worker.celery_app import make_enqueue
 
@@ -66,7 +75,12 @@ class Services:
         return JobService(session, self.storage, self.settings, enqueue=self.enqueue)
 
 
-def get_services(request: Request) -> Services:
+# The dependencies below are `async def` although they do no I/O: FastAPI runs a plain `def`
+# dependency in the threadpool, and four thread hops per status call cost more than the
+# database query itself.
+
+
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -74,14 +88,14 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings(services: ServicesDep) -> Settings:
+async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_owner(request: Request, services: ServicesDep) -> str | None:
+async def get_owner(request: Request, services: ServicesDep) -> str | None:
     """Who is calling: the hashed API key when keys are on, None (everyone) when off."""
     return services.api_keys.owner_for(request)
 
@@ -89,15 +103,24 @@ def get_owner(request: Request, services: ServicesDep) -> str | None:
 OwnerDep = Annotated[str | None, Depends(get_owner)]
 
 
-def get_session(services: ServicesDep) -> Iterator[Session]:
-    with services.sessions() as session:
+async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
+    # Creating a Session opens no connection (that happens on the first query, in the
+    # endpoint's thread). Closing a used one rolls back on its connection, which is I/O,
+    # so that goes to a thread too.
+    session = services.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_job_service(services: ServicesDep, session: SessionDep) -> JobService:
+async def get_job_service(services: ServicesDep, session: SessionDep) -> JobService:
     return services.job_service(session)
 
 

@@ -35,15 +35,10 @@ class StatusResponse(BaseModel):
 
     @classmethod
     def of(cls, job: Job) -> StatusResponse:
-        state = job.state
-        return cls(
-            state=state,
-            # A finished job reports 100 whatever the last progress write said.
-            progress=100 if state == "completed" else max(0, min(int(job.progress or 0), 100)),
-            result=job.result if state == "completed" else None,
-            error=job.error if state == "failed" else None,
-            stage=job.stage,
-            code=job.error_code if state == "failed" else None,
+        from reels_scripter.api.status import status_body
+
+        return cls.model_validate(
+            status_body(job.state, job.progress, job.stage, job.error, job.error_code, job.result)
         )
 
 
