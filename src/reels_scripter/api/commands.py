@@ -70,6 +70,10 @@ def serve(
         child.start()
         log.info("embedded worker started (pid %s)", child.pid)
 
+    # uvicorn restores the previous SIGTERM handler on shutdown and re-raises the signal;
+    # with the default handler the process would die there and orphan the worker, so the
+    # handler raises SystemExit instead and the `finally` below stops the worker.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     bind_host = host or settings.host
     bind_port = port or settings.port
     log.info("API on http://%s:%s (docs at /docs)", bind_host, bind_port)
@@ -88,13 +92,18 @@ def serve(
     finally:
         if child is not None and child.is_alive():
             log.info("stopping embedded worker")
-            # SIGTERM is Celery's warm shutdown: the current job finishes or is re-queued.
+            # SIGTERM is Celery's warm shutdown: the current job finishes or is re-queued
+            # (the sweeper re-queues it if the grace period runs out).
             if child.pid is not None:
                 _signal(child.pid, signal.SIGTERM)
             child.join(timeout=60)
             if child.is_alive():
                 child.kill()
                 child.join(timeout=5)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _signal(pid: int, sig: int) -> None:

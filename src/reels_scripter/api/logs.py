@@ -131,6 +131,8 @@ def logging_config(*, json_lines: bool, level: str, secrets: Iterable[str] = ())
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": True},
+            # migrations log every plugin they load at INFO; only problems are news
+            "alembic": {"level": "WARNING"},
         },
     }
 
