@@ -172,3 +172,29 @@ def test_log_lines_carry_the_job_id_and_never_a_key() -> None:
     assert line["job_id"] == "job-123"
     assert line["message"] == "using key ***"
     assert KEY_A not in json.dumps(line)
+
+
+def test_status_cache_keeps_progress_monotonic(make_settings: Callable[..., object]) -> None:
+    from sqlalchemy import update
+
+    from reels_scripter.api.status import StatusReader
+    from reels_scripter.db import get_engine, session_factory, upgrade_database
+    from reels_scripter.jobs.models import Job
+
+    settings = make_settings()
+    upgrade_database(settings)  # type: ignore[arg-type]
+    engine = get_engine(settings)  # type: ignore[arg-type]
+    with session_factory(settings)() as s:  # type: ignore[arg-type]
+        job = Job(sha256="0" * 64, size_bytes=1, settings_fingerprint="f", state="active")
+        job.progress = 60
+        s.add(job)
+        s.commit()
+        job_id = job.id
+    reader = StatusReader(engine, ttl_sec=0.0001)
+    assert json.loads(reader.load(job_id, None) or b"")["progress"] == 60
+    with engine.begin() as conn:  # a retry starts over
+        conn.execute(update(Job).where(Job.id == job_id).values(state="waiting", progress=0))
+    assert json.loads(reader.load(job_id, None) or b"")["progress"] == 60
+    assert reader.load(job_id, "someone-else") is None
+    reader.invalidate(job_id)
+    assert reader.cached(job_id, None) is None
