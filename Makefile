@@ -20,11 +20,14 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.synced
 
-## run: analyse the bundled sample reel offline and print its Russian script
+## run: the whole service on embedded defaults (SQLite, SQLite broker, local storage,
+## local AI) at http://localhost:$${PORT:-3001}; one command, API and worker together
 run: install
-	$(BIN)/reels-scripter analyze --sample --format md
+	$(BIN)/reels-scripter serve
 
-demo: run
+## demo: analyse the bundled sample reel offline and print its Russian script
+demo: install
+	$(BIN)/reels-scripter analyze --sample --format md
 
 ## test: the whole suite (SQLite and PostgreSQL, Redis, GCS emulator, fake AI servers)
 test: install
@@ -32,6 +35,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/bench_analyze.py
+	$(BIN)/python bench/bench_service.py
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts

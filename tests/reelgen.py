@@ -19,6 +19,7 @@ import numpy as np
 
 DATA = Path(__file__).parent / "data"
 SPEECH_SAMPLE = DATA / "speech_en.ogg"
+FACE_PHOTO = DATA / "face.jpg"
 SPEECH_TEXT = (DATA / "speech_en.txt").read_text(encoding="utf-8").strip()
 
 AudioKind = Literal["none", "silence", "tone", "clicks", "speech", "speech+clicks"]
@@ -52,6 +53,8 @@ class ReelSpec:
     bitrate: int | None = None
     noise: bool = False  # full-frame random noise: makes big files fast
     texture: bool = False  # a scrolling photo-like texture per scene: realistic bitrate/decode
+    # per scene: width of the committed face photo as a share of the frame width (0: no face)
+    face_scales: Sequence[float] = ()
     speech_offset: float = 0.5
     extra_options: dict[str, str] = field(default_factory=dict)
 
@@ -77,6 +80,20 @@ def _texture(scene: int, height: int, width: int) -> np.ndarray:
     return _TEXTURES[key]
 
 
+def _paste_face(img: np.ndarray, scale: float) -> None:
+    """The committed face photo (a crop of NASA's public-domain astronaut portrait), centred."""
+    import cv2
+
+    face = cv2.cvtColor(cv2.imread(str(FACE_PHOTO)), cv2.COLOR_BGR2RGB)
+    size = max(8, int(img.shape[1] * scale))
+    face = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA)
+    y = max(0, (img.shape[0] - size) // 2)
+    x = max(0, (img.shape[1] - size) // 2)
+    h = min(size, img.shape[0] - y)
+    w = min(size, img.shape[1] - x)
+    img[y : y + h, x : x + w] = face[:h, :w]
+
+
 def _frame_image(spec: ReelSpec, t: float, rng: np.random.Generator) -> np.ndarray:
     scene = sum(1 for c in spec.cuts if t >= c)
     if spec.texture:
@@ -89,6 +106,9 @@ def _frame_image(spec: ReelSpec, t: float, rng: np.random.Generator) -> np.ndarr
     img[:] = (r, g, b)
     if spec.noise:
         return rng.integers(0, 256, size=img.shape, dtype=np.uint8)
+    if scene < len(spec.face_scales) and spec.face_scales[scene] > 0:
+        _paste_face(img, spec.face_scales[scene])
+        return img
     # a moving bar keeps some motion inside each shot
     bar = max(4, spec.width // 12)
     x = int((t * spec.width / 2) % max(1, spec.width - bar))
