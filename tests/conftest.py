@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from reelgen import make_reel  # noqa: E402
+from reelgen import make_reel
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import jsonschema
-from factories import measurements, segment
 
+from factories import measurements, segment
 from reels_scripter.config import Settings
 from reels_scripter.contract import AnalysisResult, result_json_schema
 from reels_scripter.providers.base import WriteRequest

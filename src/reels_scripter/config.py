@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     )
     gemini_max_retries: int = Field(5, ge=0, alias="GEMINI_MAX_RETRIES")
     gemini_timeout_sec: float = Field(300.0, gt=0, alias="GEMINI_TIMEOUT_SEC")
-    gemini_file_active_timeout_sec: float = Field(300.0, gt=0, alias="GEMINI_FILE_ACTIVE_TIMEOUT_SEC")
+    gemini_file_active_timeout_sec: float = Field(
+        300.0, gt=0, alias="GEMINI_FILE_ACTIVE_TIMEOUT_SEC"
+    )
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
     openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")

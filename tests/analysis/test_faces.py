@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from reelgen import make_reel
-
 from reels_scripter.analysis import analyze
 from reels_scripter.analysis.models import AnalysisOptions
 

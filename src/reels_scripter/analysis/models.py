@@ -78,7 +78,9 @@ class SceneFacts(BaseModel):
 
 class AudioFacts(BaseModel):
     has_audio: bool
-    loudness_lufs: float | None = None  # integrated, approximate (RMS based, K-weighting not applied)
+    loudness_lufs: float | None = (
+        None  # integrated, approximate (RMS based, K-weighting not applied)
+    )
     loudness_curve: list[float] = Field(default_factory=list)  # dBFS per `curve_step` seconds
     curve_step: float = 0.5
     speech_share: float = 0.0  # fraction of the duration covered by speech
