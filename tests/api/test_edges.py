@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reels_scripter.api.logs import ContextFilter, JsonFormatter, RedactFilter, bind_job_id
+from reels_scripter.logs import ContextFilter, JsonFormatter, RedactFilter, bind_job_id
 
 from .test_uploads import assert_error, post_video
 

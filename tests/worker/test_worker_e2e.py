@@ -205,6 +205,10 @@ def test_worker_completes_a_reel_and_fails_a_bad_file(
     assert failed.state == JobState.failed and failed.attempts == 1
     assert failed.error and "\n" not in failed.error and failed.error_code != "internal_error"
     assert leftovers(broker_settings) == []
+    # every worker line about a job carries its id, bound once around the task
+    logs = workers.logs()
+    assert f"[job {good_job.id}]" in logs and "completed with provider local" in logs
+    assert f"[job {bad_job.id}]" in logs
 
 
 def test_sigkilled_worker_loses_no_job(

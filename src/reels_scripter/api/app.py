@@ -15,10 +15,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reels_scripter.api.deps import Services
 from reels_scripter.api.endpoints import health, jobs, uploads
 from reels_scripter.api.errors import install_error_handlers
-from reels_scripter.api.logs import job_id_var, request_id_var
 from reels_scripter.api.metrics import ApiMetrics, HttpMetricsMiddleware
 from reels_scripter.api.security import presented_key
 from reels_scripter.config import Settings, get_settings
+from reels_scripter.logs import job_id_var, request_id_var
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory reels_scripter.api.app:app_from_env` (multi-worker)."""
-    from reels_scripter.api.logs import configure_logging
+    from reels_scripter.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings)

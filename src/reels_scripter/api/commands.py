@@ -22,7 +22,7 @@ log = logging.getLogger("reels_scripter.serve")
 def _worker_main(settings: Any, concurrency: int) -> None:
     """Entry of the embedded worker process (spawned: a fresh interpreter, no inherited
     event loop, DB pools or threads from the API)."""
-    from reels_scripter.api.logs import configure_logging
+    from reels_scripter.logs import configure_logging
     from reels_scripter.worker.celery_app import run_worker
 
     configure_logging(settings)
@@ -49,8 +49,8 @@ def serve(
     import uvicorn
 
     from reels_scripter.api.app import create_app
-    from reels_scripter.api.logs import configure_logging, service_logging_config
     from reels_scripter.config import get_settings
+    from reels_scripter.logs import configure_logging, service_logging_config
 
     settings = get_settings()
     configure_logging(settings)

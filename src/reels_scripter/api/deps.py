@@ -16,10 +16,10 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from reels_scripter.api.logs import api_keys_of, job_id_var
 from reels_scripter.api.security import ApiKeys
 from reels_scripter.api.status import StatusReader
 from reels_scripter.config import Settings
+from reels_scripter.logs import api_keys_of, job_id_var
 
 if TYPE_CHECKING:
     from reels_scripter.jobs.service import JobService

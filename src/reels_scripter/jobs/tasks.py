@@ -25,6 +25,7 @@ from reels_scripter.config import Settings
 from reels_scripter.db.engine import session_factory
 from reels_scripter.jobs.models import STAGE_DOWNLOAD
 from reels_scripter.jobs.repository import Claim, JobRepository, stale_cutoff
+from reels_scripter.logs import bind_job_id
 from reels_scripter.providers.base import ProviderError
 from reels_scripter.storage import ObjectNotFoundError, Storage, StorageError, get_storage
 from reels_scripter.worker.celery_app import ANALYZE_TASK, app, current_settings
@@ -206,6 +207,7 @@ def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) 
         if not done:
             return Outcome("superseded")
         _delete_quietly(storage, object_name)
+        log.info("completed with provider %s", result.meta.provider)
         return Outcome("completed")
     except JobSuperseded:
         log.info("job %s: no longer ours (deleted or taken over); stopping", job_id)
@@ -280,7 +282,8 @@ def _delete_quietly(storage: Storage, name: str | None) -> None:
 def analyze_job(self: Task[Any, Any], job_id: str) -> str:
     settings = current_settings()
     try:
-        outcome = run_job(job_id, settings)
+        with bind_job_id(job_id):
+            outcome = run_job(job_id, settings)
     except (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError) as exc:
         # Could not even claim: nothing recorded; try the whole task again later.
         countdown = backoff_seconds(self.request.retries + 1, settings)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init
 
 from reels_scripter.config import Settings, get_settings
 
@@ -161,8 +161,16 @@ def _on_worker_process_init(**_: Any) -> None:
     _dispose_db(close=False)
 
 
+def _on_setup_logging(**_: Any) -> None:
+    # Our format (JSON in production, job id on every line) instead of Celery's own.
+    from reels_scripter.logs import configure_logging
+
+    configure_logging(current_settings())
+
+
 worker_init.connect(_on_worker_init)
 worker_process_init.connect(_on_worker_process_init)
+setup_logging.connect(_on_setup_logging)
 
 
 def _dispose_db(close: bool = True) -> None:

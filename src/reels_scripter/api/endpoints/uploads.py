@@ -17,11 +17,11 @@ from reels_scripter.analysis.errors import AnalysisError
 from reels_scripter.analysis.models import AnalysisOptions, ProbeInfo
 from reels_scripter.api.deps import OwnerDep, Services, ServicesDep
 from reels_scripter.api.errors import ApiError, ErrorBody
-from reels_scripter.api.logs import job_id_var
 from reels_scripter.api.metrics import ApiMetrics
 from reels_scripter.api.schemas import UploadResponse
 from reels_scripter.api.upload_stream import ReceivedFile, receive_file
 from reels_scripter.config import Settings
+from reels_scripter.logs import job_id_var
 
 log = logging.getLogger(__name__)
 
