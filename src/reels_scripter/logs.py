@@ -2,7 +2,8 @@
 
 Every record carries `job_id` and `request_id` from context variables, so a line logged
 anywhere while handling a job (the API's upload, the worker's stages) can be found by the
-job's id without threading it through every call. The worker binds the job id around each task the same way.
+job's id without threading it through every call. The worker binds the job id around
+each task the same way.
 """
 
 from __future__ import annotations
