@@ -17,7 +17,7 @@ def test_shot_scale_follows_face_size(tmp_path: Path) -> None:
         height=640,
         duration=8.0,
         cuts=(2.0, 4.0, 6.0),
-        face_scales=(1.0, 0.45, 0.22, 0.0),
+        face_scales=(1.0, 0.45, 0.3, 0.0),
     )
     m = analyze(path, AnalysisOptions(transcribe=False))
     assert not [w for w in m.warnings if "Face detection" in w]

@@ -31,8 +31,9 @@ from reels_scripter.analysis.models import (
 from reels_scripter.analysis.speech import ModelChoice, load_model, resolve_model, transcribe
 from reels_scripter.analysis.video import measure_video
 
-# Whisper gets one core while the video decodes on (up to) both: decoding is the longer job
-# and frame threading scales well, while a tiny model gains little from a second thread.
+# Whisper gets one core and the video decode (slice-threaded, so in practice one thread for
+# phone H.264) the other: on two cores that split beat frame-threaded decoding, and a tiny
+# model gains little from a second thread.
 DEFAULT_WHISPER_THREADS = 1
 
 

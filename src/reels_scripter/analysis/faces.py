@@ -89,7 +89,7 @@ class FaceDetector:
         h = gray.shape[0]
         side = max(16, int(MIN_FACE * h))
         boxes = self._cascade.detectMultiScale(
-            np.ascontiguousarray(gray), scaleFactor=1.15, minNeighbors=5, minSize=(side, side)
+            np.ascontiguousarray(gray), scaleFactor=1.2, minNeighbors=5, minSize=(side, side)
         )
         if len(boxes) == 0:
             return 0, None
