@@ -11,18 +11,12 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from fake_ai import FakeGemini, FakeOpenAI
 
-from reels_scripter.analysis.models import (
-    AudioFacts,
-    HookFacts,
-    Measurements,
-    ProbeInfo,
-    SceneFacts,
-    SpeechSegment,
-    Transcript,
-)
+from factories import measurements
+from reels_scripter.analysis.models import HookFacts, Measurements, SpeechSegment
 from reels_scripter.config import Settings
 from reels_scripter.providers.base import RowPlan, WriteRequest
 
@@ -32,7 +26,7 @@ FAKE_JPEG = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9"
 
 
 def make_measurements(speech: list[tuple[float, float, str]] | None = None) -> Measurements:
-    bounds = [0.0, 2.5, 6.0, 10.0]
+    """Three scenes (0-2.5-6-10 s) with keyframes, and speech given as (start, end, text)."""
     speech = (
         speech
         if speech is not None
@@ -42,43 +36,18 @@ def make_measurements(speech: list[tuple[float, float, str]] | None = None) -> M
             (6.2, 9.6, "Second, cut every pause. Follow for more!"),
         ]
     )
-    scenes = [
-        SceneFacts(
-            index=i,
-            start=bounds[i],
-            end=bounds[i + 1],
-            brightness=0.6,
-            motion=0.05,
-            shot_scale="close-up" if i != 1 else "wide",
-            faces=1,
-            keyframe_jpeg=FAKE_JPEG + bytes([i]),
-        )
-        for i in range(len(bounds) - 1)
-    ]
-    return Measurements(
-        probe=ProbeInfo(
-            container="mp4",
-            duration=10.0,
-            size_bytes=1000,
-            width=1080,
-            height=1920,
-            coded_width=1080,
-            coded_height=1920,
-            video_codec="h264",
-            fps=30.0,
-            has_audio=True,
-            audio_codec="aac",
-        ),
-        scenes=scenes,
-        transcript=Transcript(
-            language="en", segments=[SpeechSegment(start=a, end=b, text=t) for a, b, t in speech]
-        ),
-        audio=AudioFacts(
-            has_audio=True, loudness_lufs=-16.0, speech_share=0.8, music=True, tempo_bpm=120.0
-        ),
-        hook=HookFacts(first_word_at=0.3, first_words="Three tips to film", cuts=1, motion=0.05),
-        sha256="cd" * 32,
+    m = measurements(
+        cuts=[2.5, 6.0],
+        duration=10.0,
+        segments=[SpeechSegment(start=a, end=b, text=t) for a, b, t in speech],
     )
+    for scene in m.scenes:
+        scene.faces = 1
+        scene.keyframe_jpeg = FAKE_JPEG + bytes([scene.index])
+    m.transcript.language = "en"
+    m.hook = HookFacts(first_word_at=0.3, first_words="Three tips to film", cuts=1, motion=0.05)
+    m.sha256 = "cd" * 32
+    return m
 
 
 def make_rows(m: Measurements) -> list[RowPlan]:

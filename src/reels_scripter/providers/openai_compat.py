@@ -118,13 +118,7 @@ class OpenAIProvider(Provider):
         return self._limiter
 
     def policy(self) -> RetryPolicy:
-        s = self.settings
-        return RetryPolicy(
-            max_retries=s.openai_max_retries,
-            base_delay=s.ai_retry_base_delay_sec,
-            max_delay=s.ai_retry_max_delay_sec,
-            total=s.ai_retry_total_sec,
-        )
+        return RetryPolicy.from_settings(self.settings, self.settings.openai_max_retries)
 
     def check(self) -> None:
         client = self.client()

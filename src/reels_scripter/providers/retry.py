@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from reels_scripter.config import Settings
 from reels_scripter.providers.base import ProviderConfigError, ProviderError
 from reels_scripter.providers.ratelimit import RateLimiter
 
@@ -33,6 +34,16 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 60.0
     total: float = 600.0  # seconds for all attempts and waits together
+
+    @classmethod
+    def from_settings(cls, settings: Settings, max_retries: int) -> RetryPolicy:
+        """The shared AI_RETRY_* timings with a provider's own retry count."""
+        return cls(
+            max_retries=max_retries,
+            base_delay=settings.ai_retry_base_delay_sec,
+            max_delay=settings.ai_retry_max_delay_sec,
+            total=settings.ai_retry_total_sec,
+        )
 
     def backoff(self, retry: int) -> float:
         """Equal jitter: uniform in [step/2, step], step = base * 2^retry capped at max_delay.

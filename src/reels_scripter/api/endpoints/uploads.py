@@ -14,14 +14,14 @@ from slowapi import Limiter
 from starlette.requests import ClientDisconnect
 
 from reels_scripter.analysis.errors import AnalysisError
-from reels_scripter.analysis.models import AnalysisOptions, ProbeInfo
+from reels_scripter.analysis.models import ProbeInfo
 from reels_scripter.api.deps import OwnerDep, Services, ServicesDep
 from reels_scripter.api.errors import ApiError, ErrorBody
 from reels_scripter.api.metrics import ApiMetrics
 from reels_scripter.api.schemas import UploadResponse
 from reels_scripter.api.upload_stream import ReceivedFile, receive_file
-from reels_scripter.config import Settings
 from reels_scripter.logs import job_id_var
+from reels_scripter.pipeline import analysis_options
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +66,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     },
     429: {"model": ErrorBody, "description": "Too many uploads from this client."},
 }
-
-
-def analysis_options(settings: Settings) -> AnalysisOptions:
-    return AnalysisOptions(
-        max_duration=settings.max_video_duration_sec,
-        max_pixels=settings.max_pixels,
-        max_size_bytes=settings.max_file_size_bytes,
-        probe_timeout=settings.probe_timeout_sec,
-        probe_memory_mb=settings.probe_memory_mb,
-    )
 
 
 async def upload(request: Request, services: ServicesDep, owner: OwnerDep) -> UploadResponse:
