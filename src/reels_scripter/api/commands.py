@@ -76,7 +76,9 @@ def serve(
     signal.signal(signal.SIGTERM, _exit_on_signal)
     bind_host = host or settings.host
     bind_port = port or settings.port
-    log.info("API on http://%s:%s (docs at /docs)", bind_host, bind_port)
+    # 0.0.0.0 is where we listen, not an address a person can open
+    shown = "localhost" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
+    log.info("Reels Scripter is up: http://%s:%s (API docs: /docs)", shown, bind_port)
     try:
         uvicorn.run(
             create_app(settings),
