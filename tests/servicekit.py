@@ -92,17 +92,3 @@ def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sett
 def session(db_settings: Settings) -> Iterator[Session]:
     with session_factory(db_settings)() as s:
         yield s
-
-
-def analysis_available() -> bool:
-    """The worker's real end-to-end path needs the analysis engine (reels_scripter.analysis)."""
-    try:
-        from reels_scripter.analysis import analyze  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_analysis = pytest.mark.skipif(
-    not analysis_available(), reason="reels_scripter.analysis.analyze not available yet"
-)

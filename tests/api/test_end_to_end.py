@@ -23,7 +23,7 @@ import pytest
 
 from servicekit import pg_url  # noqa: F401 - fixture re-export
 
-from .conftest import LiveServer
+from .conftest import LiveServer, leftovers
 
 WORKER_CODE = """
 from reels_scripter.config import Settings
@@ -139,6 +139,21 @@ def test_upload_to_completed_script(
     assert len(result["keys"]) == 5
     assert result["script"]
 
+    # every scene links its keyframe under this job; the picture is a JPEG from storage
+    scenes = result["timeline"]["scenes"]
+    assert scenes
+    for scene in scenes:
+        assert scene["keyframe"] == f"/api/jobs/{job_id}/keyframes/{scene['index']}.jpg"
+    pic = httpx.get(base + scenes[0]["keyframe"])
+    assert pic.status_code == 200, pic.text
+    assert pic.headers["content-type"] == "image/jpeg" and pic.content[:2] == b"\xff\xd8"
+    missing = httpx.get(f"{base}/api/jobs/{job_id}/keyframes/{len(scenes)}.jpg")
+    assert missing.status_code == 404 and missing.json()["code"] == "keyframe_not_found"
+    detail = httpx.get(f"{base}/api/jobs/{job_id}").json()
+    assert detail["result"]["timeline"]["scenes"][0]["keyframe"] == scenes[0]["keyframe"]
+    stored = [p for p in leftovers(tmp_path / "data") if "keyframes" in p.parts]
+    assert len(stored) == len(scenes)
+
     md = httpx.get(f"{base}/api/jobs/{job_id}/script.md")
     assert md.status_code == 200
     assert md.headers["content-type"].startswith("text/markdown")
@@ -162,3 +177,5 @@ def test_upload_to_completed_script(
     gone = httpx.get(f"{base}/api/status/{job_id}")
     assert gone.status_code == 404
     assert gone.json() == {"error": "Задача не найдена", "code": "job_not_found"}
+    assert httpx.get(base + scenes[0]["keyframe"]).status_code == 404
+    assert not [p for p in leftovers(tmp_path / "data") if "keyframes" in p.parts]

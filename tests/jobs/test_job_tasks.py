@@ -8,11 +8,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from reels_scripter.config import Settings
-from reels_scripter.jobs import Job, JobService, JobState
+from reels_scripter.jobs import Job, JobService, JobState, keyframes
 from reels_scripter.jobs.tasks import backoff_seconds, one_line, run_job
 from reels_scripter.storage import StorageError
 from reels_scripter.storage.local import LocalStorage
-from servicekit import needs_analysis
 
 
 class FlakyStorage(LocalStorage):
@@ -105,7 +104,6 @@ def test_one_line() -> None:
     assert len(one_line("x" * 1000)) == 300
 
 
-@needs_analysis
 def test_good_reel_completes_and_bad_file_fails(
     db_settings: Settings, session: Session, reel: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -130,3 +128,36 @@ def test_good_reel_completes_and_bad_file_fails(
     assert row.error_code not in (None, "internal_error") and "\n" not in (row.error or "")
     assert not storage.exists(bad_name)
     assert temp_files(db_settings) == []
+
+
+def test_keyframes_are_shared_by_duplicates_and_go_with_the_last_job(
+    db_settings: Settings, session: Session, reel: Callable[..., Path]
+) -> None:
+    storage = LocalStorage.from_settings(db_settings)
+    src = reel("kf.mp4", duration=3.0, cuts=(1.5,))
+    first = submit(session, db_settings, storage, src)
+    assert run_job(first.id, db_settings, storage=storage).status == "completed"
+    row = reload(session, first.id)
+    assert row.result is not None
+    names = [s["keyframe"] for s in row.result["timeline"]["scenes"]]
+    assert names == ["scene_000.jpg", "scene_001.jpg"]  # file names only, no server paths
+    stored = [keyframes.object_name(row.sha256, i) for i in range(2)]
+    assert all(storage.exists(n) for n in stored)
+    assert keyframes.read(storage, row.sha256, 1)[:2] == b"\xff\xd8"
+    assert temp_files(db_settings) == []  # the keyframe folder went with the download
+
+    # same content again: deduplicated, same pictures, links under the new job's own id
+    second = submit(session, db_settings, storage, src)
+    assert second.state == JobState.completed
+    shown = keyframes.with_urls(second.result, second.id)
+    assert shown is not None
+    assert shown["timeline"]["scenes"][1]["keyframe"] == f"/api/jobs/{second.id}/keyframes/1.jpg"
+    assert second.result is not None and second.result["timeline"]["scenes"][1]["keyframe"] == (
+        "scene_001.jpg"
+    )  # the stored result is not rewritten
+
+    service = JobService(session, storage, db_settings)
+    assert service.delete(first.id, None)
+    assert all(storage.exists(n) for n in stored)  # still used by the duplicate
+    assert service.delete(second.id, None)
+    assert not any(storage.exists(n) for n in stored)

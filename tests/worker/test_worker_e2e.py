@@ -25,9 +25,9 @@ from reels_scripter.db.engine import dispose_engines
 from reels_scripter.jobs import Job, JobService, JobState
 from reels_scripter.storage import get_storage
 from reels_scripter.worker.celery_app import make_enqueue
-from servicekit import REDIS_URL, make_settings, needs_analysis
+from servicekit import REDIS_URL, make_settings
 
-pytestmark = [needs_analysis, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 FAST_RECOVERY = {
     "HEARTBEAT_INTERVAL_SEC": "0.5",

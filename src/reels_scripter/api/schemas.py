@@ -38,7 +38,9 @@ class StatusResponse(BaseModel):
         from reels_scripter.api.status import status_body
 
         return cls.model_validate(
-            status_body(job.state, job.progress, job.stage, job.error, job.error_code, job.result)
+            status_body(
+                job.state, job.progress, job.stage, job.error, job.error_code, job.result, job.id
+            )
         )
 
 
@@ -88,7 +90,10 @@ class JobDetail(JobSummary):
     @classmethod
     def of(cls, job: Job) -> JobDetail:
         base = JobSummary.of(job).model_dump()
-        return cls(**base, result=job.result if job.state == "completed" else None)
+        from reels_scripter.jobs import keyframes
+
+        result = keyframes.with_urls(job.result, job.id) if job.state == "completed" else None
+        return cls(**base, result=result)
 
 
 class JobPage(BaseModel):

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, select
 
+from reels_scripter.jobs import keyframes
+
 FINISHED = frozenset({"completed", "failed"})
 # How stale a poll may be (STATUS_CACHE_SEC, 1 s by default). Progress moving a second late
 # is invisible in a progress bar; a finished job changes only by deletion, which this
@@ -33,6 +35,7 @@ def status_body(
     error: str | None,
     error_code: str | None,
     result: Any,
+    job_id: str,
 ) -> dict[str, Any]:
     """The seed's status body (state, progress, result) plus error, stage and code."""
     completed = state == "completed"
@@ -41,7 +44,7 @@ def status_body(
         "state": state,
         # a finished job reports 100 whatever the last progress write said
         "progress": 100 if completed else max(0, min(int(progress or 0), 100)),
-        "result": result if completed else None,
+        "result": keyframes.with_urls(result, job_id) if completed else None,
         "error": error if failed else None,
         "stage": stage,
         "code": error_code if failed else None,
@@ -102,7 +105,7 @@ class StatusReader:
             with self._lock:
                 self._cache.pop(key, None)
             return None
-        body = status_body(*row)
+        body = status_body(*row, job_id=job_id)
         with self._lock:
             previous = self._cache.get(key)
             if (

@@ -86,6 +86,11 @@ class JobRepository:
             .limit(1)
         ).first()
 
+    def exists_with_sha256(self, sha256: str) -> bool:
+        """Whether any job (any owner, any state) is about this content."""
+        found = self.session.scalars(select(Job.id).where(Job.sha256 == sha256).limit(1)).first()
+        return found is not None
+
     def count_by_state(self) -> dict[str, int]:
         counts = {state.value: 0 for state in JobState}
         for state, n in self.session.execute(select(Job.state, func.count()).group_by(Job.state)):

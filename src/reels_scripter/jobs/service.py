@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from reels_scripter.config import Settings
 from reels_scripter.db.base import utcnow
+from reels_scripter.jobs import keyframes
 from reels_scripter.jobs.models import STAGE_DEDUPLICATED, STAGE_QUEUED, Job, JobState
 from reels_scripter.jobs.repository import JobRepository
 from reels_scripter.storage.base import Storage, StorageError
@@ -133,11 +134,17 @@ class JobService:
         job = self.repo.get(job_id, owner)
         if job is None:
             return False
-        object_name = job.object_name
+        object_name, sha256 = job.object_name, job.sha256
         self.repo.delete(job.id)
         self.session.commit()
         if object_name:
             self._delete_object(object_name)
+        # keyframes are shared by every job of the same content (dedupe): the last one takes them
+        if not self.repo.exists_with_sha256(sha256):
+            try:
+                keyframes.delete_all(self.storage, sha256)
+            except StorageError as exc:
+                log.warning("could not delete keyframes of %s: %s", sha256[:12], exc.message)
         return True
 
     def counts_by_state(self) -> dict[str, int]:

@@ -7,6 +7,7 @@ import logging
 import os
 import random
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reels_scripter.analysis.errors import AnalysisError
 from reels_scripter.config import Settings
 from reels_scripter.db.engine import session_factory
+from reels_scripter.jobs import keyframes
 from reels_scripter.jobs.models import STAGE_DOWNLOAD
 from reels_scripter.jobs.repository import Claim, JobRepository, stale_cutoff
 from reels_scripter.logs import bind_job_id
@@ -166,7 +168,10 @@ def _remove_earlier_temp_files(settings: Settings, job_id: str) -> None:
     tmp_dir = settings.data_dir / "tmp"
     if tmp_dir.is_dir():
         for path in tmp_dir.glob(f"job-{job_id}-*"):
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) -> Outcome:
@@ -180,7 +185,7 @@ def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) 
             return Outcome("skipped")  # another worker has it, or it is finished or gone
         job = JobRepository(session).get(job_id, any_owner=True)
         assert job is not None
-        object_name, display_name = job.object_name, job.display_name
+        object_name, display_name, sha256 = job.object_name, job.display_name, job.sha256
 
     _remove_earlier_temp_files(settings, job_id)
     storage = storage or get_storage(settings)
@@ -194,9 +199,15 @@ def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) 
             storage.download_to(object_name, tmp)
             from reels_scripter.pipeline import analyze_reel  # heavy; only in workers
 
+            frames = tmp.with_name(f"job-{job_id}-keyframes")
             result = analyze_reel(
-                tmp, settings, progress=live.progress, video_uri=storage.uri(object_name)
+                tmp,
+                settings,
+                progress=live.progress,
+                video_uri=storage.uri(object_name),
+                keyframes_dir=frames,
             )
+            keyframes.publish(result, frames, sha256, storage)
         tmp.unlink(missing_ok=True)  # before the row says "completed": nothing left behind
         payload: dict[str, Any] = result.model_dump(mode="json")
         with sessions() as session:

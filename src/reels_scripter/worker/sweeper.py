@@ -8,6 +8,7 @@ beat without double work.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,9 +96,13 @@ def sweep(
     if tmp_dir.is_dir():
         for path in tmp_dir.iterdir():
             try:
-                if path.is_file() and path.stat().st_mtime < cutoff:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+                if path.is_dir():  # a killed worker's keyframe folder
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
                     path.unlink()
-                    report.deleted_temp_files.append(path.name)
+                report.deleted_temp_files.append(path.name)
             except FileNotFoundError:
                 continue  # removed by its worker meanwhile
     if report.requeued or report.failed or report.reenqueued:

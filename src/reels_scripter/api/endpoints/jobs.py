@@ -17,6 +17,8 @@ from fastapi.responses import StreamingResponse
 from reels_scripter.api.deps import JobServiceDep, OwnerDep, Services, ServicesDep, bind_job
 from reels_scripter.api.errors import ApiError, ErrorBody, not_found
 from reels_scripter.api.schemas import JobDetail, JobPage, StatusResponse
+from reels_scripter.jobs import keyframes
+from reels_scripter.storage import ObjectNotFoundError
 
 router = APIRouter(prefix="/api", tags=["jobs"])
 
@@ -123,6 +125,33 @@ def get_script_markdown(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Re
             "Content-Disposition": "inline; filename=\"script.md\"; filename*=UTF-8''"
             + quote(filename, safe="")
         },
+    )
+
+
+@router.get(
+    "/jobs/{job_id}/keyframes/{index}.jpg",
+    response_class=Response,
+    responses={
+        **_NOT_FOUND,
+        200: {"content": {"image/jpeg": {}}, "description": "The scene's keyframe."},
+    },
+    summary="A scene's keyframe (JPEG), as linked from the result's timeline",
+)
+def get_keyframe(job_id: str, index: int, jobs: JobServiceDep, owner: OwnerDep) -> Response:
+    bind_job(job_id)
+    job = jobs.get(job_id, owner)
+    if job is None:
+        raise not_found()
+    no_keyframe = ApiError(404, "keyframe_not_found", "Кадр не найден")
+    if job.state != "completed" or not keyframes.has_keyframe(job.result, index):
+        raise no_keyframe
+    try:
+        data = keyframes.read(jobs.storage, job.sha256, index)
+    except ObjectNotFoundError:
+        # removed by the bucket's lifecycle rule: the result stays, its pictures are gone
+        raise no_keyframe from None
+    return Response(
+        data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
     )
 
 
