@@ -122,6 +122,7 @@ def analyze_reel(
     keyframes_dir: Path | None = None,
     keyframes_by_sha: bool = False,
     video_uri: str | None = None,
+    sha256: str | None = None,
 ) -> AnalysisResult:
     """Measure `path` and return the full contract written by `provider` (default: settings)."""
     from reels_scripter.analysis import analyze  # heavy imports only when analysing
@@ -129,7 +130,8 @@ def analyze_reel(
     # resolve the provider first: a misnamed one should fail before minutes of measuring
     chosen = get_provider(provider or settings.ai_provider, settings)
     overall = OverallProgress(progress)
-    m = analyze(path, analysis_options(settings), progress=overall)
+    options = analysis_options(settings).model_copy(update={"known_sha256": sha256})
+    m = analyze(path, options, progress=overall)
     rows = plan_rows(m)
     overall("ai", 0.0)
     started = time.perf_counter()

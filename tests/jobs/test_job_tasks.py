@@ -139,6 +139,8 @@ def test_keyframes_are_shared_by_duplicates_and_go_with_the_last_job(
     assert run_job(first.id, db_settings, storage=storage).status == "completed"
     row = reload(session, first.id)
     assert row.result is not None
+    # the hash taken at upload is reused, not recomputed (this test's is not the real one)
+    assert row.result["meta"]["sha256"] == row.sha256 == "kf.mp4".ljust(64, "0")
     names = [s["keyframe"] for s in row.result["timeline"]["scenes"]]
     assert names == ["scene_000.jpg", "scene_001.jpg"]  # file names only, no server paths
     stored = [keyframes.object_name(row.sha256, i) for i in range(2)]

@@ -130,7 +130,7 @@ def run(
         timer.timings["probe"] = round(probe_seconds, 3)
         report("probe", 1.0)
 
-        hash_future = pool.submit(_sha256, path)
+        hash_future = None if options.known_sha256 else pool.submit(_sha256, path)
         if info.has_audio:
             speech_future = pool.submit(
                 _speech_job, path, model_future, choice, report, timer, cancelled
@@ -148,7 +148,7 @@ def run(
         timer.add("video", t0)
 
         audio, transcript = speech_future.result() if info.has_audio else (None, Transcript())
-        sha256 = hash_future.result()
+        sha256 = hash_future.result() if hash_future else str(options.known_sha256)
 
     t0 = time.perf_counter()
     report("audio", 0.0)

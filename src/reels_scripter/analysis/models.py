@@ -129,3 +129,5 @@ class AnalysisOptions(BaseModel):
     transcribe: bool = True
     keyframe_width: int = 360
     hook_window: float = 3.0
+    # The caller already hashed the file (the API does while receiving it): skip re-reading it.
+    known_sha256: str | None = None

@@ -65,11 +65,13 @@ class JobSummary(BaseModel):
 
     @classmethod
     def of(cls, job: Job) -> JobSummary:
+        from reels_scripter.api.status import shown_progress
+
         return cls(
             id=job.id,
             state=job.state,
             stage=job.stage,
-            progress=100 if job.state == "completed" else max(0, min(int(job.progress or 0), 100)),
+            progress=shown_progress(job.state, job.progress),
             error=job.error,
             error_code=job.error_code,
             display_name=job.display_name,

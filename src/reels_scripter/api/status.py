@@ -28,6 +28,11 @@ FINISHED_TTL_FACTOR = 10.0
 MAX_ENTRIES = 10_000
 
 
+def shown_progress(state: str, progress: int | None) -> int:
+    """0-100; a finished job reports 100 whatever the last progress write said."""
+    return 100 if state == "completed" else max(0, min(int(progress or 0), 100))
+
+
 def status_body(
     state: str,
     progress: int | None,
@@ -42,8 +47,7 @@ def status_body(
     failed = state == "failed"
     return {
         "state": state,
-        # a finished job reports 100 whatever the last progress write said
-        "progress": 100 if completed else max(0, min(int(progress or 0), 100)),
+        "progress": shown_progress(state, progress),
         "result": keyframes.with_urls(result, job_id) if completed else None,
         "error": error if failed else None,
         "stage": stage,

@@ -206,6 +206,7 @@ def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) 
                 progress=live.progress,
                 video_uri=storage.uri(object_name),
                 keyframes_dir=frames,
+                sha256=sha256,  # hashed at upload; no second read of the file
             )
             keyframes.publish(result, frames, sha256, storage)
         tmp.unlink(missing_ok=True)  # before the row says "completed": nothing left behind
