@@ -12,8 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reelgen import make_audio_only
 from reels_scripter.contract import result_json_schema
+from support.reelgen import make_audio_only
 
 SAMPLE = Path(__file__).parents[1] / "src" / "reels_scripter" / "samples" / "sample_reel.mp4"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")

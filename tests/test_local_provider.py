@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from factories import measurements, segment
 from reels_scripter.config import Settings
 from reels_scripter.contract import KEY_CATEGORIES, REQUIRED_RECOMMENDATION_KINDS
 from reels_scripter.providers.base import WriteRequest
 from reels_scripter.providers.local import LocalProvider, plural
 from reels_scripter.scripting import plan_rows
+from support.factories import measurements, segment
 
 
 def _write(m, language: str = "ru"):

@@ -4,11 +4,11 @@ import itertools
 
 import pytest
 
-from factories import measurements, segment
 from reels_scripter.config import Settings
 from reels_scripter.providers.base import Creative, ProviderError, WriteRequest
 from reels_scripter.providers.local import LocalProvider
 from reels_scripter.scripting import compose_result, format_interval, plan_rows
+from support.factories import measurements, segment
 
 
 def _boundaries(m):  # every measured boundary: cuts, plus starts of words after pauses

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reelgen import make_reel
 from reels_scripter.analysis import analyze
 from reels_scripter.analysis.models import AnalysisOptions
+from support.reelgen import make_reel
 
 
 def test_shot_scale_follows_face_size(tmp_path: Path) -> None:

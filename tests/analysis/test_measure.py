@@ -15,10 +15,10 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from reelgen import SPEECH_TEXT, make_reel
 from reels_scripter.analysis import AnalysisOptions, Measurements, analyze
 from reels_scripter.analysis.faces import FaceDetector
 from reels_scripter.analysis.video import upright
+from support.reelgen import SPEECH_TEXT, make_reel
 
 NO_SPEECH = AnalysisOptions(transcribe=False)
 CUT_TOLERANCE = 0.25

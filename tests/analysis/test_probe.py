@@ -12,7 +12,6 @@ import av
 import pytest
 from typing_extensions import Buffer
 
-from reelgen import make_audio_only, make_reel
 from reels_scripter.analysis.errors import (
     AudioOnlyError,
     CorruptVideoError,
@@ -29,6 +28,7 @@ from reels_scripter.analysis.errors import (
 from reels_scripter.analysis.models import AnalysisOptions, ProbeInfo
 from reels_scripter.analysis.probe import probe
 from reels_scripter.analysis.sniff import sniff
+from support.reelgen import make_audio_only, make_reel
 
 # Tiny pictures keep encoding fast; H.264 wants even sides.
 W, H = 64, 112

@@ -16,10 +16,10 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from reelgen import make_audio_only, make_reel
 from reels_scripter.api.app import create_app
 from reels_scripter.config import Settings
 from reels_scripter.db import upgrade_database
+from support.reelgen import make_audio_only, make_reel
 
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -28,18 +28,6 @@ PNG_1X1 = bytes.fromhex(
 
 # Files that belong under DATA_DIR whatever happens: the SQLite database and broker.
 _DB_SUFFIXES = (".lock", ".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite", ".sqlite-wal")
-
-EMBEDDED: dict[str, Any] = {
-    "REDIS_URL": None,
-    "DATABASE_URL": None,
-    "STORAGE_BACKEND": "local",
-    "AI_PROVIDER": "local",
-    "AI_FALLBACK": None,
-    "API_KEYS": None,
-    "FRONTEND_URL": None,
-    "NODE_ENV": "development",
-    "UPLOAD_RATE_LIMIT": "",
-}
 
 
 def leftovers(data_dir: Path) -> list[Path]:
@@ -54,18 +42,9 @@ def leftovers(data_dir: Path) -> list[Path]:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
-    def factory(**env: Any) -> Settings:
-        values = {**EMBEDDED, "DATA_DIR": str(tmp_path / "data"), **env}
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-    return factory
-
-
-@pytest.fixture
-def make_app(make_settings: Callable[..., Settings]) -> Callable[..., FastAPI]:
+def make_app(settings_factory: Callable[..., Settings]) -> Callable[..., FastAPI]:
     def factory(**env: Any) -> FastAPI:
-        settings = make_settings(**env)
+        settings = settings_factory(**env)
         upgrade_database(settings)
         return create_app(settings)
 

@@ -174,14 +174,14 @@ def test_log_lines_carry_the_job_id_and_never_a_key() -> None:
     assert KEY_A not in json.dumps(line)
 
 
-def test_status_cache_keeps_progress_monotonic(make_settings: Callable[..., object]) -> None:
+def test_status_cache_keeps_progress_monotonic(settings_factory: Callable[..., object]) -> None:
     from sqlalchemy import update
 
     from reels_scripter.api.status import StatusReader
     from reels_scripter.db import get_engine, session_factory, upgrade_database
     from reels_scripter.jobs.models import Job
 
-    settings = make_settings()
+    settings = settings_factory()
     upgrade_database(settings)  # type: ignore[arg-type]
     engine = get_engine(settings)  # type: ignore[arg-type]
     with session_factory(settings)() as s:  # type: ignore[arg-type]

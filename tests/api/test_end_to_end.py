@@ -21,8 +21,6 @@ from typing import Any
 import httpx
 import pytest
 
-from servicekit import pg_url  # noqa: F401 - fixture re-export
-
 from .conftest import LiveServer, leftovers
 
 WORKER_CODE = """
@@ -58,9 +56,9 @@ def backend_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any
 
 @pytest.fixture
 def worker(
-    backend_env: dict[str, Any], make_settings: Callable[..., Any], tmp_path: Path
+    backend_env: dict[str, Any], settings_factory: Callable[..., Any], tmp_path: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    settings = make_settings(**backend_env)
+    settings = settings_factory(**backend_env)
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV}
     env.update(
         DATA_DIR=str(settings.data_dir),

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from reels_scripter.config import Settings
 from reels_scripter.db import Base, database_url, get_engine, upgrade_database
 from reels_scripter.db.engine import dispose_engines
-from servicekit import make_settings
+from support.settings import make_settings
 
 
 def test_database_url_normalises_postgres_schemes(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from reels_scripter.db import session_factory
 from reels_scripter.jobs import JobService, JobState, settings_fingerprint
 from reels_scripter.storage import get_storage
 from reels_scripter.storage.local import LocalStorage
-from servicekit import make_settings
+from support.settings import make_settings
 
 
 def upload(storage: LocalStorage, tmp_path: Path, data: bytes = b"video") -> str:

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from conftest import INJECTION, answer_text, make_measurements, make_rows, valid_answer
 from reels_scripter.providers.answer import AnswerError, parse_answer, to_creative
 from reels_scripter.providers.prompt import build_prompt
 from reels_scripter.scripting import compose_result
+from support.provider_data import INJECTION, answer_text, make_measurements, make_rows, valid_answer
 
 
 def test_valid_answer_composes_into_the_contract() -> None:

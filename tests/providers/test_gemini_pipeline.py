@@ -13,12 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_ai import FakeGemini, Reply, gemini_text, google_error
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
-from conftest import answer_text, make_settings
-from reelgen import make_reel
 from reels_scripter.analysis import analyze
 from reels_scripter.config import Settings
 from reels_scripter.jobs import Job, JobService, JobState
@@ -27,7 +24,10 @@ from reels_scripter.pipeline import analysis_options, analyze_reel
 from reels_scripter.providers.base import RowPlan
 from reels_scripter.scripting import plan_rows
 from reels_scripter.storage.local import LocalStorage
-from servicekit import db_settings, pg_url, session  # noqa: F401 - fixtures
+from support.fake_ai import FakeGemini, Reply, gemini_text, google_error
+from support.provider_data import answer_text
+from support.reelgen import make_reel
+from support.settings import make_settings
 
 CUTS = (2.0, 4.5)
 
@@ -110,8 +110,8 @@ def test_failing_gemini_falls_back_to_local_when_asked(
 def test_service_job_uses_the_same_gemini_path(
     fake_gemini: FakeGemini,
     speech_reel: tuple[Path, list[RowPlan]],
-    db_settings: Settings,  # noqa: F811
-    session: Session,  # noqa: F811
+    db_settings: Settings,
+    session: Session,
 ) -> None:
     path, rows = speech_reel
     fake_gemini.generate_replies = [Reply(200, gemini_text(answer_text(rows)))]

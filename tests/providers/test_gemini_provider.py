@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 import pytest
-from fake_ai import FakeGemini, Reply, gemini_text, google_error, retry_info
 
-from conftest import INJECTION, answer_text, make_measurements, valid_answer
 from reels_scripter.providers.base import ProviderConfigError, ProviderError
 from reels_scripter.providers.gemini import GeminiProvider, choose_video_source
 from reels_scripter.providers.registry import get_provider
+from support.fake_ai import FakeGemini, Reply, gemini_text, google_error, retry_info
+from support.provider_data import INJECTION, answer_text, make_measurements, valid_answer
 
 MB = 1024 * 1024
 

@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 import pytest
-from fake_ai import FakeOpenAI, Reply, openai_text
 
-from conftest import FAKE_JPEG, answer_text, valid_answer
 from reels_scripter.providers.base import ProviderConfigError, ProviderError
 from reels_scripter.providers.openai_compat import OpenAIProvider
 from reels_scripter.providers.registry import get_provider
+from support.fake_ai import FakeOpenAI, Reply, openai_text
+from support.provider_data import FAKE_JPEG, answer_text, valid_answer
 
 
 def openai_settings(settings: Any, server: FakeOpenAI, **kw: Any) -> Any:

@@ -20,7 +20,8 @@ from reels_scripter.storage import (
 )
 from reels_scripter.storage.gcs import GCSStorage
 from reels_scripter.storage.local import LocalStorage
-from servicekit import free_port, make_settings
+from support.fixtures import free_port
+from support.settings import make_settings
 
 BUCKET = "reels-test-bucket"
 

@@ -25,7 +25,7 @@ from reels_scripter.db.engine import dispose_engines
 from reels_scripter.jobs import Job, JobService, JobState
 from reels_scripter.storage import get_storage
 from reels_scripter.worker.celery_app import make_enqueue
-from servicekit import REDIS_URL, make_settings
+from support.settings import REDIS_URL, make_settings
 
 pytestmark = [pytest.mark.slow]
 

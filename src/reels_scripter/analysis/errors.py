@@ -1,22 +1,24 @@
-"""Typed errors for bad input. Each has a stable machine `code`, an HTTP status the API maps
-it to, and a human message safe to show to the person who uploaded the file."""
+"""Errors of the analysis engine, under the one root (`reels_scripter.errors.AppError`).
+
+Each has a stable `code`, the HTTP status the API answers with, an English `message` for logs
+and developers, and `params` from which the person-facing text is rendered (`texts`).
+Stdlib only (through `errors`): the sandboxed probe child imports this module.
+"""
 
 from __future__ import annotations
 
+from reels_scripter.errors import AppError
 
-class AnalysisError(Exception):
+
+class AnalysisError(AppError):
     """Base for every error the analysis engine raises on purpose."""
 
-    code: str = "analysis_failed"
-    http_status: int = 422
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "analysis_failed"
+    http_status = 422
 
 
 class InputError(AnalysisError):
-    """The file is not something we can analyse."""
+    """The file is not something we can analyse; retrying will not help."""
 
     code = "invalid_video"
 
@@ -76,3 +78,18 @@ class ProbeUnavailableError(AnalysisError):
 
     code = "probe_unavailable"
     http_status = 500
+    transient = True
+
+
+INPUT_ERRORS: tuple[type[InputError], ...] = (
+    AudioOnlyError,
+    CorruptVideoError,
+    EmptyFileError,
+    NotAVideoError,
+    NoVideoStreamError,
+    ProbeTimeoutError,
+    ResolutionTooLargeError,
+    TooLargeError,
+    TooLongError,
+    UnsupportedFormatError,
+)

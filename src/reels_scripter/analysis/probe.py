@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from reels_scripter.analysis.errors import (
+    INPUT_ERRORS,
     AudioOnlyError,
     CorruptVideoError,
     EmptyFileError,
@@ -66,21 +67,7 @@ _FIRST_FRAME_PACKETS = 64
 _MIB = 1024 * 1024
 _MIN_PARSE_HEADROOM = 64 * _MIB
 
-_ERRORS_BY_CODE: dict[str, type[InputError]] = {
-    cls.code: cls
-    for cls in (
-        AudioOnlyError,
-        CorruptVideoError,
-        EmptyFileError,
-        NotAVideoError,
-        NoVideoStreamError,
-        ProbeTimeoutError,
-        ResolutionTooLargeError,
-        TooLargeError,
-        TooLongError,
-        UnsupportedFormatError,
-    )
-}
+_ERRORS_BY_CODE: dict[str, type[InputError]] = {cls.code: cls for cls in INPUT_ERRORS}
 
 
 def probe(path: str | Path, options: AnalysisOptions | None = None) -> ProbeInfo:
@@ -104,7 +91,8 @@ def probe(path: str | Path, options: AnalysisOptions | None = None) -> ProbeInfo
         raise EmptyFileError("The file is empty (0 bytes).")
     if opts.max_size_bytes is not None and size > opts.max_size_bytes:
         raise TooLargeError(
-            f"The file is {_mb(size)}, larger than the {_mb(opts.max_size_bytes)} limit."
+            f"The file is {_mb(size)}, larger than the {_mb(opts.max_size_bytes)} limit.",
+            params={"limit_mb": opts.max_size_bytes / _MIB},
         )
 
     family = sniff(head)
@@ -134,14 +122,19 @@ def _refuse_unknown(head: bytes) -> NoReturn:
     if found is None:
         raise NotAVideoError(f"The file is not a video. Upload an {SUPPORTED} file.")
     kind, label = found
+    params = {"kind": kind, "format": label}
     if kind == "video":
         raise UnsupportedFormatError(
-            f"{label} videos are not supported. Upload an {SUPPORTED} file."
+            f"{label} videos are not supported. Upload an {SUPPORTED} file.", params=params
         )
     if kind == "audio":
-        raise AudioOnlyError(f"The file is {label} audio, not a video. Upload an {SUPPORTED} file.")
+        raise AudioOnlyError(
+            f"The file is {label} audio, not a video. Upload an {SUPPORTED} file.", params=params
+        )
     noun = "an image" if kind == "image" else "a document"
-    raise NotAVideoError(f"The file is {noun} ({label}), not a video. Upload an {SUPPORTED} file.")
+    raise NotAVideoError(
+        f"The file is {noun} ({label}), not a video. Upload an {SUPPORTED} file.", params=params
+    )
 
 
 def _mb(n: int) -> str:
@@ -154,7 +147,8 @@ def _mb(n: int) -> str:
 def _too_long(duration: float, limit: float, at_least: bool = False) -> TooLongError:
     prefix = "at least " if at_least else ""
     return TooLongError(
-        f"The video is {prefix}{duration:.1f} s long, longer than the {limit:.1f} s limit."
+        f"The video is {prefix}{duration:.1f} s long, longer than the {limit:.1f} s limit.",
+        params={"duration": duration, "limit": limit},
     )
 
 
@@ -183,7 +177,8 @@ def _run_child(request: dict[str, Any], timeout: float) -> dict[str, Any]:
         )
     except subprocess.TimeoutExpired:
         raise ProbeTimeoutError(
-            f"Reading the video took longer than {timeout:g} s; the file may be damaged."
+            f"Reading the video took longer than {timeout:g} s; the file may be damaged.",
+            params={"timeout": timeout},
         ) from None
     except OSError as e:
         log.error("probe child could not start: %s", e)
@@ -214,7 +209,8 @@ def _run_child(request: dict[str, Any], timeout: float) -> dict[str, Any]:
             return facts
     error_cls = _ERRORS_BY_CODE.get(str(reply.get("code")), CorruptVideoError)
     message = str(reply.get("message") or "The video file is damaged and could not be read.")
-    raise error_cls(message)
+    params = reply.get("params")
+    raise error_cls(message, params=params if isinstance(params, dict) else None)
 
 
 # Run by `python -c` in the child. It registers the two packages as bare namespaces so that
@@ -255,7 +251,7 @@ def _child_main(request_json: str) -> int:
             )
         }
     except InputError as e:
-        reply = {"code": e.code, "message": e.message}
+        reply = {"code": e.code, "message": e.message, "params": e.params}
     except MemoryError:
         reply = {
             "code": CorruptVideoError.code,
@@ -357,7 +353,8 @@ def _inspect_open(
     if coded_w * coded_h > max_pixels:
         raise ResolutionTooLargeError(
             f"The video is {coded_w}x{coded_h} pixels ({coded_w * coded_h / 1e6:.1f} MP), "
-            f"above the {max_pixels / 1e6:.1f} MP limit."
+            f"above the {max_pixels / 1e6:.1f} MP limit.",
+            params={"width": coded_w, "height": coded_h, "limit_mp": max_pixels / 1e6},
         )
 
     start = container.start_time / 1_000_000 if container.start_time is not None else 0.0

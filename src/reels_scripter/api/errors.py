@@ -1,7 +1,10 @@
-"""Every error leaves the API as JSON `{"error": <Russian text>, "code": <stable code>}`.
+"""Every error leaves the API as JSON `{"error": <text for people>, "code": <stable code>}`.
 
-Front ends written for the seed show `error` to the user, so it is always Russian and never
-a traceback; scripts branch on `code`, which never changes once published.
+One handler serves every `AppError` (the analysis, provider, storage, job and HTTP errors all
+derive from it): the status comes from the error class, the person-facing text from
+`reels_scripter.texts` in the target language, the code from the class. Front ends written for
+the seed show `error`; scripts branch on `code`, which never changes once published. The OpenAPI
+error responses are generated from the same classes (`error_responses`).
 """
 
 from __future__ import annotations
@@ -14,80 +17,118 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reels_scripter.analysis.errors import AnalysisError, InputError
+from reels_scripter.analysis.errors import InputError
+from reels_scripter.errors import AppError, InternalError
+from reels_scripter.texts import describe, error_text, status_code_name
 
 log = logging.getLogger(__name__)
 
-# The probe's messages are English (they are shared with the CLI); the API speaks Russian
-# like the seed, so each stable code gets a fixed Russian text and the probe's English
-# explanation travels along in `detail`.
-INPUT_MESSAGES: dict[str, str] = {
-    "empty_file": "Файл пустой",
-    "not_a_video": "Файл не является видео. Загрузите MP4, MOV или WebM",
-    "unsupported_format": "Неподдерживаемый формат видео. Загрузите MP4, MOV или WebM",
-    "audio_only": "В файле только звук, без видео",
-    "no_video_stream": "В файле нет видеодорожки",
-    "corrupt_video": "Видеофайл повреждён или загружен не полностью",
-    "too_long": "Видео слишком длинное",
-    "too_large": "Файл слишком большой",
-    "resolution_too_large": "Слишком большое разрешение видео",
-    "probe_timeout": "Не удалось проверить видео за отведённое время",
-    "invalid_video": "Не удалось прочитать видео",
-}
-
-STATUS_MESSAGES: dict[int, tuple[str, str]] = {
-    400: ("Некорректный запрос", "bad_request"),
-    401: ("Требуется API-ключ", "unauthorized"),
-    403: ("Доступ запрещён", "forbidden"),
-    404: ("Не найдено", "not_found"),
-    405: ("Метод не поддерживается", "method_not_allowed"),
-    406: ("Неприемлемый формат ответа", "not_acceptable"),
-    409: ("Конфликт состояния", "conflict"),
-    411: ("Требуется заголовок Content-Length", "length_required"),
-    413: ("Запрос слишком большой", "too_large"),
-    415: ("Неподдерживаемый тип содержимого", "unsupported_media_type"),
-    422: ("Некорректные данные запроса", "validation_error"),
-    429: ("Слишком много запросов, попробуйте позже", "rate_limited"),
-    500: ("Внутренняя ошибка сервера", "internal_error"),
-    503: ("Сервис временно недоступен", "unavailable"),
-}
-
 
 class ErrorBody(BaseModel):
-    """The shape of every error response (documented in OpenAPI)."""
+    """The shape of every error response."""
 
-    error: str
-    code: str
-    detail: Any | None = None
+    error: str = Field(description="What went wrong, for people, in the target language.")
+    code: str = Field(description="Stable machine code; never changes once published.")
+    detail: Any | None = Field(None, description="Technical detail (English), when useful.")
 
 
-class ApiError(Exception):
-    """An expected failure with a status, a stable code and a Russian message."""
+class ApiError(AppError):
+    """An error only the HTTP layer raises. Subclasses fix the code and status."""
+
+    http_status = 400
 
     def __init__(
         self,
-        status_code: int,
-        code: str,
-        message: str,
+        message: str = "",
         *,
         detail: Any | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
+        super().__init__(message or (type(self).__doc__ or self.code).strip(), params=params)
         self.detail = detail
-        self.headers = headers
+        self.headers = dict(headers) if headers is not None else None
 
 
-def not_found(message: str = "Задача не найдена") -> ApiError:
-    return ApiError(404, "job_not_found", message)
+class NoFileError(ApiError):
+    """No file in the `video` field."""
+
+    code = "no_file"
+
+
+class MalformedMultipartError(ApiError):
+    """The multipart body is malformed or cut short."""
+
+    code = "malformed_multipart"
+
+
+class ClientDisconnectedError(ApiError):
+    """The client went away during the upload."""
+
+    code = "client_disconnected"
+
+
+class UnauthorizedError(ApiError):
+    """API keys are on and no valid key was sent."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class JobNotFoundError(ApiError):
+    """No such job (or it belongs to another API key)."""
+
+    code = "job_not_found"
+    http_status = 404
+
+
+class KeyframeNotFoundError(ApiError):
+    """The job has no such keyframe (or it was removed from storage)."""
+
+    code = "keyframe_not_found"
+    http_status = 404
+
+
+class NotCompletedError(ApiError):
+    """The job has not completed, so it has nothing to export yet."""
+
+    code = "not_completed"
+    http_status = 409
+
+
+class RateLimitedError(ApiError):
+    """Too many requests from this client."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
+def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error classes: one entry per status, listing the codes."""
+    by_status: dict[int, list[type[AppError]]] = {}
+    for cls in errors:
+        by_status.setdefault(cls.http_status, []).append(cls)
+    out: dict[int | str, dict[str, Any]] = {}
+    for status, classes in sorted(by_status.items()):
+        lines = [
+            f"`{c.code}`: {(c.__doc__ or '').strip().splitlines()[0]}" if c.__doc__ else c.code
+            for c in classes
+        ]
+        out[status] = {
+            "model": ErrorBody,
+            "description": "; ".join(dict.fromkeys(lines)),
+            "content": {
+                "application/json": {
+                    "example": {"error": error_text(classes[0].code), "code": classes[0].code}
+                }
+            },
+        }
+    return out
 
 
 def error_response(
@@ -107,60 +148,61 @@ def error_response(
     )
 
 
-def input_error_response(exc: AnalysisError) -> JSONResponse:
-    status = exc.http_status if isinstance(exc, InputError) else 500
-    message = INPUT_MESSAGES.get(exc.code)
-    if message is None:
-        message = STATUS_MESSAGES.get(status, STATUS_MESSAGES[500])[0]
-    # A server-side analysis error's text may name paths or models: keep it out of the reply.
-    detail = exc.message if isinstance(exc, InputError) else None
-    return error_response(status, exc.code, message, detail)
+def _language(request: Request) -> str:
+    services = getattr(request.app.state, "services", None)
+    return str(getattr(getattr(services, "settings", None), "target_language", "ru"))
 
 
-async def _api_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status_code, exc.code, exc.message, exc.detail, exc.headers)
+def app_error_response(exc: AppError, language: str) -> JSONResponse:
+    """The response for any AppError: status and code from the class, text from `texts`."""
+    if exc.http_status >= 500:
+        log.warning("%s: %s", exc.code, exc.message)
+    detail: Any | None = None
+    headers: Mapping[str, str] | None = None
+    if isinstance(exc, ApiError):
+        detail, headers = exc.detail, exc.headers
+    elif isinstance(exc, InputError):
+        # The English explanation of bad input (which limit, which format) helps developers;
+        # a server-side error's text may name paths or models, so it stays in the log.
+        detail = exc.message
+    return error_response(exc.http_status, exc.code, describe(exc, language), detail, headers)
 
 
-async def _analysis_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AnalysisError)
-    return input_error_response(exc)
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return app_error_response(exc, _language(request))
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    message, code = STATUS_MESSAGES.get(exc.status_code, (str(exc.detail), "http_error"))
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    code = status_code_name(exc.status_code)
+    text = error_text(code, _language(request), http_status=exc.status_code)
+    return error_response(exc.status_code, code, text, headers=exc.headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Only where and why: echoing `input` back could reflect arbitrary bytes.
     detail = [
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
         for e in exc.errors()
     ]
-    return error_response(422, "validation_error", STATUS_MESSAGES[422][0], detail)
+    text = error_text("validation_error", _language(request))
+    return error_response(422, "validation_error", text, detail)
 
 
-async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimitExceeded)
     retry_after = "60"
     limit = getattr(exc, "limit", None)
     if limit is not None:
         retry_after = str(limit.limit.get_expiry())
-    return error_response(
-        429,
-        "rate_limited",
-        STATUS_MESSAGES[429][0],
-        detail=f"limit: {exc.detail}",
-        headers={"Retry-After": retry_after},
-    )
+    error = RateLimitedError(detail=f"limit: {exc.detail}", headers={"Retry-After": retry_after})
+    return app_error_response(error, _language(request))
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(AnalysisError, _analysis_error)
+    app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(RateLimitExceeded, _rate_limited)
@@ -174,8 +216,9 @@ class CatchAllMiddleware:
     (and some servers) treat the request as crashed; this one answers and swallows.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, language: str = "ru") -> None:
         self.app = app
+        self.language = language
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -196,5 +239,5 @@ class CatchAllMiddleware:
             if started:
                 # Headers are out; the only honest signal left is a cut connection.
                 raise
-            message, code = STATUS_MESSAGES[500]
-            await error_response(500, code, message)(scope, receive, send)
+            response = app_error_response(InternalError("unhandled"), self.language)
+            await response(scope, receive, send)

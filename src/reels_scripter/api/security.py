@@ -12,7 +12,7 @@ import hmac
 
 from starlette.requests import HTTPConnection
 
-from reels_scripter.api.errors import ApiError
+from reels_scripter.api.errors import UnauthorizedError
 
 # Fixed domain-separation prefix: the owner id is useless as a key anywhere else.
 _OWNER_SALT = b"reels-scripter/owner/v1:"
@@ -58,10 +58,7 @@ class ApiKeys:
             return None
         owner = self.match(presented_key(conn))
         if owner is None:
-            raise ApiError(
-                401,
-                "unauthorized",
-                "Требуется действительный API-ключ",
+            raise UnauthorizedError(
                 detail="Send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
                 headers={"WWW-Authenticate": "Bearer"},
             )

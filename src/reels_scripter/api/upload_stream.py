@@ -28,7 +28,7 @@ from starlette.requests import Request
 
 from reels_scripter.analysis.errors import EmptyFileError, NotAVideoError, TooLargeError
 from reels_scripter.analysis.sniff import HEAD_SIZE, sniff
-from reels_scripter.api.errors import ApiError
+from reels_scripter.api.errors import MalformedMultipartError, NoFileError
 
 # Room for the multipart framing and small form fields around the file itself.
 ENVELOPE_BYTES = 64 * 1024
@@ -38,11 +38,9 @@ MAX_OTHER_FIELDS_BYTES = 1024 * 1024
 # the thread hop costs nothing, small enough to keep memory flat.
 WRITE_BATCH = 1024 * 1024
 
-NO_FILE_MESSAGE = "Файл не загружен"
 
-
-def no_file_error(detail: str) -> ApiError:
-    return ApiError(400, "no_file", NO_FILE_MESSAGE, detail=detail)
+def no_file_error(detail: str) -> NoFileError:
+    return NoFileError(detail=detail)
 
 
 @dataclass
@@ -206,9 +204,7 @@ async def receive_file(
             try:
                 parser.write(chunk)
             except MultipartParseError:
-                raise ApiError(
-                    400, "malformed_multipart", "Некорректный multipart-запрос"
-                ) from None
+                raise MalformedMultipartError() from None
             if (
                 st.container is None
                 and st.size > 0
@@ -220,11 +216,8 @@ async def receive_file(
             if st.finished:
                 break
         if not st.finished:
-            raise ApiError(
-                400,
-                "malformed_multipart",
-                "Некорректный multipart-запрос",
-                detail="The body ended before the closing multipart boundary.",
+            raise MalformedMultipartError(
+                detail="The body ended before the closing multipart boundary."
             )
         if not st.found or (st.size == 0 and not st.filename):
             # A browser form with no file chosen sends the field with an empty filename.

@@ -14,6 +14,7 @@ from reels_scripter.db.base import utcnow
 from reels_scripter.jobs import keyframes
 from reels_scripter.jobs.models import STAGE_DEDUPLICATED, STAGE_QUEUED, Job, JobState
 from reels_scripter.jobs.repository import JobRepository
+from reels_scripter.providers.registry import result_options
 from reels_scripter.storage.base import Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -23,23 +24,15 @@ FINGERPRINT_VERSION = 1
 MAX_PAGE_SIZE = 100
 
 
-def provider_model(settings: Settings, provider: str | None = None) -> str | None:
-    """The model the configured provider would use, read from settings (no SDK import)."""
-    name = provider or settings.ai_provider
-    return {"gemini": settings.gemini_model, "openai": settings.openai_model}.get(name)
-
-
 def settings_fingerprint(settings: Settings) -> str:
     """Everything that changes the result for the same bytes; equal fingerprint => reusable."""
     material = {
         "v": FINGERPRINT_VERSION,
         "provider": settings.ai_provider,
-        "model": provider_model(settings),
+        "provider_options": result_options(settings.ai_provider, settings),
         "fallback": settings.ai_fallback,
         "target_language": settings.target_language,
         "whisper_model": settings.whisper_model,
-        "gemini_video_fps": settings.gemini_video_fps,
-        "gemini_media_resolution": settings.gemini_media_resolution,
         "max_video_duration_sec": settings.max_video_duration_sec,
     }
     blob = json.dumps(material, sort_keys=True, default=str).encode()

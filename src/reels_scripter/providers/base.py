@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from reels_scripter.analysis.models import Measurements
 from reels_scripter.config import Settings
 from reels_scripter.contract import Key, Recommendation
+from reels_scripter.errors import AppError
 
 
 class RowPlan(BaseModel):
@@ -55,24 +56,23 @@ class WriteRequest(BaseModel):
     rows: list[RowPlan]
     video_path: Path
     target_language: str = "ru"
+    # Sniffed from the content at upload (or by the probe): never guessed from a file name.
+    video_mime: str = "video/mp4"
     video_uri: str | None = None  # e.g. gs:// URI when storage already holds the file
 
 
-class ProviderError(Exception):
-    """The provider failed after its own retries; the message is safe to show."""
+class ProviderError(AppError):
+    """The provider failed after its own retries (`message` is English, for logs and CLI)."""
 
     code = "ai_failed"
-
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.transient = transient
+    http_status = 502
 
 
 class ProviderConfigError(ProviderError):
     """Misconfiguration (missing key, unknown model): retrying will not help."""
 
     code = "ai_misconfigured"
+    http_status = 500
 
 
 class Provider(ABC):
@@ -84,6 +84,10 @@ class Provider(ABC):
     @property
     def model(self) -> str | None:
         return None
+
+    def result_options(self) -> dict[str, Any]:
+        """The options that change what this provider writes for the same reel (dedupe)."""
+        return {}
 
     def check(self) -> None:  # noqa: B027 - optional hook, most providers need nothing
         """Fail fast at start-up (e.g. the configured model does not exist)."""

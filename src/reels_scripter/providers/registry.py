@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
+from typing import Any
 
 from reels_scripter.config import Settings
 from reels_scripter.providers.base import Provider, ProviderConfigError
@@ -60,3 +61,21 @@ def provider_class(name: str) -> type[Provider]:
 
 def get_provider(name: str, settings: Settings) -> Provider:
     return provider_class(name)(settings)
+
+
+# The options of each built-in provider that change what it writes for the same reel. Read
+# from settings without importing the provider module (the API builds a fingerprint for every
+# upload and must not pay for the Gemini or OpenAI SDK import).
+_RESULT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "local": (),
+    "gemini": ("gemini_model", "gemini_video_fps", "gemini_media_resolution"),
+    "openai": ("openai_model", "openai_max_images"),
+}
+
+
+def result_options(name: str, settings: Settings) -> dict[str, Any]:
+    """What the named provider's output depends on besides the reel itself."""
+    fields = _RESULT_OPTIONS.get(name)
+    if fields is None:  # a third-party provider: its class knows
+        return dict(provider_class(name)(settings).result_options())
+    return {f: getattr(settings, f) for f in fields}

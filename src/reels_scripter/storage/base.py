@@ -7,20 +7,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from reels_scripter.errors import AppError
 
-class StorageError(Exception):
+
+class StorageError(AppError):
     """A storage operation failed. `transient` says whether retrying may help."""
 
     code = "storage_failed"
-
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.transient = transient
+    http_status = 503
 
 
 class ObjectNotFoundError(StorageError):
     code = "video_missing"
+    http_status = 404
 
 
 def random_object_name(prefix: str = "uploads/") -> str:

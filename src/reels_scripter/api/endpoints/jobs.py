@@ -15,7 +15,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from reels_scripter.api.deps import JobServiceDep, OwnerDep, Services, ServicesDep, bind_job
-from reels_scripter.api.errors import ApiError, ErrorBody, not_found
+from reels_scripter.api.errors import (
+    ErrorBody,
+    JobNotFoundError,
+    KeyframeNotFoundError,
+    NotCompletedError,
+)
 from reels_scripter.api.schemas import JobDetail, JobPage, StatusResponse
 from reels_scripter.jobs import keyframes
 from reels_scripter.storage import ObjectNotFoundError
@@ -44,7 +49,7 @@ async def get_status(jobId: str, services: ServicesDep, owner: OwnerDep) -> Resp
     bind_job(jobId)
     body = await _status_body(services, jobId, owner)
     if body is None:
-        raise not_found()
+        raise JobNotFoundError()
     return Response(body, media_type="application/json")
 
 
@@ -73,7 +78,7 @@ def get_job(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> JobDetail:
     bind_job(job_id)
     job = jobs.get(job_id, owner)
     if job is None:
-        raise not_found()
+        raise JobNotFoundError()
     return JobDetail.of(job)
 
 
@@ -90,7 +95,7 @@ def delete_job(
     deleted = jobs.delete(job_id, owner)
     services.status_reader.invalidate(job_id)
     if not deleted:
-        raise not_found()
+        raise JobNotFoundError()
     return Response(status_code=204)
 
 
@@ -108,9 +113,9 @@ def get_script_markdown(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Re
     bind_job(job_id)
     job = jobs.get(job_id, owner)
     if job is None:
-        raise not_found()
+        raise JobNotFoundError()
     if job.state != "completed" or job.result is None:
-        raise ApiError(409, "not_completed", "Анализ ещё не завершён")
+        raise NotCompletedError()
     from reels_scripter.contract import AnalysisResult
     from reels_scripter.render.markdown import render_markdown
 
@@ -141,8 +146,8 @@ def get_keyframe(job_id: str, index: int, jobs: JobServiceDep, owner: OwnerDep) 
     bind_job(job_id)
     job = jobs.get(job_id, owner)
     if job is None:
-        raise not_found()
-    no_keyframe = ApiError(404, "keyframe_not_found", "Кадр не найден")
+        raise JobNotFoundError()
+    no_keyframe = KeyframeNotFoundError()
     if job.state != "completed" or not keyframes.has_keyframe(job.result, index):
         raise no_keyframe
     try:
@@ -174,7 +179,7 @@ async def job_events(
     bind_job(job_id)
     first = await _status(services, job_id, owner)
     if first is None:
-        raise not_found()
+        raise JobNotFoundError()
     return StreamingResponse(
         _event_stream(request, services, job_id, owner, first),
         media_type="text/event-stream",

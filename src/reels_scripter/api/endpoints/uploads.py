@@ -13,13 +13,13 @@ from fastapi import APIRouter, Request
 from slowapi import Limiter
 from starlette.requests import ClientDisconnect
 
-from reels_scripter.analysis.errors import AnalysisError
 from reels_scripter.analysis.models import ProbeInfo
 from reels_scripter.api.deps import OwnerDep, Services, ServicesDep
-from reels_scripter.api.errors import ApiError, ErrorBody
+from reels_scripter.api.errors import ClientDisconnectedError, ErrorBody
 from reels_scripter.api.metrics import ApiMetrics
 from reels_scripter.api.schemas import UploadResponse
 from reels_scripter.api.upload_stream import ReceivedFile, receive_file
+from reels_scripter.errors import AppError
 from reels_scripter.logs import job_id_var
 from reels_scripter.pipeline import analysis_options
 
@@ -94,8 +94,8 @@ async def upload(request: Request, services: ServicesDep, owner: OwnerDep) -> Up
     except ClientDisconnect:
         metrics.uploads.labels("client_disconnected").inc()
         log.info("client went away during upload")
-        raise ApiError(400, "client_disconnected", "Загрузка прервана") from None
-    except (ApiError, AnalysisError) as exc:
+        raise ClientDisconnectedError() from None
+    except AppError as exc:
         metrics.uploads.labels(exc.code).inc()
         log.info("upload refused: %s", exc.code)
         raise

@@ -1,15 +1,14 @@
-"""Fixtures for the service backend tests (db, jobs, storage, worker).
+"""The shared fixtures (loaded once by the root conftest as a pytest plugin).
 
 DB-facing tests run on SQLite and on PostgreSQL: a fresh database is created on the local
-server for the test session and dropped afterwards. Each subfolder's conftest re-exports
-these fixtures.
+server for the test session and dropped afterwards.
 """
 
 from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +19,8 @@ from sqlalchemy.orm import Session
 from reels_scripter.config import Settings
 from reels_scripter.db import session_factory, upgrade_database
 from reels_scripter.db.engine import dispose_engines, get_engine
-
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379"
-
-# Every setting the service reads from the environment, pinned so a developer's shell or
-# .env cannot change what the tests exercise.
-BASE_ENV: dict[str, Any] = {
-    "DATABASE_URL": None,
-    "REDIS_URL": None,
-    "STORAGE_BACKEND": "local",
-    "GOOGLE_CLOUD_BUCKET_NAME": None,
-    "STORAGE_EMULATOR_HOST": None,
-    "AI_PROVIDER": "local",
-    "AI_FALLBACK": None,
-}
-
-
-def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values = {**BASE_ENV, "DATA_DIR": data_dir, **overrides}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+from support.reelgen import make_reel
+from support.settings import PG_ADMIN_URL, make_settings
 
 
 def free_port() -> int:
@@ -92,3 +73,19 @@ def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sett
 def session(db_settings: Settings) -> Iterator[Session]:
     with session_factory(db_settings)() as s:
         yield s
+
+
+@pytest.fixture
+def reel(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: `reel(name="x.mp4", **ReelSpec fields)` writes a synthetic reel under tmp_path."""
+
+    def factory(name: str = "reel.mp4", **kw: Any) -> Path:
+        return make_reel(tmp_path / name, **kw)
+
+    return factory
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
+    """Factory: pinned test settings under this test's DATA_DIR, overridden by env name."""
+    return lambda **overrides: make_settings(tmp_path / "data", **overrides)

@@ -17,7 +17,7 @@ from typing import Literal
 import av
 import numpy as np
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 SPEECH_SAMPLE = DATA / "speech_en.ogg"
 FACE_PHOTO = DATA / "face.jpg"
 SPEECH_TEXT = (DATA / "speech_en.txt").read_text(encoding="utf-8").strip()

@@ -1,0 +1,297 @@
+"""What a person reads, by stable code: error messages, stage names and analysis notices.
+
+Code, logs and `AppError.message` are English; everything shown to the person who uploaded the
+reel is rendered here, in the target language (`TARGET_LANGUAGE`, Russian by default). A text
+may use the error's `params` (`{duration}`, `{limit}`); when a param is missing the short form
+is used, so a message never shows a raw placeholder. Languages without a catalog fall back to
+English, codes without a text to the generic text of their HTTP status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from reels_scripter.errors import AppError
+
+
+@dataclass(frozen=True)
+class Text:
+    full: str
+    short: str | None = None  # without params
+
+    def render(self, params: Mapping[str, Any]) -> str:
+        try:
+            return self.full.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return self.short or self.full
+
+
+T = Text
+V = TypeVar("V")
+
+_RU_ERRORS: dict[str, Text] = {
+    # bad input (the probe and the upload stream)
+    "empty_file": T("Файл пустой (0 байт)"),
+    "not_a_video": T(
+        "Это {kind_text} {format}, а не видео. Загрузите MP4, MOV или WebM",
+        "Файл не является видео. Загрузите MP4, MOV или WebM",
+    ),
+    "unsupported_format": T(
+        "Видео в формате {format} не поддерживается. Загрузите MP4, MOV или WebM",
+        "Неподдерживаемый формат видео. Загрузите MP4, MOV или WebM",
+    ),
+    "audio_only": T("В файле только звук ({format}), без видео", "В файле только звук, без видео"),
+    "no_video_stream": T("В файле нет видеодорожки"),
+    "corrupt_video": T("Видеофайл повреждён или загружен не полностью"),
+    "too_long": T(
+        "Видео длится {duration:.0f} с — больше допустимых {limit:.0f} с",
+        "Видео слишком длинное",
+    ),
+    "too_large": T("Файл больше допустимых {limit_mb:.0f} МБ", "Файл слишком большой"),
+    "resolution_too_large": T(
+        "Разрешение {width}×{height} больше допустимого ({limit_mp:.1f} Мп)",
+        "Слишком большое разрешение видео",
+    ),
+    "probe_timeout": T("Не удалось проверить видео за отведённое время"),
+    "invalid_video": T("Не удалось прочитать видео"),
+    # server-side setup of the analysis
+    "speech_model_unavailable": T("Модель распознавания речи недоступна на сервере"),
+    "probe_unavailable": T("Сервер не смог проверить видео, попробуйте позже"),
+    "analysis_failed": T("Не удалось проанализировать видео"),
+    # AI providers
+    "ai_failed": T("ИИ-сервис не смог написать сценарий, попробуйте позже"),
+    "ai_misconfigured": T("ИИ-сервис настроен неверно: обратитесь к администратору"),
+    "ai_model_not_found": T(
+        "Модель ИИ {model} недоступна: администратору нужно сменить {setting}",
+        "Модель ИИ недоступна: обратитесь к администратору",
+    ),
+    "ai_blocked": T("ИИ-сервис отказался обрабатывать это видео"),
+    # storage and jobs
+    "storage_failed": T("Хранилище файлов недоступно, попробуйте позже"),
+    "video_missing": T("Загруженное видео больше не доступно, загрузите его снова"),
+    "internal_error": T("Внутренняя ошибка сервера"),
+    "unavailable": T("Сервис временно недоступен"),
+    "database_unavailable": T("База данных временно недоступна"),
+    "connection_error": T("Проблема с соединением, попробуйте позже"),
+    "timeout": T(
+        "Анализ длился дольше {limit:.0f} с и был остановлен",
+        "Анализ длился слишком долго и был остановлен",
+    ),
+    "worker_lost": T("Обработчик несколько раз аварийно останавливался, анализ прерван"),
+    "worker_unavailable": T(
+        "Обработчик задач не запущен: {reason}", "Обработчик задач не запущен, попробуйте позже"
+    ),
+    # HTTP API
+    "bad_request": T("Некорректный запрос"),
+    "unauthorized": T("Требуется действительный API-ключ"),
+    "forbidden": T("Доступ запрещён"),
+    "not_found": T("Не найдено"),
+    "method_not_allowed": T("Метод не поддерживается"),
+    "not_acceptable": T("Неприемлемый формат ответа"),
+    "conflict": T("Конфликт состояния"),
+    "length_required": T("Требуется заголовок Content-Length"),
+    "unsupported_media_type": T("Неподдерживаемый тип содержимого"),
+    "validation_error": T("Некорректные данные запроса"),
+    "rate_limited": T("Слишком много запросов, попробуйте позже"),
+    "job_not_found": T("Задача не найдена"),
+    "not_completed": T("Анализ ещё не завершён"),
+    "keyframe_not_found": T("Кадр не найден"),
+    "no_file": T("Файл не загружен"),
+    "malformed_multipart": T("Некорректный multipart-запрос"),
+    "client_disconnected": T("Загрузка прервана"),
+    "upload_timeout": T("Загрузка шла слишком медленно и была прервана"),
+    "too_many_uploads": T("Сейчас идёт слишком много загрузок, попробуйте через минуту"),
+    "http_error": T("Ошибка запроса"),
+}
+
+_EN_ERRORS: dict[str, Text] = {
+    "empty_file": T("The file is empty (0 bytes)"),
+    "not_a_video": T(
+        "This is {kind_text} ({format}), not a video. Upload an MP4, MOV or WebM file",
+        "The file is not a video. Upload an MP4, MOV or WebM file",
+    ),
+    "unsupported_format": T(
+        "{format} videos are not supported. Upload an MP4, MOV or WebM file",
+        "Unsupported video format. Upload an MP4, MOV or WebM file",
+    ),
+    "audio_only": T("The file holds only audio, no video"),
+    "no_video_stream": T("The file has no video track"),
+    "corrupt_video": T("The video file is damaged or incomplete"),
+    "too_long": T(
+        "The video is {duration:.0f} s long, over the {limit:.0f} s limit",
+        "The video is too long",
+    ),
+    "too_large": T("The file is over the {limit_mb:.0f} MB limit", "The file is too large"),
+    "resolution_too_large": T("The video resolution is too large"),
+    "probe_timeout": T("The video could not be checked in time"),
+    "invalid_video": T("The video could not be read"),
+    "ai_failed": T("The AI service could not write the script; try again later"),
+    "video_missing": T("The uploaded video is no longer available; upload it again"),
+    "internal_error": T("Internal server error"),
+    "unavailable": T("The service is temporarily unavailable"),
+    "job_not_found": T("Job not found"),
+    "not_completed": T("The analysis has not finished yet"),
+    "unauthorized": T("A valid API key is required"),
+    "rate_limited": T("Too many requests; try again later"),
+    "no_file": T("No file was uploaded"),
+    "worker_unavailable": T("No job worker is running: {reason}", "No job worker is running"),
+}
+
+_STATUS_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    408: "upload_timeout",
+    409: "conflict",
+    411: "length_required",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+# What the job is doing, as shown beside the progress bar.
+_RU_STAGES: dict[str, str] = {
+    "queued": "В очереди",
+    "download": "Получение видео",
+    "probe": "Проверка файла",
+    "video": "Анализ кадров",
+    "speech": "Распознавание речи",
+    "audio": "Анализ звука",
+    "ocr": "Чтение текста в кадре",
+    "ai": "Написание сценария",
+    "done": "Готово",
+    "failed": "Ошибка",
+    "retrying": "Повторная попытка",
+    "requeued": "Перезапуск после сбоя обработчика",
+    "deduplicated": "Готово: это видео уже анализировалось",
+}
+_EN_STAGES: dict[str, str] = {
+    "queued": "Queued",
+    "download": "Fetching the video",
+    "probe": "Checking the file",
+    "video": "Analysing frames",
+    "speech": "Recognising speech",
+    "audio": "Analysing sound",
+    "ocr": "Reading on-screen text",
+    "ai": "Writing the script",
+    "done": "Done",
+    "failed": "Failed",
+    "retrying": "Retrying",
+    "requeued": "Restarting after a worker crash",
+    "deduplicated": "Done: this video was analysed before",
+}
+
+# Notices the analysis attaches to a result (meta.warnings), by code.
+_RU_NOTICES: dict[str, Text] = {
+    "video_decode_stopped": T(
+        "Видео удалось прочитать только до {at:.1f} с из {duration:.1f} с",
+        "Видео прочитано не до конца",
+    ),
+    "video_frames_end_early": T(
+        "Кадры заканчиваются на {at:.1f} с из {duration:.1f} с", "Кадры заканчиваются раньше звука"
+    ),
+    "audio_decode_stopped": T(
+        "Звук удалось прочитать только до {at:.1f} с", "Звук прочитан не до конца"
+    ),
+    "faces_unavailable": T("Распознавание лиц недоступно: крупность плана не определена"),
+    "translation_unavailable": T(
+        "Перевод с языка «{source}» недоступен офлайн: в озвучке оставлен оригинальный текст. "
+        "Для перевода подключите ИИ-провайдер (AI_PROVIDER=gemini) или офлайн-переводчик "
+        "argostranslate",
+        "Перевод недоступен офлайн: в озвучке оставлен оригинальный текст",
+    ),
+    "local_writes_russian_only": T(
+        "Локальный режим пишет тексты только по-русски; для других языков нужен ИИ-провайдер"
+    ),
+    "ai_fallback": T(
+        "ИИ-провайдер {provider} не ответил: тексты написаны локально ({fallback})",
+        "ИИ-провайдер не ответил: тексты написаны локально",
+    ),
+}
+_EN_NOTICES: dict[str, Text] = {
+    "video_decode_stopped": T(
+        "The video could be read only up to {at:.1f} s of {duration:.1f} s",
+        "The video was not read to the end",
+    ),
+    "translation_unavailable": T(
+        "No offline translation from {source!r}: the voice-over keeps the original lines. "
+        "Use an AI provider or install argostranslate",
+        "No offline translation: the voice-over keeps the original lines",
+    ),
+    "ai_fallback": T(
+        "AI provider {provider} failed; texts were written locally ({fallback})",
+        "The AI provider failed; texts were written locally",
+    ),
+}
+
+# What kind of file it is, for "this is an image, not a video" (sniff.ForeignKind).
+_KINDS = {
+    "ru": {"image": "изображение", "audio": "аудиофайл", "video": "видео", "other": "документ"},
+    "en": {
+        "image": "an image",
+        "audio": "an audio file",
+        "video": "a video",
+        "other": "a document",
+    },
+}
+
+_ERRORS = {"ru": _RU_ERRORS, "en": _EN_ERRORS}
+_STAGES = {"ru": _RU_STAGES, "en": _EN_STAGES}
+_NOTICES = {"ru": _RU_NOTICES, "en": _EN_NOTICES}
+
+
+def _catalog(catalogs: Mapping[str, Mapping[str, V]], language: str) -> Mapping[str, V]:
+    return catalogs.get(language.lower().split("-")[0], catalogs["en"])
+
+
+def error_text(
+    code: str,
+    language: str = "ru",
+    params: Mapping[str, Any] | None = None,
+    *,
+    http_status: int | None = None,
+) -> str:
+    """The person-facing message for an error code (generic text of its status if unknown)."""
+    catalog = _catalog(_ERRORS, language)
+    text = catalog.get(code)
+    if text is None and http_status is not None:
+        text = catalog.get(_STATUS_CODES.get(http_status, "internal_error"))
+    if text is None:
+        text = catalog.get("internal_error") or _RU_ERRORS["internal_error"]
+    values = dict(params or {})
+    if "kind" in values:
+        values["kind_text"] = _catalog(_KINDS, language).get(str(values["kind"]), values["kind"])
+    return text.render(values)
+
+
+def describe(error: AppError, language: str = "ru") -> str:
+    """The person-facing message for an error instance."""
+    return error_text(error.code, language, error.params, http_status=error.http_status)
+
+
+def status_code_name(http_status: int) -> str:
+    """The stable code used for a bare HTTP status (404 -> not_found)."""
+    return _STATUS_CODES.get(http_status, "http_error")
+
+
+def stage_label(stage: str | None, language: str = "ru") -> str | None:
+    """A stage code as a person reads it; unknown codes pass through unchanged."""
+    if stage is None:
+        return None
+    return _catalog(_STAGES, language).get(stage, stage)
+
+
+def notice_text(
+    code: str, language: str = "ru", params: Mapping[str, Any] | None = None
+) -> str | None:
+    """A notice's text, or None when the catalog has none (the caller keeps its own)."""
+    text = _catalog(_NOTICES, language).get(code)
+    return None if text is None else text.render(params or {})

@@ -1,1 +1,0 @@
-from servicekit import db_settings, pg_url, session  # noqa: F401 - fixtures
