@@ -8,11 +8,12 @@ import sys
 
 import jsonschema
 
+from reels_scripter.compose import compose_result
 from reels_scripter.config import Settings
 from reels_scripter.contract import AnalysisResult, result_json_schema
 from reels_scripter.providers.base import WriteRequest
 from reels_scripter.providers.local import LocalProvider
-from reels_scripter.scripting import compose_result, plan_rows
+from reels_scripter.rows import plan_rows
 from support.factories import measurements, segment
 
 # The JSON shape the seed's front ends read (server.js prompt): must never change.

@@ -4,7 +4,7 @@ from reels_scripter.config import Settings
 from reels_scripter.contract import KEY_CATEGORIES, REQUIRED_RECOMMENDATION_KINDS
 from reels_scripter.providers.base import WriteRequest
 from reels_scripter.providers.local import LocalProvider, plural
-from reels_scripter.scripting import plan_rows
+from reels_scripter.rows import plan_rows
 from support.factories import measurements, segment
 
 

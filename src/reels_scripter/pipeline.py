@@ -12,6 +12,7 @@ from pathlib import Path
 from threading import Lock
 
 from reels_scripter.analysis.models import AnalysisOptions, Measurements, ProgressCallback
+from reels_scripter.compose import compose_result
 from reels_scripter.config import Settings
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.providers.base import (
@@ -22,7 +23,7 @@ from reels_scripter.providers.base import (
     WriteRequest,
 )
 from reels_scripter.providers.registry import get_provider
-from reels_scripter.scripting import compose_result, plan_rows
+from reels_scripter.rows import plan_rows
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from reels_scripter.compose import compose_result
 from reels_scripter.providers.answer import AnswerError, parse_answer, to_creative
 from reels_scripter.providers.prompt import build_prompt
-from reels_scripter.scripting import compose_result
 from support.provider_data import INJECTION, answer_text, make_measurements, make_rows, valid_answer
 
 

@@ -22,7 +22,7 @@ from reels_scripter.jobs import Job, JobService, JobState
 from reels_scripter.jobs.tasks import run_job
 from reels_scripter.pipeline import analysis_options, analyze_reel
 from reels_scripter.providers.base import RowPlan
-from reels_scripter.scripting import plan_rows
+from reels_scripter.rows import plan_rows
 from reels_scripter.storage.local import LocalStorage
 from support.fake_ai import FakeGemini, Reply, gemini_text, google_error
 from support.provider_data import answer_text

@@ -121,10 +121,3 @@ class CutDetector:
             self._recent.append((t, score, hscore))
         return is_cut
 
-
-def detect_cuts(frames: list[tuple[float, Feature, Histogram]], **params: float) -> list[float]:
-    """Cut times of a whole sequence of (time, feature, histogram): the offline form."""
-    detector = CutDetector(**params)
-    for t, feature, hist in frames:
-        detector.push(t, feature, hist)
-    return detector.cuts

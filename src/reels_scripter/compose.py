@@ -1,0 +1,119 @@
+"""The result contract composed from measured rows and a provider's words.
+
+`compose_result` takes every time from the planned rows and the measurements, and only words
+from the provider, so no model ever decides when something happens.
+"""
+
+from __future__ import annotations
+
+from reels_scripter.analysis.models import Measurements
+from reels_scripter.contract import (
+    AnalysisResult,
+    Meta,
+    Original,
+    ScriptRow,
+    Timeline,
+    TimelineScene,
+    TimelineSpeech,
+    VideoInfo,
+)
+from reels_scripter.providers.base import Creative, ProviderError, RowPlan
+
+
+def format_seconds(value: float) -> str:
+    rounded = round(value, 1)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+
+
+def format_interval(start: float, end: float, language: str = "ru") -> str:
+    unit = "сек" if language == "ru" else "s"
+    return f"{format_seconds(start)}-{format_seconds(end)} {unit}"
+
+
+def compose_result(
+    m: Measurements,
+    rows: list[RowPlan],
+    creative: Creative,
+    *,
+    provider: str,
+    target_language: str,
+    keyframes: dict[int, str] | None = None,
+    warnings: list[str] | None = None,
+    timings: dict[str, float] | None = None,
+) -> AnalysisResult:
+    """The contract: times from `rows` (measured), words from `creative` (the provider)."""
+    by_id = {c.id: c for c in creative.rows}
+    missing = [r.id for r in rows if r.id not in by_id]
+    if missing:
+        raise ProviderError(f"The AI answer has no text for script rows {missing}")
+    script = [
+        ScriptRow(
+            time=format_interval(r.start, r.end, target_language),
+            start=r.start,
+            end=r.end,
+            scene=r.scene,
+            visual=by_id[r.id].visual,
+            text=by_id[r.id].text,
+            note=by_id[r.id].note,
+        )
+        for r in rows
+    ]
+    keyframes = keyframes or {}
+    p = m.probe
+    timeline = Timeline(
+        duration=round(m.duration, 3),
+        scenes=[
+            TimelineScene(
+                index=s.index,
+                start=round(s.start, 3),
+                end=round(s.end, 3),
+                keyframe=keyframes.get(s.index),
+                shot_scale=s.shot_scale,
+                brightness=round(s.brightness, 3),
+                motion=round(s.motion, 4),
+            )
+            for s in m.scenes
+        ],
+        speech=[
+            TimelineSpeech(start=s.start, end=s.end, text=s.text.strip(), words=s.words)
+            for s in m.transcript.segments
+        ],
+        audio=m.audio,
+        hook=m.hook,
+    )
+    meta = Meta(
+        provider=provider,
+        model=creative.model,
+        source_language=m.transcript.language,
+        target_language=target_language,
+        warnings=[*m.warnings, *creative.warnings, *(warnings or [])],
+        timings={**m.timings, **(timings or {})},
+        usage=creative.usage,
+        sha256=m.sha256,
+        video=VideoInfo(
+            width=p.width,
+            height=p.height,
+            fps=round(p.fps, 3),
+            variable_frame_rate=p.variable_frame_rate,
+            rotation=p.rotation,
+            container=p.container,
+            video_codec=p.video_codec,
+            audio_codec=p.audio_codec,
+            size_bytes=p.size_bytes,
+        ),
+    )
+    original = Original(
+        transcription=creative.transcription
+        if creative.transcription is not None
+        else m.transcript.text,
+        translation=creative.translation,
+        language=m.transcript.language,
+    )
+    return AnalysisResult(
+        original=original,
+        keys=creative.keys,
+        script=script,
+        recommendations=creative.recommendations,
+        timeline=timeline,
+        meta=meta,
+    )
