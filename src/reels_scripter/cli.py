@@ -112,19 +112,16 @@ def _run_with_progress(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from reels_scripter.keyframes import FolderSink
     from reels_scripter.pipeline import analyze_reel
 
     # by default keyframes go to DATA_DIR/keyframes/<content sha>/, so reruns reuse one folder
-    by_sha = keyframes is None
-    keyframes_dir = keyframes or settings.data_dir / "keyframes"
-    run = partial(
-        analyze_reel,
-        path,
-        settings,
-        provider=provider,
-        keyframes_dir=keyframes_dir,
-        keyframes_by_sha=by_sha,
+    sink = (
+        FolderSink(keyframes)
+        if keyframes is not None
+        else FolderSink(settings.data_dir / "keyframes", by_content=True)
     )
+    run = partial(analyze_reel, path, settings, provider=provider, keyframes=sink)
     console = Console(stderr=True)
     if quiet or not console.is_terminal:
         return run()

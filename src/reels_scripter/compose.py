@@ -6,7 +6,7 @@ from the provider, so no model ever decides when something happens.
 
 from __future__ import annotations
 
-from reels_scripter.analysis.models import Measurements
+from reels_scripter.analysis.models import Measurements, Notice
 from reels_scripter.contract import (
     AnalysisResult,
     Meta,
@@ -18,6 +18,12 @@ from reels_scripter.contract import (
     VideoInfo,
 )
 from reels_scripter.providers.base import Creative, ProviderError, RowPlan
+from reels_scripter.texts import notice_text as catalog_text
+
+
+def notice_text(notice: Notice, language: str) -> str:
+    """What a person reads for a notice; the English detail where the catalog has no text."""
+    return catalog_text(notice.code, language, notice.params) or notice.detail or notice.code
 
 
 def format_seconds(value: float) -> str:
@@ -38,7 +44,7 @@ def compose_result(
     provider: str,
     target_language: str,
     keyframes: dict[int, str] | None = None,
-    warnings: list[str] | None = None,
+    notices: list[Notice] | None = None,
     timings: dict[str, float] | None = None,
 ) -> AnalysisResult:
     """The contract: times from `rows` (measured), words from `creative` (the provider)."""
@@ -59,6 +65,7 @@ def compose_result(
         for r in rows
     ]
     keyframes = keyframes or {}
+    all_notices = [*m.notices, *(notices or [])]
     p = m.probe
     timeline = Timeline(
         duration=round(m.duration, 3),
@@ -86,7 +93,11 @@ def compose_result(
         model=creative.model,
         source_language=m.transcript.language,
         target_language=target_language,
-        warnings=[*m.warnings, *creative.warnings, *(warnings or [])],
+        warnings=[
+            *(notice_text(n, target_language) for n in all_notices),
+            *creative.warnings,
+        ],
+        notices=all_notices,
         timings={**m.timings, **(timings or {})},
         usage=creative.usage,
         sha256=m.sha256,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from reels_scripter.analysis.models import AudioFacts, HookFacts, ShotScale, Word
+from reels_scripter.analysis.models import AudioFacts, HookFacts, Notice, ShotScale, Word
 
 KeyCategory = Literal["hook", "structure", "delivery", "visual", "audio"]
 RecommendationKind = Literal["voice", "music", "avatar", "editing", "other"]
@@ -61,7 +61,10 @@ class TimelineScene(BaseModel):
     index: int
     start: float
     end: float
-    keyframe: str | None = Field(None, description="Name or path of the scene's JPEG keyframe.")
+    keyframe: str | None = Field(
+        None,
+        description="The scene's JPEG keyframe: a URL in the API, a file path from the CLI.",
+    )
     shot_scale: ShotScale = "unknown"
     brightness: float | None = None
     motion: float | None = None
@@ -99,7 +102,12 @@ class Meta(BaseModel):
     model: str | None = None
     source_language: str | None = None
     target_language: str = "ru"
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list, description="Things a person should know, in the target language."
+    )
+    notices: list[Notice] = Field(
+        default_factory=list, description="The same, machine-readable: stable code and figures."
+    )
     timings: dict[str, float] = Field(default_factory=dict)
     usage: dict[str, int] | None = Field(None, description="Token usage reported by the AI.")
     sha256: str | None = None

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from threading import Lock
 
-from reels_scripter.analysis.models import AnalysisOptions, Measurements, ProgressCallback
+from reels_scripter.analysis.models import AnalysisOptions, Measurements, Notice, ProbedVideo
+from reels_scripter.analysis.progress import Progress, ProgressCallback
 from reels_scripter.compose import compose_result
 from reels_scripter.config import Settings
 from reels_scripter.contract import AnalysisResult
+from reels_scripter.keyframes import KeyframeSink, publish
 from reels_scripter.providers.base import (
     Creative,
     Provider,
@@ -26,37 +27,6 @@ from reels_scripter.providers.registry import get_provider
 from reels_scripter.rows import plan_rows
 
 log = logging.getLogger(__name__)
-
-# Share of the overall progress bar each stage gets; measurement stages run concurrently,
-# so the overall figure is a weighted sum of each stage's own (monotonic) fraction.
-STAGE_WEIGHTS: dict[str, float] = {
-    "probe": 0.03,
-    "video": 0.42,
-    "speech": 0.25,
-    "audio": 0.05,
-    "ai": 0.25,
-}
-
-
-class OverallProgress:
-    """Turns per-stage fractions into one monotonic 0..1 figure with the latest stage name."""
-
-    def __init__(self, callback: ProgressCallback | None) -> None:
-        self._callback = callback
-        self._done: dict[str, float] = {}
-        self._last = 0.0
-        self._lock = Lock()
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        if self._callback is None:
-            return
-        with self._lock:
-            fraction = min(max(fraction, 0.0), 1.0)
-            self._done[stage] = max(self._done.get(stage, 0.0), fraction)
-            total = sum(STAGE_WEIGHTS.get(s, 0.0) * f for s, f in self._done.items())
-            self._last = max(self._last, min(total, 1.0))
-            value = self._last
-        self._callback(stage, value)
 
 
 def analysis_options(settings: Settings) -> AnalysisOptions:
@@ -71,17 +41,6 @@ def analysis_options(settings: Settings) -> AnalysisOptions:
     )
 
 
-def write_keyframes(m: Measurements, directory: Path) -> dict[int, str]:
-    directory.mkdir(parents=True, exist_ok=True)
-    written: dict[int, str] = {}
-    for scene in m.scenes:
-        if scene.keyframe_jpeg:
-            path = directory / f"scene_{scene.index:03d}.jpg"
-            path.write_bytes(scene.keyframe_jpeg)
-            written[scene.index] = str(path)
-    return written
-
-
 def _write_creative(
     m: Measurements,
     rows: list[RowPlan],
@@ -89,12 +48,13 @@ def _write_creative(
     settings: Settings,
     provider: Provider,
     video_uri: str | None,
-) -> tuple[Creative, str, list[str]]:
+) -> tuple[Creative, str, list[Notice]]:
     request = WriteRequest(
         measurements=m,
         rows=rows,
         video_path=path,
         target_language=settings.target_language,
+        video_mime=m.probe.mime_type,
         video_uri=video_uri,
     )
     provider_name = provider.name
@@ -108,48 +68,47 @@ def _write_creative(
             "AI provider %s failed (%s); falling back to %s", provider_name, exc.message, fallback
         )
         creative = get_provider(fallback, settings).write(request)
-        warning = (
-            f"AI provider {provider_name!r} failed ({exc.message}); text written by {fallback!r}."
+        notice = Notice.of(
+            "ai_fallback",
+            f"AI provider {provider_name!r} failed ({exc.message}); text written by {fallback!r}.",
+            provider=provider_name,
+            fallback=fallback,
         )
-        return creative, fallback, [warning]
+        return creative, fallback, [notice]
 
 
 def analyze_reel(
-    path: Path,
+    video: Path | ProbedVideo,
     settings: Settings,
     *,
     provider: str | None = None,
     progress: ProgressCallback | None = None,
-    keyframes_dir: Path | None = None,
-    keyframes_by_sha: bool = False,
+    keyframes: KeyframeSink | None = None,
     video_uri: str | None = None,
-    sha256: str | None = None,
 ) -> AnalysisResult:
-    """Measure `path` and return the full contract written by `provider` (default: settings)."""
+    """Measure the reel and return the full contract written by `provider` (default:
+    settings). `video` is a path, or a `ProbedVideo` whose facts the upload already found.
+    `progress(stage, overall)` gets one overall figure that never goes back."""
     from reels_scripter.analysis import analyze  # heavy imports only when analysing
 
     # resolve the provider first: a misnamed one should fail before minutes of measuring
     chosen = get_provider(provider or settings.ai_provider, settings)
-    overall = OverallProgress(progress)
-    options = analysis_options(settings).model_copy(update={"known_sha256": sha256})
-    m = analyze(path, options, progress=overall)
+    overall = Progress(progress)
+    m = analyze(video, analysis_options(settings), progress=overall)
     rows = plan_rows(m)
     overall("ai", 0.0)
     started = time.perf_counter()
-    creative, used, warnings = _write_creative(m, rows, Path(path), settings, chosen, video_uri)
+    path = video.path if isinstance(video, ProbedVideo) else Path(video)
+    creative, used, notices = _write_creative(m, rows, path, settings, chosen, video_uri)
     ai_seconds = time.perf_counter() - started
     overall("ai", 1.0)
-    keyframes = None
-    if keyframes_dir is not None:
-        target = keyframes_dir / m.sha256[:16] if keyframes_by_sha else keyframes_dir
-        keyframes = write_keyframes(m, target)
     return compose_result(
         m,
         rows,
         creative,
         provider=used,
         target_language=settings.target_language,
-        keyframes=keyframes,
-        warnings=warnings,
+        keyframes=publish(m, keyframes) if keyframes is not None else None,
+        notices=notices,
         timings={"ai": round(ai_seconds, 3)},
     )

@@ -20,6 +20,6 @@ def test_shot_scale_follows_face_size(tmp_path: Path) -> None:
         face_scales=(1.0, 0.45, 0.3, 0.0),
     )
     m = analyze(path, AnalysisOptions(transcribe=False))
-    assert not [w for w in m.warnings if "Face detection" in w]
+    assert not [n for n in m.notices if n.code == "faces_unavailable"]
     assert [s.shot_scale for s in m.scenes] == ["close-up", "medium", "wide", "unknown"]
     assert [s.faces for s in m.scenes] == [1, 1, 1, 0]

@@ -17,7 +17,7 @@ import pytest
 
 from reels_scripter.analysis import AnalysisOptions, Measurements, analyze
 from reels_scripter.analysis.faces import FaceDetector
-from reels_scripter.analysis.video import upright
+from reels_scripter.analysis.pixels import upright
 from support.reelgen import SPEECH_TEXT, make_reel
 
 NO_SPEECH = AnalysisOptions(transcribe=False)
@@ -81,7 +81,7 @@ def test_hard_cuts(
         assert scene.keyframe_jpeg is not None
         assert scene.faces == 0 and scene.shot_scale == "unknown"  # no faces in flat colour
     if not FaceDetector.shared().available:  # OpenCV 5 wheels ship no Haar cascades
-        assert any("Face detection unavailable" in w for w in m.warnings)
+        assert any(n.code == "faces_unavailable" for n in m.notices)
 
 
 def test_rotated_reel_is_measured_upright(tmp_path: Path) -> None:

@@ -20,9 +20,9 @@ from reels_scripter.analysis.audio import (
 from reels_scripter.analysis.errors import SpeechModelError
 from reels_scripter.analysis.faces import shot_scale
 from reels_scripter.analysis.models import Word
+from reels_scripter.analysis.pixels import feature_of, sharpness
 from reels_scripter.analysis.scenes import CutDetector, histogram
 from reels_scripter.analysis.speech import refine_onsets, resolve_model
-from reels_scripter.analysis.video import feature_of, sharpness
 
 
 def _frame(rng: np.random.Generator, base: int, shift: int = 0) -> tuple[np.ndarray, ...]:

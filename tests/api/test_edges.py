@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from reels_scripter.config import Settings
 from reels_scripter.logs import ContextFilter, JsonFormatter, RedactFilter, bind_job_id
 
 from .test_uploads import assert_error, post_video
@@ -174,27 +175,28 @@ def test_log_lines_carry_the_job_id_and_never_a_key() -> None:
     assert KEY_A not in json.dumps(line)
 
 
-def test_status_cache_keeps_progress_monotonic(settings_factory: Callable[..., object]) -> None:
-    from sqlalchemy import update
-
+def test_status_reader_shows_the_row_with_a_person_readable_stage(
+    settings_factory: Callable[..., Settings],
+) -> None:
     from reels_scripter.api.status import StatusReader
     from reels_scripter.db import get_engine, session_factory, upgrade_database
     from reels_scripter.jobs.models import Job
+    from reels_scripter.jobs.repository import StatusQuery
 
     settings = settings_factory()
-    upgrade_database(settings)  # type: ignore[arg-type]
-    engine = get_engine(settings)  # type: ignore[arg-type]
-    with session_factory(settings)() as s:  # type: ignore[arg-type]
+    upgrade_database(settings)
+    engine = get_engine(settings)
+    with session_factory(settings)() as s:
         job = Job(sha256="0" * 64, size_bytes=1, settings_fingerprint="f", state="active")
-        job.progress = 60
+        job.progress, job.stage = 60, "speech"
         s.add(job)
         s.commit()
         job_id = job.id
-    reader = StatusReader(engine, ttl_sec=0.0001)
-    assert json.loads(reader.load(job_id, None) or b"")["progress"] == 60
-    with engine.begin() as conn:  # a retry starts over
-        conn.execute(update(Job).where(Job.id == job_id).values(state="waiting", progress=0))
-    assert json.loads(reader.load(job_id, None) or b"")["progress"] == 60
+    reader = StatusReader(StatusQuery(engine), "ru", ttl_sec=60)
+    body = json.loads(reader.load(job_id, None) or b"")
+    assert body["progress"] == 60 and body["stageCode"] == "speech"
+    assert body["stage"] == "Распознавание речи"
+    assert reader.cached(job_id, None) is not None
     assert reader.load(job_id, "someone-else") is None
     reader.invalidate(job_id)
     assert reader.cached(job_id, None) is None

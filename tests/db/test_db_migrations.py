@@ -6,12 +6,16 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from reels_scripter.config import Settings
 from reels_scripter.db import Base, database_url, get_engine, upgrade_database
 from reels_scripter.db.engine import dispose_engines
+from reels_scripter.db.migrate import alembic_config
 from support.settings import make_settings
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def test_database_url_normalises_postgres_schemes(tmp_path: Path) -> None:
@@ -35,7 +39,7 @@ def test_migrations_match_the_models(db_settings: Settings) -> None:
 def test_upgrade_is_idempotent(db_settings: Settings) -> None:
     upgrade_database(db_settings)
     with get_engine(db_settings).connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
 
 
 def test_sqlite_uses_wal(tmp_path: Path) -> None:

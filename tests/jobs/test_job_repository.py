@@ -88,6 +88,22 @@ def test_progress_never_decreases(session: Session) -> None:
     assert row is not None and row.progress == 41 and row.stage == "ai"
 
 
+def test_progress_never_decreases_across_a_retry(session: Session) -> None:
+    repo = JobRepository(session)
+    job = add_job(session)
+    first = repo.claim(job.id, stale_cutoff(60))
+    assert first is not None and repo.set_progress(first, "speech", 60)
+    assert repo.release_for_retry(first, "Хранилище недоступно", "storage_failed")
+    second = repo.claim(job.id, stale_cutoff(60))
+    assert second is not None and second.attempt == 2
+    assert repo.set_progress(second, "download", 0)  # the new attempt starts over
+    assert repo.set_progress(second, "video", 30)
+    session.commit()
+    session.expire_all()
+    row = repo.get(job.id)
+    assert row is not None and (row.progress, row.stage, row.attempts) == (60, "video", 2)
+
+
 def test_history_is_paginated_newest_first_per_owner(session: Session) -> None:
     base = utcnow()
     for i in range(7):
@@ -136,7 +152,7 @@ def test_requeue_stale_and_give_up(session: Session) -> None:
         assert job_row is not None
         job_row.heartbeat_at = old
     session.commit()
-    swept = repo.requeue_stale(stale_cutoff(60))
+    swept = repo.requeue_stale(stale_cutoff(60), ("Обработчик упал", "worker_lost"))
     session.commit()
     assert swept.requeued == [retryable.id]
     assert swept.failed == [(exhausted.id, "uploads/e")]

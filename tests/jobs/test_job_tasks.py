@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 
 from reels_scripter.config import Settings
+from reels_scripter.errors import one_line
 from reels_scripter.jobs import Job, JobService, JobState, keyframes
-from reels_scripter.jobs.tasks import backoff_seconds, one_line, run_job
+from reels_scripter.jobs.failures import backoff_seconds
+from reels_scripter.jobs.runner import run_job
 from reels_scripter.storage import StorageError
 from reels_scripter.storage.local import LocalStorage
+from support.factories import submit_job
 
 
 class FlakyStorage(LocalStorage):
@@ -28,19 +33,6 @@ class FlakyStorage(LocalStorage):
         super().download_to(name, local)
 
 
-def submit(session: Session, settings: Settings, storage: LocalStorage, src: Path) -> Job:
-    name = storage.new_object_name()
-    storage.upload_file(src, name)
-    return JobService(session, storage, settings).submit(
-        object_name=name,
-        sha256=src.name.ljust(64, "0")[:64],
-        display_name=src.name,
-        size_bytes=src.stat().st_size,
-        duration=None,
-        owner=None,
-    )
-
-
 def reload(session: Session, job_id: str) -> Job:
     session.expire_all()
     job = session.get(Job, job_id)
@@ -53,18 +45,16 @@ def temp_files(settings: Settings) -> list[Path]:
     return list(tmp.iterdir()) if tmp.is_dir() else []
 
 
-def test_missing_video_fails_permanently(db_settings: Settings, session: Session, tmp_path: Path):
+def test_missing_video_fails_permanently(db_settings: Settings, session: Session) -> None:
     storage = LocalStorage.from_settings(db_settings)
-    src = tmp_path / "a.mp4"
-    src.write_bytes(b"x")
-    job = submit(session, db_settings, storage, src)
+    job = submit_job(session, db_settings, b"x", storage=storage)
     assert job.object_name
     storage.delete(job.object_name)
     outcome = run_job(job.id, db_settings, storage=storage)
     assert outcome.status == "failed" and outcome.code == "video_missing"
     row = reload(session, job.id)
     assert row.state == JobState.failed and row.error_code == "video_missing"
-    assert row.error == "The uploaded video is no longer available."
+    assert row.error == "Загруженное видео больше не доступно, загрузите его снова"
     assert row.attempts == 1 and row.finished_at is not None and row.object_name is None
     assert temp_files(db_settings) == []
     assert run_job(job.id, db_settings, storage=storage).status == "skipped"  # finished
@@ -74,9 +64,7 @@ def test_transient_errors_retry_then_fail_with_the_error_kept(
     db_settings: Settings, session: Session, tmp_path: Path
 ) -> None:
     storage = FlakyStorage(db_settings.data_dir / "storage", failures=10)
-    src = tmp_path / "b.mp4"
-    src.write_bytes(b"x")
-    job = submit(session, db_settings, storage, src)
+    job = submit_job(session, db_settings, b"x", storage=storage)
     name = job.object_name
     assert name and db_settings.job_max_attempts == 3
     for attempt in (1, 2):
@@ -89,7 +77,7 @@ def test_transient_errors_retry_then_fail_with_the_error_kept(
     assert outcome.status == "failed"
     row = reload(session, job.id)
     assert row.state == JobState.failed and row.attempts == 3
-    assert row.error == "storage download failed: ConnectionError"
+    assert row.error == "Хранилище файлов недоступно, попробуйте позже"
     assert not storage.exists(name) and temp_files(db_settings) == []
 
 
@@ -105,17 +93,29 @@ def test_one_line() -> None:
 
 
 def test_good_reel_completes_and_bad_file_fails(
-    db_settings: Settings, session: Session, reel: Callable[..., Path], tmp_path: Path
+    db_settings: Settings,
+    session: Session,
+    reel: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     storage = LocalStorage.from_settings(db_settings)
-    good = submit(session, db_settings, storage, reel("good.mp4", duration=2.0, cuts=(1.0,)))
-    bad_src = tmp_path / "bad.mp4"
-    bad_src.write_bytes(b"this is not a video at all" * 10)
-    bad = submit(session, db_settings, storage, bad_src)
+    good = submit_job(
+        session, db_settings, reel("good.mp4", duration=2.0, cuts=(1.0,)), storage=storage
+    )
+    bad = submit_job(session, db_settings, b"this is not a video at all" * 10, storage=storage)
     good_name, bad_name = good.object_name, bad.object_name
     assert good_name and bad_name
 
-    assert run_job(good.id, db_settings, storage=storage).status == "completed"
+    # The upload's probe facts travel with the job: the worker starts no probe process.
+    def no_probe(*_: object) -> None:
+        raise AssertionError("the worker probed the video again")
+
+    with monkeypatch.context() as patched:
+        # the package re-exports the function `probe`, which hides the module of that name
+        patched.setattr(
+            importlib.import_module("reels_scripter.analysis.probe"), "run_child", no_probe
+        )
+        assert run_job(good.id, db_settings, storage=storage).status == "completed"
     row = reload(session, good.id)
     assert row.state == JobState.completed and row.progress == 100 and row.stage == "done"
     assert row.result is not None and row.result["meta"]["provider"] == row.provider == "local"
@@ -126,6 +126,7 @@ def test_good_reel_completes_and_bad_file_fails(
     row = reload(session, bad.id)
     assert row.state == JobState.failed and row.attempts == 1  # input errors are not retried
     assert row.error_code not in (None, "internal_error") and "\n" not in (row.error or "")
+    assert row.stage == "failed" and any("а" <= ch <= "я" for ch in (row.error or ""))
     assert not storage.exists(bad_name)
     assert temp_files(db_settings) == []
 
@@ -135,31 +136,32 @@ def test_keyframes_are_shared_by_duplicates_and_go_with_the_last_job(
 ) -> None:
     storage = LocalStorage.from_settings(db_settings)
     src = reel("kf.mp4", duration=3.0, cuts=(1.5,))
-    first = submit(session, db_settings, storage, src)
+    sha = "kf".ljust(64, "0")
+    first = submit_job(session, db_settings, src, storage=storage, sha256=sha)
     assert run_job(first.id, db_settings, storage=storage).status == "completed"
     row = reload(session, first.id)
     assert row.result is not None
     # the hash taken at upload is reused, not recomputed (this test's is not the real one)
-    assert row.result["meta"]["sha256"] == row.sha256 == "kf.mp4".ljust(64, "0")
+    assert row.result["meta"]["sha256"] == row.sha256 == sha
     names = [s["keyframe"] for s in row.result["timeline"]["scenes"]]
-    assert names == ["scene_000.jpg", "scene_001.jpg"]  # file names only, no server paths
-    stored = [keyframes.object_name(row.sha256, i) for i in range(2)]
+    stored = [keyframes.object_name(sha, i) for i in range(2)]
+    assert names == stored  # one stable reference: the storage object, never a server path
     assert all(storage.exists(n) for n in stored)
-    assert keyframes.read(storage, row.sha256, 1)[:2] == b"\xff\xd8"
-    assert temp_files(db_settings) == []  # the keyframe folder went with the download
+    assert storage.read_bytes(stored[1])[:2] == b"\xff\xd8"
+    assert temp_files(db_settings) == []  # nothing but the download touched local disk
 
     # same content again: deduplicated, same pictures, links under the new job's own id
-    second = submit(session, db_settings, storage, src)
+    second = submit_job(session, db_settings, src, storage=storage, sha256=sha)
     assert second.state == JobState.completed
     shown = keyframes.with_urls(second.result, second.id)
     assert shown is not None
     assert shown["timeline"]["scenes"][1]["keyframe"] == f"/api/jobs/{second.id}/keyframes/1.jpg"
-    assert second.result is not None and second.result["timeline"]["scenes"][1]["keyframe"] == (
-        "scene_001.jpg"
-    )  # the stored result is not rewritten
+    assert second.result is not None
+    assert second.result["timeline"]["scenes"][1]["keyframe"] == stored[1]  # not rewritten
 
     service = JobService(session, storage, db_settings)
     assert service.delete(first.id, None)
     assert all(storage.exists(n) for n in stored)  # still used by the duplicate
     assert service.delete(second.id, None)
     assert not any(storage.exists(n) for n in stored)
+    assert not (storage.root / "keyframes" / sha).exists()  # no empty folder left behind

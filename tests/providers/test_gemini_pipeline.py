@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from reels_scripter.analysis import analyze
 from reels_scripter.config import Settings
-from reels_scripter.jobs import Job, JobService, JobState
-from reels_scripter.jobs.tasks import run_job
+from reels_scripter.jobs import Job, JobState
+from reels_scripter.jobs.runner import run_job
 from reels_scripter.pipeline import analysis_options, analyze_reel
 from reels_scripter.providers.base import RowPlan
 from reels_scripter.rows import plan_rows
 from reels_scripter.storage.local import LocalStorage
+from support.factories import submit_job
 from support.fake_ai import FakeGemini, Reply, gemini_text, google_error
 from support.provider_data import answer_text
 from support.reelgen import make_reel
@@ -102,7 +103,8 @@ def test_failing_gemini_falls_back_to_local_when_asked(
     fallback = make_settings(tmp_path, AI_PROVIDER="gemini", AI_FALLBACK="local")
     result = analyze_reel(path, fallback)
     assert result.meta.provider == "local"
-    assert any("'gemini' failed" in w for w in result.meta.warnings)
+    assert [n.code for n in result.meta.notices if n.code == "ai_fallback"] == ["ai_fallback"]
+    assert any("gemini" in w and "локально" in w for w in result.meta.warnings)
     # the measured part survives the AI failure intact
     assert [(r.start, r.end) for r in result.script] == [(r.start, r.end) for r in rows]
 
@@ -123,16 +125,9 @@ def test_service_job_uses_the_same_gemini_path(
         }
     )
     storage = LocalStorage.from_settings(settings)
-    name = storage.new_object_name()
-    storage.upload_file(path, name)
-    job = JobService(session, storage, settings).submit(
-        object_name=name,
-        sha256="e" * 64,
-        display_name="reel.mp4",
-        size_bytes=path.stat().st_size,
-        duration=7.0,
-        owner=None,
-    )
+    job = submit_job(session, settings, path, storage=storage, sha256="e" * 64)
+    name = job.object_name
+    assert name is not None
     assert run_job(job.id, settings, storage=storage).status == "completed"
     session.expire_all()
     row = session.get(Job, job.id)

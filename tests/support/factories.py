@@ -1,6 +1,15 @@
-"""Hand-built measurements with known values, for tests that need no video."""
+"""Factories: hand-built measurements with known values (for tests that need no video), and
+submitted jobs (for tests of the job layer)."""
 
 from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from reels_scripter.analysis.models import (
     AudioFacts,
@@ -12,6 +21,10 @@ from reels_scripter.analysis.models import (
     Transcript,
     Word,
 )
+from reels_scripter.config import Settings
+from reels_scripter.jobs import Job, JobService
+from reels_scripter.jobs.service import NewJob
+from reels_scripter.storage import Storage, get_storage
 
 
 def words_of(text: str, start: float, step: float = 0.3) -> list[Word]:
@@ -84,4 +97,48 @@ def measurements(
             words_per_minute=len(words) / duration * 60 if words else None,
         ),
         sha256="ab" * 32,
+    )
+
+
+def submit_job(
+    session: Session,
+    settings: Settings,
+    video: Path | bytes = b"video",
+    *,
+    storage: Storage | None = None,
+    enqueue: Callable[[str], None] | None = None,
+    owner: str | None = None,
+    sha256: str | None = None,
+    display_name: str | None = None,
+    probe_facts: bool = True,
+) -> Job:
+    """A job as the upload use case leaves it: the video in storage, the row written, the id
+    queued (through `enqueue`, if given). A real reel gets its probe facts stored (set
+    `probe_facts=False` for bytes that are no video); `sha256` defaults to a fresh unique one."""
+    from reels_scripter.analysis.probe import probe
+    from reels_scripter.pipeline import analysis_options
+
+    storage = storage or get_storage(settings)
+    if isinstance(video, bytes):
+        fd, name = tempfile.mkstemp(prefix="factory-")
+        os.close(fd)
+        src = Path(name)
+        src.write_bytes(video)
+        info = None
+    else:
+        src = video
+        info = probe(src, analysis_options(settings)) if probe_facts else None
+    name = storage.new_object_name()
+    storage.upload_file(src, name, info.mime_type if info else None)
+    if isinstance(video, bytes):
+        src.unlink()
+    return JobService(session, storage, settings, enqueue).submit(
+        NewJob(
+            object_name=name,
+            sha256=sha256 or uuid.uuid4().hex * 2,
+            size_bytes=len(video) if isinstance(video, bytes) else video.stat().st_size,
+            info=info,
+            display_name=display_name,
+            owner=owner,
+        )
     )

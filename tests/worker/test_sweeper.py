@@ -13,8 +13,8 @@ from reels_scripter.config import Settings
 from reels_scripter.db import utcnow
 from reels_scripter.jobs import Job, JobState
 from reels_scripter.jobs.repository import JobRepository, stale_cutoff
+from reels_scripter.jobs.sweeper import sweep
 from reels_scripter.storage.local import LocalStorage
-from reels_scripter.worker.sweeper import sweep
 
 
 def make_old(path: Path, hours: float = 25) -> None:
@@ -59,7 +59,7 @@ def test_sweep(db_settings: Settings, session: Session, tmp_path: Path) -> None:
     (tmp_dir / "job-new.mp4").write_bytes(b"x")
 
     sent: list[str] = []
-    report = sweep(db_settings, storage=storage, enqueue=sent.append)
+    report = sweep(db_settings, sent.append, storage=storage)
 
     assert report.requeued == [stale.id] and report.failed == [exhausted.id]
     assert report.reenqueued == [lost.id]
@@ -71,5 +71,5 @@ def test_sweep(db_settings: Settings, session: Session, tmp_path: Path) -> None:
     session.expire_all()
     assert repo.get(exhausted.id, any_owner=True).state == JobState.failed  # type: ignore[union-attr]
     # Idempotent: a second sweep (another worker's beat) finds nothing more to do.
-    again = sweep(db_settings, storage=storage, enqueue=sent.append)
+    again = sweep(db_settings, sent.append, storage=storage)
     assert again.requeued == again.failed == again.reenqueued == again.deleted_objects == []

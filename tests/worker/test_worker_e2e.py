@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from reels_scripter.config import Settings
 from reels_scripter.db import session_factory, upgrade_database
 from reels_scripter.db.engine import dispose_engines
-from reels_scripter.jobs import Job, JobService, JobState
-from reels_scripter.storage import get_storage
+from reels_scripter.jobs import Job, JobState
 from reels_scripter.worker.celery_app import make_enqueue
+from support.factories import submit_job
 from support.settings import REDIS_URL, make_settings
 
 pytestmark = [pytest.mark.slow]
@@ -135,17 +135,9 @@ def workers(broker_settings: Settings, tmp_path: Path) -> Iterator[Workers]:
     w.stop_all()
 
 
-def submit(settings: Settings, session: Session, src: Path) -> Job:
-    storage = get_storage(settings)
-    name = storage.new_object_name()
-    storage.upload_file(src, name)
-    return JobService(session, storage, settings, make_enqueue(settings)).submit(
-        object_name=name,
-        sha256=uuid.uuid4().hex * 2,
-        display_name=src.name,
-        size_bytes=src.stat().st_size,
-        duration=None,
-        owner="tester",
+def submit(settings: Settings, session: Session, src: Path, *, video: bool = True) -> Job:
+    return submit_job(
+        session, settings, src, enqueue=make_enqueue(settings), owner="tester", probe_facts=video
     )
 
 
@@ -196,7 +188,7 @@ def test_worker_completes_a_reel_and_fails_a_bad_file(
     bad.write_bytes(b"definitely not a video" * 20)
     with session_factory(broker_settings)() as session:
         good_job = submit(broker_settings, session, reel("good.mp4", duration=2.0, cuts=(1.0,)))
-        bad_job = submit(broker_settings, session, bad)
+        bad_job = submit(broker_settings, session, bad, video=False)
     good = wait_for(broker_settings, good_job.id, finished, workers)
     failed = wait_for(broker_settings, bad_job.id, finished, workers)
     assert good.state == JobState.completed, workers.logs()[-3000:]

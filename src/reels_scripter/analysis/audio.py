@@ -22,7 +22,8 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from reels_scripter.analysis.models import AudioFacts
+from reels_scripter.analysis.container import open_container
+from reels_scripter.analysis.models import AudioFacts, Notice, ProbeInfo
 
 RATE = 16_000
 CURVE_STEP = 0.5
@@ -44,18 +45,18 @@ Samples = npt.NDArray[np.float32]
 @dataclass
 class DecodedAudio:
     samples: Samples  # 16 kHz mono float32
-    warning: str | None = None
+    notice: Notice | None = None  # the track could not be decoded to its end
 
 
 def _mono(frame: av.AudioFrame) -> Samples:
     return np.asarray(frame.to_ndarray(), dtype=np.float32).reshape(-1)
 
 
-def decode_audio(path: str | Path) -> DecodedAudio | None:
+def decode_audio(path: str | Path, info: ProbeInfo, max_pixels: int) -> DecodedAudio | None:
     """The first audio stream as 16 kHz mono float32; None when the file has no audio."""
     chunks: list[Samples] = []
-    warning = None
-    with av.open(str(path)) as container:
+    notice = None
+    with open_container(path, info.family, max_pixels=max_pixels) as container:
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]
@@ -65,10 +66,12 @@ def decode_audio(path: str | Path) -> DecodedAudio | None:
                 chunks.extend(_mono(out) for out in resampler.resample(frame))
         except av.FFmpegError as exc:
             got = sum(len(c) for c in chunks) / RATE
-            warning = f"Audio decoding stopped at {got:.1f} s: {exc}"
+            notice = Notice.of(
+                "audio_decode_stopped", f"Audio decoding stopped at {got:.1f} s: {exc}", at=got
+            )
         chunks.extend(_mono(out) for out in resampler.resample(None))
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    return DecodedAudio(samples=samples, warning=warning)
+    return DecodedAudio(samples=samples, notice=notice)
 
 
 def _db(power: float) -> float:

@@ -2,8 +2,8 @@
 
 Order of work, chosen for wall time on a small (2-core) machine:
 1. `probe` validates the file in its sandboxed child (started by `analyze` before this
-   module is even imported) while the speech model loads in a thread (it reads no
-   untrusted bytes);
+   module is even imported; skipped when the caller hands in a `ProbedVideo`) while the
+   speech model loads in a thread (it reads no untrusted bytes);
 2. then three things run at once: the video decode with every visual measurement (this
    thread), the audio decode followed by speech recognition (a thread; CTranslate2 releases
    the GIL), and the SHA-256 of the file (a thread; hashlib releases the GIL);
@@ -25,9 +25,9 @@ from reels_scripter.analysis.models import (
     AnalysisOptions,
     Measurements,
     ProbeInfo,
-    ProgressCallback,
     Transcript,
 )
+from reels_scripter.analysis.progress import Progress, ProgressCallback
 from reels_scripter.analysis.speech import ModelChoice, load_model, resolve_model, transcribe
 from reels_scripter.analysis.video import measure_video
 
@@ -35,28 +35,6 @@ from reels_scripter.analysis.video import measure_video
 # phone H.264) the other: on two cores that split beat frame-threaded decoding, and a tiny
 # model gains little from a second thread.
 DEFAULT_WHISPER_THREADS = 1
-
-
-class _StageProgress:
-    """Thread-safe, monotonic per stage: concurrent stages report through one callback."""
-
-    def __init__(self, callback: ProgressCallback | None) -> None:
-        self._callback = callback
-        self._done: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        if self._callback is None:
-            return
-        with self._lock:
-            value = max(self._done.get(stage, 0.0), min(max(fraction, 0.0), 1.0))
-            if stage in self._done and value == self._done[stage] and value < 1.0:
-                return
-            self._done[stage] = value
-            self._callback(stage, value)
-
-    def stage(self, name: str) -> Any:
-        return lambda fraction: self(name, fraction)
 
 
 def _sha256(path: Path) -> str:
@@ -79,14 +57,16 @@ class _Timer:
 
 def _speech_job(
     path: Path,
+    info: ProbeInfo,
+    options: AnalysisOptions,
     model_future: Future[Any] | None,
     choice: ModelChoice | None,
-    report: _StageProgress,
+    report: Progress,
     timer: _Timer,
     cancelled: threading.Event,
 ) -> tuple[DecodedAudio | None, Transcript]:
     started = time.perf_counter()
-    audio = decode_audio(path)
+    audio = decode_audio(path, info, options.max_pixels)
     timer.add("audio_decode", started)
     if audio is None or model_future is None or choice is None:
         report("speech", 1.0)
@@ -104,9 +84,11 @@ def run(
     progress: ProgressCallback | None,
     probing: Future[tuple[ProbeInfo, float]],
     started: float,
+    known_sha256: str | None = None,
 ) -> Measurements:
-    """See `reels_scripter.analysis.analyze`; `probing` is the probe, already started."""
-    report = _StageProgress(progress)
+    """See `reels_scripter.analysis.analyze`; `probing` gives the probe's facts (already
+    running in its child, or already known)."""
+    report = Progress(progress, weights=None)
     timer = _Timer()
     choice = resolve_model(options.whisper_model) if options.transcribe else None
     threads = options.whisper_threads or DEFAULT_WHISPER_THREADS
@@ -130,10 +112,10 @@ def run(
         timer.timings["probe"] = round(probe_seconds, 3)
         report("probe", 1.0)
 
-        hash_future = None if options.known_sha256 else pool.submit(_sha256, path)
+        hash_future = None if known_sha256 else pool.submit(_sha256, path)
         if info.has_audio:
             speech_future = pool.submit(
-                _speech_job, path, model_future, choice, report, timer, cancelled
+                _speech_job, path, info, options, model_future, choice, report, timer, cancelled
             )
         else:
             report("speech", 1.0)
@@ -148,7 +130,7 @@ def run(
         timer.add("video", t0)
 
         audio, transcript = speech_future.result() if info.has_audio else (None, Transcript())
-        sha256 = hash_future.result() if hash_future else str(options.known_sha256)
+        sha256 = hash_future.result() if hash_future else str(known_sha256)
 
     t0 = time.perf_counter()
     report("audio", 0.0)
@@ -165,9 +147,9 @@ def run(
     timer.add("audio", t0)
     report("audio", 1.0)
 
-    warnings = list(video.warnings)
-    if audio is not None and audio.warning:
-        warnings.append(audio.warning)
+    notices = list(video.notices)
+    if audio is not None and audio.notice is not None:
+        notices.append(audio.notice)
     timer.add("total", started)
     return Measurements(
         probe=info,
@@ -177,5 +159,5 @@ def run(
         hook=hook,
         sha256=sha256,
         timings=timer.timings,
-        warnings=warnings,
+        notices=notices,
     )

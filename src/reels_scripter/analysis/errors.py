@@ -81,6 +81,14 @@ class ProbeUnavailableError(AnalysisError):
     transient = True
 
 
+def too_long(duration: float, limit: float, *, at_least: bool = False) -> TooLongError:
+    prefix = "at least " if at_least else ""
+    return TooLongError(
+        f"The video is {prefix}{duration:.1f} s long, longer than the {limit:.1f} s limit.",
+        params={"duration": duration, "limit": limit},
+    )
+
+
 INPUT_ERRORS: tuple[type[InputError], ...] = (
     AudioOnlyError,
     CorruptVideoError,

@@ -6,21 +6,20 @@ the script's time intervals are taken from here, never from a model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-
-# stage name, fraction of that stage done in [0, 1]
-ProgressCallback = Callable[[str, float], None]
 
 ShotScale = Literal["close-up", "medium", "wide", "unknown"]
 
 
 class ProbeInfo(BaseModel):
-    """Container facts read before any decoding."""
+    """Container facts read before any decoding (by `probe`, once per upload)."""
 
-    container: str
+    container: str  # user-facing name: mp4, mov, webm, matroska
+    family: str = "mp4"  # the demuxer family sniffed from the first bytes: mp4 or webm
+    mime_type: str = "video/mp4"  # from the sniffed content, never from a file name
     duration: float
     size_bytes: int
     width: int  # display width, after rotation
@@ -36,6 +35,20 @@ class ProbeInfo(BaseModel):
     audio_codec: str | None = None
     audio_sample_rate: int | None = None
     audio_channels: int | None = None
+
+
+class Notice(BaseModel):
+    """Something a person should know about the result (a stream that ended early, no
+    translation offline...). `code` is stable; the text a person reads is rendered from it and
+    `params` in their language (`reels_scripter.texts`); `detail` is English, for logs."""
+
+    code: str
+    detail: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, code: str, detail: str = "", **params: Any) -> Notice:
+        return cls(code=code, detail=detail, params=params)
 
 
 class Word(BaseModel):
@@ -109,11 +122,20 @@ class Measurements(BaseModel):
     hook: HookFacts
     sha256: str
     timings: dict[str, float] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
 
     @property
     def duration(self) -> float:
         return self.probe.duration
+
+
+class ProbedVideo(BaseModel):
+    """A video file whose facts are already known (the API probed and hashed it at upload):
+    `analyze` takes it instead of a path and neither probes nor hashes again."""
+
+    path: Path
+    info: ProbeInfo
+    sha256: str | None = None
 
 
 class AnalysisOptions(BaseModel):
@@ -129,5 +151,3 @@ class AnalysisOptions(BaseModel):
     transcribe: bool = True
     keyframe_width: int = 360
     hook_window: float = 3.0
-    # The caller already hashed the file (the API does while receiving it): skip re-reading it.
-    known_sha256: str | None = None

@@ -8,6 +8,23 @@ from __future__ import annotations
 
 from typing import Literal
 
+# What we accept, as error messages name it.
+SUPPORTED = "MP4, MOV or WebM"
+
+# The MIME type of each container name `container_name` returns: what storage and AI providers
+# are told, always from the sniffed content, never from the client's file name or header.
+MIME_TYPES: dict[str, str] = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
+    "matroska": "video/x-matroska",
+}
+
+
+def mime_type(container: str) -> str:
+    return MIME_TYPES.get(container, "video/mp4")
+
+
 # How many leading bytes the helpers here want to see. The EBML header that names a
 # Matroska file's DocType and an ISO-BMFF `ftyp` box both fit comfortably.
 HEAD_SIZE = 4096

@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.limiter = limiter
 
-    install_error_handlers(app)
+    install_error_handlers(app, settings.target_language)
     app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)
     app.include_router(health.router)

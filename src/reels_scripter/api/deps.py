@@ -58,9 +58,14 @@ class Services:
     @cached_property
     def status_reader(self) -> StatusReader:
         from reels_scripter.db import get_engine
+        from reels_scripter.jobs.repository import StatusQuery
 
         with self._lock:
-            return StatusReader(get_engine(self.settings), self.settings.status_cache_sec)
+            return StatusReader(
+                StatusQuery(get_engine(self.settings)),
+                self.settings.target_language,
+                self.settings.status_cache_sec,
+            )
 
     @cached_property
     def enqueue(self) -> Callable[[str], None]:

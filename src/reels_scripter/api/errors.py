@@ -201,12 +201,12 @@ async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
     return app_error_response(error, _language(request))
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, language: str) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(RateLimitExceeded, _rate_limited)
-    app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(CatchAllMiddleware, language=language)
 
 
 class CatchAllMiddleware:

@@ -70,19 +70,12 @@ class JobsCollector(Collector):
         )
 
     def _read(self) -> tuple[dict[str, int], list[float], list[float]]:
-        from sqlalchemy import func, select
-
-        from reels_scripter.jobs.models import Job
+        from reels_scripter.jobs.repository import JobRepository
 
         with self._sessions()() as session:
-            rows = session.execute(select(Job.state, func.count()).group_by(Job.state)).all()
-            counts = {str(state): int(n) for state, n in rows}
-            recent = session.execute(
-                select(Job.created_at, Job.started_at, Job.finished_at)
-                .where(Job.finished_at.is_not(None), Job.started_at.is_not(None))
-                .order_by(Job.finished_at.desc())
-                .limit(DURATION_WINDOW)
-            ).all()
+            repo = JobRepository(session)
+            counts = repo.count_by_state()
+            recent = repo.recent_timings(DURATION_WINDOW)
         durations = [_seconds(s, f) for _, s, f in recent]
         waits = [_seconds(c, s) for c, s, _ in recent]
         return counts, durations, waits

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from reels_scripter.texts import stage_label
+
 if TYPE_CHECKING:
     from reels_scripter.jobs.models import Job
 
@@ -22,26 +24,19 @@ class UploadResponse(BaseModel):
 
 
 class StatusResponse(BaseModel):
-    """The seed's status body, plus `stage` and `error` (null until something fails)."""
+    """The seed's status body, plus the stage and, once failed, the error and its code."""
 
     state: JobStateName
     progress: int = Field(ge=0, le=100)
     result: dict[str, Any] | None = Field(
         None, description="The analysis result (see `reels-scripter schema`) once completed."
     )
-    error: str | None = Field(None, description="Why the job failed, in Russian.")
-    stage: str | None = Field(None, description="What the job is doing now.")
+    error: str | None = Field(None, description="Why the job failed, for people (Russian).")
     code: str | None = Field(None, description="Stable machine code of the failure.")
-
-    @classmethod
-    def of(cls, job: Job) -> StatusResponse:
-        from reels_scripter.api.status import status_body
-
-        return cls.model_validate(
-            status_body(
-                job.state, job.progress, job.stage, job.error, job.error_code, job.result, job.id
-            )
-        )
+    stage: str | None = Field(None, description="What the job is doing now, for people.")
+    stageCode: str | None = Field(
+        None, description="The same as a stable code: queued, download, video, speech, ai..."
+    )
 
 
 class JobSummary(BaseModel):
@@ -49,7 +44,8 @@ class JobSummary(BaseModel):
 
     id: str
     state: JobStateName
-    stage: str | None
+    stage: str | None = Field(description="What the job is doing now, for people.")
+    stage_code: str | None = Field(description="The same as a stable code.")
     progress: int
     error: str | None
     error_code: str | None
@@ -64,13 +60,14 @@ class JobSummary(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, job: Job) -> JobSummary:
+    def of(cls, job: Job, language: str) -> JobSummary:
         from reels_scripter.api.status import shown_progress
 
         return cls(
             id=job.id,
             state=job.state,
-            stage=job.stage,
+            stage=stage_label(job.stage, language),
+            stage_code=job.stage,
             progress=shown_progress(job.state, job.progress),
             error=job.error,
             error_code=job.error_code,
@@ -90,12 +87,11 @@ class JobDetail(JobSummary):
     result: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, job: Job) -> JobDetail:
-        base = JobSummary.of(job).model_dump()
+    def of(cls, job: Job, language: str) -> JobDetail:
         from reels_scripter.jobs import keyframes
 
         result = keyframes.with_urls(job.result, job.id) if job.state == "completed" else None
-        return cls(**base, result=result)
+        return cls.model_validate({**JobSummary.of(job, language).model_dump(), "result": result})
 
 
 class JobPage(BaseModel):

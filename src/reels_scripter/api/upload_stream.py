@@ -1,46 +1,21 @@
-"""Receive one file field of a multipart upload straight to disk, in constant memory.
+"""The content policy of an upload: a video container by its first bytes, or refused early.
 
-FastAPI's `UploadFile` (Starlette's `request.form()`) parses the whole body before the
-endpoint runs: a 100 MB upload is read completely even when its first bytes already show it
-is a PNG, and the size cap is only known after the fact. Here the body is fed chunk by chunk
-to python-multipart's streaming parser, so:
-
-* the size cap is enforced while reading (and from `Content-Length` before reading at all);
-* the magic bytes are checked as soon as the first 4 KiB of the file arrive;
-* SHA-256 is computed on the way, with no second pass over the file;
-* memory stays at one network chunk plus one write buffer, whatever the file size.
+The generic receiver (`multipart.receive_file`) streams the field to disk; this module gives
+it the check that runs on the first 4 KiB: anything that is not an MP4/QuickTime or
+WebM/Matroska container is refused before the rest of the body is read, with the same typed
+error (and code) the probe gives for it (`png`, `mp3`, `avi`, ... named in the message).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-import anyio.to_thread
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from reels_scripter.analysis.errors import EmptyFileError, NotAVideoError, TooLargeError
-from reels_scripter.analysis.sniff import HEAD_SIZE, sniff
-from reels_scripter.api.errors import MalformedMultipartError, NoFileError
-
-# Room for the multipart framing and small form fields around the file itself.
-ENVELOPE_BYTES = 64 * 1024
-# Bytes the non-file fields may take together: enough for any text field a form sends.
-MAX_OTHER_FIELDS_BYTES = 1024 * 1024
-# Disk writes (and hashing) go to a worker thread in batches of this size: big enough that
-# the thread hop costs nothing, small enough to keep memory flat.
-WRITE_BATCH = 1024 * 1024
-
-
-def no_file_error(detail: str) -> NoFileError:
-    return NoFileError(detail=detail)
+from reels_scripter.analysis.probe import refuse_unknown
+from reels_scripter.analysis.sniff import HEAD_SIZE, container_name, sniff
+from reels_scripter.api import multipart
 
 
 @dataclass
@@ -49,212 +24,41 @@ class ReceivedFile:
     size: int
     sha256: str
     filename: str | None
-    content_type: str | None
-    container: str
+    container: str  # sniffed from the content: mp4, mov, webm or matroska
+    fields: dict[str, str]
 
 
-@dataclass
-class _State:
-    field_name: str
-    max_bytes: int
-    tmp_dir: Path
-    # header parsing of the current part
-    header_field: bytearray = field(default_factory=bytearray)
-    header_value: bytearray = field(default_factory=bytearray)
-    # raw bytes: browsers send UTF-8 file names unescaped, which latin-1 parsing would mangle
-    headers: dict[str, bytes] = field(default_factory=dict)
-    in_target: bool = False
-    found: bool = False
-    finished: bool = False
-    filename: str | None = None
-    content_type: str | None = None
-    size: int = 0
-    other_bytes: int = 0
-    pending: bytearray = field(default_factory=bytearray)
-    head: bytearray = field(default_factory=bytearray)
-    container: str | None = None
-    file: IO[bytes] | None = None
-    path: Path | None = None
-    hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
-
-    # --- python-multipart callbacks (synchronous, called from parser.write) ---
-
-    def on_part_begin(self) -> None:
-        self.headers = {}
-        self.in_target = False
-
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self.header_field += data[start:end]
-
-    def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self.header_value += data[start:end]
-
-    def on_header_end(self) -> None:
-        name = self.header_field.decode("latin-1").strip().lower()
-        self.headers[name] = bytes(self.header_value)
-        self.header_field.clear()
-        self.header_value.clear()
-
-    def on_headers_finished(self) -> None:
-        _, params = parse_options_header(self.headers.get("content-disposition"))
-        name = params.get(b"name", b"").decode("utf-8", "replace")
-        if name != self.field_name or self.found:
-            return
-        self.found = self.in_target = True
-        raw = params.get(b"filename")
-        self.filename = raw.decode("utf-8", "replace") if raw is not None else None
-        ctype = self.headers.get("content-type")
-        self.content_type = ctype.decode("latin-1") if ctype is not None else None
-        fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=self.tmp_dir)
-        self.path = Path(name)
-        self.file = os.fdopen(fd, "wb")
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        n = end - start
-        if not self.in_target:
-            self.other_bytes += n
-            if self.other_bytes > MAX_OTHER_FIELDS_BYTES:
-                raise TooLargeError("Form fields besides the file are too large.")
-            return
-        self.size += n
-        if self.size > self.max_bytes:
-            raise TooLargeError(
-                f"The file is larger than the {self.max_bytes // (1024 * 1024)} MB limit."
-            )
-        self.pending += data[start:end]
-        if len(self.head) < HEAD_SIZE:
-            self.head += data[start : start + HEAD_SIZE - len(self.head)]
-
-    def on_part_end(self) -> None:
-        if self.in_target:
-            self.in_target = False
-
-    def on_end(self) -> None:
-        self.finished = True
-
-    # --- disk side ---
-
-    def write_pending(self) -> None:
-        """Runs in a worker thread: hashlib and file writes release the GIL."""
-        assert self.file is not None
-        data = bytes(self.pending)
-        self.pending.clear()
-        self.hasher.update(data)
-        self.file.write(data)
-
-    def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-
-    def discard(self) -> None:
-        self.close()
-        if self.path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+async def _video_head(head: bytes) -> None:
+    if sniff(head) is None:
+        refuse_unknown(head)
 
 
-def declared_too_large(request: Request, max_bytes: int) -> bool:
-    """True when `Content-Length` alone proves the body is over the cap (refuse unread)."""
-    raw = request.headers.get("content-length")
-    if raw is None or not raw.strip().isdigit():
-        return False
-    return int(raw) > max_bytes + ENVELOPE_BYTES + MAX_OTHER_FIELDS_BYTES
-
-
-async def receive_file(
-    request: Request, *, field_name: str, max_bytes: int, tmp_dir: Path
+async def receive_video(
+    request: Request,
+    *,
+    field_name: str,
+    max_bytes: int,
+    tmp_dir: Path,
+    idle_timeout: float = float("inf"),
+    deadline: float = float("inf"),
 ) -> ReceivedFile:
-    """Stream the multipart field `field_name` to a temp file under `tmp_dir`.
-
-    Raises `ApiError`/`InputError` for bad requests; the temp file is removed on every
-    failure (client disconnects included). On success the caller owns (and must delete)
-    the file.
-    """
-    if declared_too_large(request, max_bytes):
-        raise TooLargeError(
-            f"The request declares more than the {max_bytes // (1024 * 1024)} MB limit."
-        )
-    ctype, params = parse_options_header(request.headers.get("content-type"))
-    boundary = params.get(b"boundary")
-    if ctype != b"multipart/form-data" or not boundary:
-        raise no_file_error(f"Send multipart/form-data with the file in the `{field_name}` field.")
-
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    st = _State(field_name=field_name, max_bytes=max_bytes, tmp_dir=tmp_dir)
-    try:
-        parser = MultipartParser(
-            boundary,
-            {
-                "on_part_begin": st.on_part_begin,
-                "on_part_data": st.on_part_data,
-                "on_part_end": st.on_part_end,
-                "on_header_field": st.on_header_field,
-                "on_header_value": st.on_header_value,
-                "on_header_end": st.on_header_end,
-                "on_headers_finished": st.on_headers_finished,
-                "on_end": st.on_end,
-            },
-        )
-    except (ValueError, MultipartParseError):
-        raise no_file_error("The multipart boundary is invalid.") from None
-    try:
-        async for chunk in request.stream():
-            if not chunk:
-                continue
-            try:
-                parser.write(chunk)
-            except MultipartParseError:
-                raise MalformedMultipartError() from None
-            if (
-                st.container is None
-                and st.size > 0
-                and (len(st.head) >= HEAD_SIZE or not st.in_target)
-            ):
-                await _check_head(st)
-            if len(st.pending) >= WRITE_BATCH:
-                await anyio.to_thread.run_sync(st.write_pending)
-            if st.finished:
-                break
-        if not st.finished:
-            raise MalformedMultipartError(
-                detail="The body ended before the closing multipart boundary."
-            )
-        if not st.found or (st.size == 0 and not st.filename):
-            # A browser form with no file chosen sends the field with an empty filename.
-            raise no_file_error(f"No file in the `{field_name}` field.")
-        if st.size == 0:
-            raise EmptyFileError("The file is empty (0 bytes).")
-        if st.container is None:
-            await _check_head(st)
-        if st.pending:
-            await anyio.to_thread.run_sync(st.write_pending)
-        st.close()
-        assert st.path is not None and st.container is not None
-        return ReceivedFile(
-            path=st.path,
-            size=st.size,
-            sha256=st.hasher.hexdigest(),
-            filename=st.filename,
-            content_type=st.content_type,
-            container=st.container,
-        )
-    except BaseException:
-        # BaseException: a cancelled task (client gone, server stopping) must clean up too.
-        st.discard()
-        raise
-
-
-async def _check_head(st: _State) -> None:
-    """Refuse a file whose first bytes are not a supported container, before reading on."""
-    container = sniff(bytes(st.head))
-    if container is not None:
-        st.container = container
-        return
-    # Let the probe name what it is (PNG, MP3, AVI...) so the code matches the CLI's.
-    await anyio.to_thread.run_sync(st.write_pending)
-    st.close()
-    from reels_scripter.analysis.probe import probe
-
-    assert st.path is not None
-    await anyio.to_thread.run_sync(probe, st.path)
-    raise NotAVideoError("The file is not a video.")
+    """Receive the video in `field_name` (see `multipart.receive_file`), refusing a file
+    whose first bytes are not a supported container before reading on."""
+    received = await multipart.receive_file(
+        request,
+        field_name=field_name,
+        max_bytes=max_bytes,
+        tmp_dir=tmp_dir,
+        check_head=_video_head,
+        head_size=HEAD_SIZE,
+        idle_timeout=idle_timeout,
+        deadline=deadline,
+    )
+    return ReceivedFile(
+        path=received.path,
+        size=received.size,
+        sha256=received.sha256,
+        filename=received.filename,
+        container=container_name(received.head) or "mp4",
+        fields=received.fields,
+    )

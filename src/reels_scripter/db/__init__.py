@@ -4,7 +4,7 @@ Queries do not live here; they live in each domain's repository (`reels_scripter
 """
 
 from reels_scripter.db.base import Base, UTCDateTime, utcnow
-from reels_scripter.db.engine import database_url, get_engine, session_factory
+from reels_scripter.db.engine import database_url, get_engine, ping, session_factory
 from reels_scripter.db.migrate import upgrade_database
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "UTCDateTime",
     "database_url",
     "get_engine",
+    "ping",
     "session_factory",
     "upgrade_database",
     "utcnow",

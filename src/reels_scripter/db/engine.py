@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from reels_scripter.config import Settings
@@ -61,6 +61,12 @@ def get_engine(settings: Settings) -> Engine:
             engine = create_engine(url, pool_pre_ping=True)
         _engines[url] = engine
         return engine
+
+
+def ping(engine: Engine) -> None:
+    """Raise if the database does not answer (readiness checks)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:

@@ -22,12 +22,14 @@ class JobState(StrEnum):
 
 
 FINISHED_STATES = frozenset({JobState.completed, JobState.failed})
-# Stage names the worker writes besides the pipeline's own (probe, video, speech, audio, ai).
+# Stage codes the job layer writes besides the pipeline's own (probe, video, speech, audio,
+# ai); `texts.stage_label` turns any of them into what a person reads.
 STAGE_QUEUED = "queued"
 STAGE_DOWNLOAD = "download"
 STAGE_RETRYING = "retrying"
 STAGE_REQUEUED = "requeued"
 STAGE_DONE = "done"
+STAGE_FAILED = "failed"
 STAGE_DEDUPLICATED = "deduplicated"
 
 # JSON on SQLite, JSONB on PostgreSQL (indexable, compact).
@@ -36,6 +38,18 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 def new_job_id() -> str:
     return str(uuid.uuid4())
+
+
+def is_job_id(value: str) -> bool:
+    """Whether `value` can be a job id (a canonical UUID). Anything else is no job on every
+    database; checking first keeps bytes such as NUL, which PostgreSQL refuses in text, from
+    ever reaching a query."""
+    if len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 class Job(Base):
@@ -57,6 +71,9 @@ class Job(Base):
     object_name: Mapped[str | None] = mapped_column(String(255))
     size_bytes: Mapped[int] = mapped_column(Integer)
     duration: Mapped[float | None] = mapped_column(Float)
+    # The upload's probe facts (ProbeInfo: container, MIME type, duration, streams...), found
+    # once at upload and handed to the analysis, which then neither probes nor guesses again.
+    probe: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     provider: Mapped[str | None] = mapped_column(String(64))
     model: Mapped[str | None] = mapped_column(String(128))

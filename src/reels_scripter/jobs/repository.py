@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, case, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Engine, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from reels_scripter.db.base import utcnow
 from reels_scripter.jobs.models import (
     STAGE_DONE,
+    STAGE_FAILED,
     STAGE_QUEUED,
     STAGE_REQUEUED,
     STAGE_RETRYING,
     Job,
     JobState,
+    is_job_id,
 )
 
 
@@ -51,6 +53,8 @@ class JobRepository:
     # --- reads -----------------------------------------------------------------------------
 
     def get(self, job_id: str, owner: str | None = None, *, any_owner: bool = False) -> Job | None:
+        if not is_job_id(job_id):
+            return None
         stmt = select(Job).where(Job.id == job_id)
         if not any_owner:
             stmt = stmt.where(Job.owner.is_(None) if owner is None else Job.owner == owner)
@@ -96,6 +100,16 @@ class JobRepository:
         for state, n in self.session.execute(select(Job.state, func.count()).group_by(Job.state)):
             counts[state] = int(n)
         return counts
+
+    def recent_timings(self, limit: int) -> list[tuple[datetime, datetime | None, datetime | None]]:
+        """(created, started, finished) of the `limit` most recently finished jobs."""
+        rows = self.session.execute(
+            select(Job.created_at, Job.started_at, Job.finished_at)
+            .where(Job.finished_at.is_not(None), Job.started_at.is_not(None))
+            .order_by(Job.finished_at.desc())
+            .limit(limit)
+        ).all()
+        return [(c, s, f) for c, s, f in rows]
 
     def object_names_in_use(self) -> set[str]:
         """Storage keys still needed by a waiting or active job."""
@@ -167,106 +181,88 @@ class JobRepository:
         assert attempt is not None
         return Claim(job_id, int(attempt))
 
-    def _fenced(self, claim: Claim) -> Any:
-        return (
-            (Job.id == claim.job_id)
-            & (Job.state == JobState.active)
-            & (Job.attempts == claim.attempt)
+    def _fenced_update(self, claim: Claim, **values: Any) -> bool:
+        """Write `values` only while the row is still the attempt `claim` took (active, same
+        attempt number): a worker presumed dead and replaced can never overwrite its
+        successor. Every write of a running job goes through here. True if it applied."""
+        result = self.session.execute(
+            update(Job)
+            .where(
+                Job.id == claim.job_id,
+                Job.state == JobState.active,
+                Job.attempts == claim.attempt,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
+        return _rowcount(result) == 1
 
     def set_progress(self, claim: Claim, stage: str, progress: int) -> bool:
-        """Record the stage and progress; progress never goes backwards."""
+        """Record the stage and progress; progress never goes backwards (a retry that starts
+        the work over keeps the bar where it was)."""
         p = max(0, min(int(progress), 100))
         now = utcnow()
-        result = self.session.execute(
-            update(Job)
-            .where(self._fenced(claim))
-            .values(
-                stage=stage,
-                # max(progress, :p) spelled as CASE: SQLite has no GREATEST().
-                progress=case((Job.progress > p, Job.progress), else_=p),
-                heartbeat_at=now,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        return self._fenced_update(
+            claim,
+            stage=stage,
+            # max(progress, :p) spelled as CASE: SQLite has no GREATEST().
+            progress=case((Job.progress > p, Job.progress), else_=p),
+            heartbeat_at=now,
+            updated_at=now,
         )
-        return _rowcount(result) == 1
 
     def heartbeat(self, claim: Claim) -> bool:
-        now = utcnow()
-        result = self.session.execute(
-            update(Job)
-            .where(self._fenced(claim))
-            .values(heartbeat_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return _rowcount(result) == 1
+        return self._fenced_update(claim, heartbeat_at=utcnow())
 
     def complete(
         self, claim: Claim, result: dict[str, Any], provider: str | None, model: str | None
     ) -> bool:
         now = utcnow()
-        res = self.session.execute(
-            update(Job)
-            .where(self._fenced(claim))
-            .values(
-                state=JobState.completed,
-                stage=STAGE_DONE,
-                progress=100,
-                result=result,
-                provider=provider,
-                model=model,
-                error=None,
-                error_code=None,
-                object_name=None,
-                finished_at=now,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        return self._fenced_update(
+            claim,
+            state=JobState.completed,
+            stage=STAGE_DONE,
+            progress=100,
+            result=result,
+            provider=provider,
+            model=model,
+            error=None,
+            error_code=None,
+            object_name=None,
+            finished_at=now,
+            updated_at=now,
         )
-        return _rowcount(res) == 1
 
-    def fail(self, claim: Claim, error: str, code: str, *, keep_object: bool = False) -> bool:
+    def fail(self, claim: Claim, error: str, code: str) -> bool:
+        """Finished, failed: `error` is the text a person reads, `code` the stable code."""
         now = utcnow()
-        values: dict[str, Any] = {
-            "state": JobState.failed,
-            "error": error,
-            "error_code": code,
-            "finished_at": now,
-            "updated_at": now,
-        }
-        if not keep_object:
-            values["object_name"] = None
-        res = self.session.execute(
-            update(Job)
-            .where(self._fenced(claim))
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        return self._fenced_update(
+            claim,
+            state=JobState.failed,
+            stage=STAGE_FAILED,
+            error=error,
+            error_code=code,
+            object_name=None,
+            finished_at=now,
+            updated_at=now,
         )
-        return _rowcount(res) == 1
 
     def release_for_retry(self, claim: Claim, error: str, code: str) -> bool:
         """Back to waiting after a transient error; the error stays visible meanwhile."""
-        now = utcnow()
-        res = self.session.execute(
-            update(Job)
-            .where(self._fenced(claim))
-            .values(
-                state=JobState.waiting,
-                stage=STAGE_RETRYING,
-                error=error,
-                error_code=code,
-                heartbeat_at=None,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        return self._fenced_update(
+            claim,
+            state=JobState.waiting,
+            stage=STAGE_RETRYING,
+            error=error,
+            error_code=code,
+            heartbeat_at=None,
+            updated_at=utcnow(),
         )
-        return _rowcount(res) == 1
 
-    def requeue_stale(self, stale_before: datetime) -> StaleSweep:
-        """Active jobs whose worker stopped heartbeating: back to waiting, or failed when out
-        of attempts. Each row is moved by a guarded UPDATE, so a worker that heartbeats at
-        the same moment wins and keeps its job."""
+    def requeue_stale(self, stale_before: datetime, lost_error: tuple[str, str]) -> StaleSweep:
+        """Active jobs whose worker stopped heartbeating: back to waiting, or failed with
+        `lost_error` (text, code) when out of attempts. Each row is moved by a guarded UPDATE,
+        so a worker that heartbeats at the same moment wins and keeps its job."""
         swept = StaleSweep()
         now = utcnow()
         for job in self.stale_active(stale_before):
@@ -282,9 +278,9 @@ class JobRepository:
                     .where(still_stale)
                     .values(
                         state=JobState.failed,
-                        error=job.error
-                        or "The analysis stopped unexpectedly too many times; giving up.",
-                        error_code=job.error_code or "worker_lost",
+                        stage=STAGE_FAILED,
+                        error=job.error or lost_error[0],
+                        error_code=job.error_code or lost_error[1],
                         object_name=None,
                         finished_at=now,
                         updated_at=now,
@@ -328,6 +324,42 @@ class JobRepository:
             .values(object_name=None)
             .execution_options(synchronize_session=False)
         )
+
+
+class StatusQuery:
+    """The status poll's one query: the six columns the body needs, as one prepared Core
+    statement per owner kind (building an ORM statement per poll cost more than running it).
+    Same visibility rule as `JobRepository.get`: a job is seen only by its owner, and jobs
+    made without a key (owner NULL) only without one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        t = Job.__table__
+        columns = select(t.c.state, t.c.progress, t.c.stage, t.c.error, t.c.error_code, t.c.result)
+        by_id = t.c.id == bindparam("job_id")
+        self._unowned = columns.where(by_id, t.c.owner.is_(None))
+        self._owned = columns.where(by_id, t.c.owner == bindparam("owner"))
+
+    def fetch(self, job_id: str, owner: str | None) -> StatusRow | None:
+        """(state, progress, stage, error, error_code, result), or None. Blocking."""
+        if not is_job_id(job_id):
+            return None
+        with self._engine.connect() as conn:
+            if owner is None:
+                row = conn.execute(self._unowned, {"job_id": job_id}).first()
+            else:
+                row = conn.execute(self._owned, {"job_id": job_id, "owner": owner}).first()
+        return None if row is None else StatusRow(*row)
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    state: str
+    progress: int | None
+    stage: str | None
+    error: str | None
+    error_code: str | None
+    result: dict[str, Any] | None
 
 
 def stale_cutoff(stale_after_sec: float) -> datetime:

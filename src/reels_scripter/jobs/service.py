@@ -1,4 +1,5 @@
-"""Job use cases. The HTTP API calls these; they own the transaction and enqueue after commit."""
+"""Job use cases: submit an upload, read, page, delete. The HTTP API calls these (parse →
+service → response); they own the transaction and enqueue after commit."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from reels_scripter.analysis.models import ProbeInfo
 from reels_scripter.config import Settings
 from reels_scripter.db.base import utcnow
 from reels_scripter.jobs import keyframes
@@ -39,6 +43,37 @@ def settings_fingerprint(settings: Settings) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+@dataclass(frozen=True)
+class NewJob:
+    """A video already in storage under `object_name`, with what its upload found out."""
+
+    object_name: str
+    sha256: str
+    size_bytes: int
+    info: ProbeInfo | None = None
+    display_name: str | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A received upload on local disk (the API removes the file afterwards)."""
+
+    path: Path
+    size: int
+    sha256: str
+    filename: str | None = None
+
+
+def display_name(filename: str | None) -> str | None:
+    """The client's file name, for showing back only: no directories, bounded length."""
+    if not filename:
+        return None
+    name = Path(filename.replace("\\", "/")).name.strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:255] or None
+
+
 class JobService:
     def __init__(
         self,
@@ -53,30 +88,48 @@ class JobService:
         self.settings = settings
         self.enqueue = enqueue
 
-    def submit(
-        self,
-        *,
-        object_name: str,
-        sha256: str,
-        display_name: str | None,
-        size_bytes: int,
-        duration: float | None,
-        owner: str | None,
-    ) -> Job:
-        """Record an uploaded video as a job and queue it, or answer from an identical one.
+    def submit_upload(self, upload: Upload, owner: str | None) -> Job:
+        """The upload use case: check the file by content (the probe, in its sandbox), copy
+        it to storage under a random name, record the job and queue it. Raises the probe's
+        InputError for bad input; nothing is left in storage on any failure."""
+        from reels_scripter.analysis.probe import probe
+        from reels_scripter.pipeline import analysis_options
 
-        The video must already be in storage under `object_name`.
-        """
+        info = probe(upload.path, analysis_options(self.settings))
+        object_name = self.storage.new_object_name()
+        self.storage.upload_file(upload.path, object_name, info.mime_type)
+        try:
+            job = self.submit(
+                NewJob(
+                    object_name=object_name,
+                    sha256=upload.sha256,
+                    size_bytes=upload.size,
+                    info=info,
+                    display_name=display_name(upload.filename),
+                    owner=owner,
+                )
+            )
+        except BaseException:
+            # No job points at the object: remove it now rather than leave it to the sweeper.
+            self._delete_object(object_name)
+            raise
+        return job
+
+    def submit(self, new: NewJob) -> Job:
+        """Record a stored video as a job and queue it, or answer from an identical one
+        (then the stored copy is deleted: the job needs no analysis)."""
         fingerprint = settings_fingerprint(self.settings)
-        duplicate = self.repo.find_completed_duplicate(sha256, fingerprint)
+        duplicate = self.repo.find_completed_duplicate(new.sha256, fingerprint)
         now = utcnow()
+        duration = new.info.duration if new.info is not None else None
         job = Job(
-            sha256=sha256,
-            display_name=display_name,
-            size_bytes=size_bytes,
+            sha256=new.sha256,
+            display_name=new.display_name,
+            size_bytes=new.size_bytes,
             duration=duration,
+            probe=new.info.model_dump(mode="json") if new.info is not None else None,
             settings_fingerprint=fingerprint,
-            owner=owner,
+            owner=new.owner,
             attempts=0,
             max_attempts=self.settings.job_max_attempts,
             progress=0,
@@ -96,11 +149,11 @@ class JobService:
             job.object_name = None
             self.repo.add(job)
             self.session.commit()
-            self._delete_object(object_name)
+            self._delete_object(new.object_name)
             return job
         job.state = JobState.waiting
         job.stage = STAGE_QUEUED
-        job.object_name = object_name
+        job.object_name = new.object_name
         self.repo.add(job)
         # Commit first: a worker that gets the id must find the row.
         self.session.commit()

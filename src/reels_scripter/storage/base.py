@@ -33,12 +33,24 @@ class Storage(Protocol):
 
     def upload_file(self, local: Path, name: str, content_type: str | None = None) -> None: ...
 
+    def put_bytes(self, data: bytes, name: str, content_type: str | None = None) -> None:
+        """Store small bytes (a keyframe) as object `name`, atomically."""
+        ...
+
+    def read_bytes(self, name: str) -> bytes:
+        """The whole object (small ones only); raises ObjectNotFoundError when it is gone."""
+        ...
+
     def download_to(self, name: str, local: Path) -> None:
         """Write the object to `local`; raises ObjectNotFoundError when it is gone."""
         ...
 
     def delete(self, name: str) -> None:
         """Delete the object; a missing object is not an error."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every object under `prefix` (and the folder itself, where there is one)."""
         ...
 
     def exists(self, name: str) -> bool: ...

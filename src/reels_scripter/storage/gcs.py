@@ -91,6 +91,16 @@ class GCSStorage:
                 str(local), content_type=content_type, timeout=_TRANSFER_TIMEOUT_SEC
             )
 
+    def put_bytes(self, data: bytes, name: str, content_type: str | None = None) -> None:
+        with _translated("upload", name):
+            self.bucket.blob(name).upload_from_string(
+                data, content_type=content_type, timeout=_CALL_TIMEOUT_SEC
+            )
+
+    def read_bytes(self, name: str) -> bytes:
+        with _translated("download", name):
+            return bytes(self.bucket.blob(name).download_as_bytes(timeout=_CALL_TIMEOUT_SEC))
+
     def download_to(self, name: str, local: Path) -> None:
         local.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -108,6 +118,12 @@ class GCSStorage:
                 self.bucket.blob(name).delete(timeout=_CALL_TIMEOUT_SEC)
         except ObjectNotFoundError:
             pass
+
+    def delete_prefix(self, prefix: str) -> None:
+        with _translated("list", prefix):
+            names = [b.name for b in self.client.list_blobs(self.bucket_name, prefix=prefix)]
+        for name in names:
+            self.delete(name)
 
     def exists(self, name: str) -> bool:
         with _translated("exists", name):

@@ -43,6 +43,24 @@ class LocalStorage:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def put_bytes(self, data: bytes, name: str, content_type: str | None = None) -> None:
+        target = self._path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read_bytes(self, name: str) -> bytes:
+        try:
+            return self._path(name).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFoundError(f"stored object {name!r} not found") from None
+
     def download_to(self, name: str, local: Path) -> None:
         source = self._path(name)
         if not source.is_file():
@@ -52,6 +70,15 @@ class LocalStorage:
 
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> None:
+        base = self._path(prefix.rstrip("/"))
+        if base.is_dir():
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            for path in base.parent.glob(base.name + "*"):
+                if path.is_file():
+                    path.unlink(missing_ok=True)
 
     def exists(self, name: str) -> bool:
         return self._path(name).is_file()

@@ -1,6 +1,10 @@
-"""The Celery app. The queue carries only job ids; the job row is the source of truth, so
-there is no result backend. `celery -A reels_scripter.worker.celery_app worker` works as
-well as `reels-scripter worker` (which calls `run_worker`)."""
+"""The Celery app factory and the worker process. The queue carries only job ids; the job row
+is the source of truth, so there is no result backend.
+
+No app is built at import time: `create_app(settings)` builds one for given settings (the
+API's enqueue, the worker, tests). `celery -A reels_scripter.worker.celery_app worker` still
+works: the module attribute `app` is built from the environment on first access.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +18,17 @@ from celery import Celery
 from celery.signals import setup_logging, worker_init, worker_process_init
 
 from reels_scripter.config import Settings, get_settings
+from reels_scripter.errors import AppError
+from reels_scripter.jobs.tasks import ANALYZE_TASK, SWEEP_TASK, settings_of
 
 log = logging.getLogger(__name__)
 
-ANALYZE_TASK = "reels_scripter.analyze_job"
-SWEEP_TASK = "reels_scripter.sweep"
-TASK_MODULES = ["reels_scripter.jobs.tasks", "reels_scripter.worker.sweeper"]
+TASK_MODULES = ["reels_scripter.jobs.tasks"]
 
-_settings: Settings | None = None
 _started = False
 _apps: dict[tuple[str, str], Celery] = {}
 _apps_lock = threading.Lock()
+_main_app: Celery | None = None
 
 
 def broker_url(settings: Settings) -> str:
@@ -83,21 +87,21 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 def create_app(settings: Settings, *, main: bool = False) -> Celery:
+    """A Celery app for `settings`; the job tasks read their settings from it."""
     app = Celery("reels_scripter", include=TASK_MODULES, set_as_current=main)
     app.conf.update(celery_config(settings))
+    app.reels_settings = settings  # see jobs.tasks.settings_of
     return app
 
 
-def current_settings() -> Settings:
-    """The settings the worker was started with (run_worker), else the environment's."""
-    return _settings if _settings is not None else get_settings()
-
-
-def configure(settings: Settings) -> None:
-    """Point the worker app at `settings`; call before the worker starts."""
-    global _settings
-    _settings = settings
-    app.conf.update(celery_config(settings))
+def __getattr__(name: str) -> Any:
+    # `celery -A reels_scripter.worker.celery_app worker`: the app from the environment.
+    global _main_app
+    if name == "app":
+        if _main_app is None:
+            _main_app = create_app(get_settings(), main=True)
+        return _main_app
+    raise AttributeError(name)
 
 
 def make_enqueue(settings: Settings) -> Callable[[str], None]:
@@ -135,20 +139,21 @@ def startup_checks(settings: Settings) -> None:
     (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
 
 
-class WorkerStartupError(Exception):
+class WorkerStartupError(AppError):
     """The worker cannot start; the message says why in one line."""
 
+    code = "worker_unavailable"
+    http_status = 503
 
-app = create_app(get_settings(), main=True)
 
-
-def _on_worker_init(**_: Any) -> None:
+def _on_worker_init(sender: Any = None, **_: Any) -> None:
     # `celery -A ... worker` started directly: same checks as run_worker.
     global _started
     if _started:
         return
+    app = getattr(sender, "app", None)
     try:
-        startup_checks(current_settings())
+        startup_checks(settings_of(app) if app is not None else get_settings())
     except WorkerStartupError as exc:
         log.critical("%s", exc)
         raise SystemExit(f"error: {exc}") from exc
@@ -165,7 +170,7 @@ def _on_setup_logging(**_: Any) -> None:
     # Our format (JSON in production, job id on every line) instead of Celery's own.
     from reels_scripter.logs import configure_logging
 
-    configure_logging(current_settings())
+    configure_logging(settings_of(_main_app) if _main_app is not None else get_settings())
 
 
 worker_init.connect(_on_worker_init)
@@ -185,8 +190,8 @@ def run_worker(settings: Settings, *, beat: bool = True, concurrency: int = 1) -
     Raises WorkerStartupError before starting when the database, provider or storage is not
     usable. Several workers may each run beat: a sweep is idempotent.
     """
-    global _started
-    configure(settings)
+    global _started, _main_app
+    app = _main_app = create_app(settings, main=True)
     startup_checks(settings)
     _started = True
     _dispose_db()

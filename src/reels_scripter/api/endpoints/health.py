@@ -63,10 +63,9 @@ async def _run_check(name: str, check: Callable[[Services], None], services: Ser
 
 
 def _check_database(services: Services) -> None:
-    from sqlalchemy import text
+    from reels_scripter.db import get_engine, ping
 
-    with services.sessions() as session:
-        session.execute(text("SELECT 1"))
+    ping(get_engine(services.settings))
 
 
 def _check_broker(services: Services) -> None:

@@ -14,23 +14,29 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from reels_scripter.api.deps import JobServiceDep, OwnerDep, Services, ServicesDep, bind_job
+from reels_scripter.api.deps import (
+    JobServiceDep,
+    OwnerDep,
+    Services,
+    ServicesDep,
+    SettingsDep,
+    bind_job,
+)
 from reels_scripter.api.errors import (
-    ErrorBody,
     JobNotFoundError,
     KeyframeNotFoundError,
     NotCompletedError,
+    UnauthorizedError,
+    error_responses,
 )
-from reels_scripter.api.schemas import JobDetail, JobPage, StatusResponse
+from reels_scripter.api.schemas import JobDetail, JobPage, JobSummary, StatusResponse
 from reels_scripter.jobs import keyframes
 from reels_scripter.storage import ObjectNotFoundError
+from reels_scripter.texts import describe
 
 router = APIRouter(prefix="/api", tags=["jobs"])
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorBody, "description": "No such job (or not yours)."},
-    401: {"model": ErrorBody, "description": "API keys are on and none was sent."},
-}
+_NOT_FOUND = error_responses(JobNotFoundError, UnauthorizedError)
 # How often the event stream looks at the job, and how often it proves it is alive.
 EVENTS_POLL_SEC = 0.5
 EVENTS_HEARTBEAT_SEC = 15.0
@@ -53,10 +59,16 @@ async def get_status(jobId: str, services: ServicesDep, owner: OwnerDep) -> Resp
     return Response(body, media_type="application/json")
 
 
-@router.get("/jobs", response_model=JobPage, summary="History of jobs, newest first")
+@router.get(
+    "/jobs",
+    response_model=JobPage,
+    responses=error_responses(UnauthorizedError),
+    summary="History of jobs, newest first",
+)
 def list_jobs(
     jobs: JobServiceDep,
     owner: OwnerDep,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
     page: Annotated[
@@ -66,20 +78,21 @@ def list_jobs(
     if offset is None:
         offset = (page - 1) * limit if page is not None else 0
     items, total = jobs.history(owner, limit, offset)
-    from reels_scripter.api.schemas import JobSummary
-
-    return JobPage(items=[JobSummary.of(j) for j in items], total=total, limit=limit, offset=offset)
+    language = settings.target_language
+    return JobPage(
+        items=[JobSummary.of(j, language) for j in items], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get(
     "/jobs/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="One job, full"
 )
-def get_job(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> JobDetail:
+def get_job(job_id: str, jobs: JobServiceDep, owner: OwnerDep, settings: SettingsDep) -> JobDetail:
     bind_job(job_id)
     job = jobs.get(job_id, owner)
     if job is None:
         raise JobNotFoundError()
-    return JobDetail.of(job)
+    return JobDetail.of(job, settings.target_language)
 
 
 @router.delete(
@@ -103,9 +116,8 @@ def delete_job(
     "/jobs/{job_id}/script.md",
     response_class=Response,
     responses={
-        **_NOT_FOUND,
+        **error_responses(JobNotFoundError, UnauthorizedError, NotCompletedError),
         200: {"content": {"text/markdown": {}}, "description": "The script as Markdown."},
-        409: {"model": ErrorBody, "description": "The job has not completed (`not_completed`)."},
     },
     summary="The finished script as a Markdown document",
 )
@@ -137,7 +149,7 @@ def get_script_markdown(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Re
     "/jobs/{job_id}/keyframes/{index}.jpg",
     response_class=Response,
     responses={
-        **_NOT_FOUND,
+        **error_responses(JobNotFoundError, KeyframeNotFoundError, UnauthorizedError),
         200: {"content": {"image/jpeg": {}}, "description": "The scene's keyframe."},
     },
     summary="A scene's keyframe (JPEG), as linked from the result's timeline",
@@ -147,14 +159,14 @@ def get_keyframe(job_id: str, index: int, jobs: JobServiceDep, owner: OwnerDep) 
     job = jobs.get(job_id, owner)
     if job is None:
         raise JobNotFoundError()
-    no_keyframe = KeyframeNotFoundError()
-    if job.state != "completed" or not keyframes.has_keyframe(job.result, index):
-        raise no_keyframe
+    name = keyframes.stored_name(job.result, index) if job.state == "completed" else None
+    if name is None:
+        raise KeyframeNotFoundError()
     try:
-        data = keyframes.read(jobs.storage, job.sha256, index)
+        data = jobs.storage.read_bytes(name)
     except ObjectNotFoundError:
         # removed by the bucket's lifecycle rule: the result stays, its pictures are gone
-        raise no_keyframe from None
+        raise KeyframeNotFoundError() from None
     return Response(
         data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
     )
@@ -212,19 +224,17 @@ async def _event_stream(
 ) -> AsyncIterator[bytes]:
     status: StatusResponse | None = first
     last_sent: tuple[str, int, str | None] | None = None
-    best_progress = 0
     event_id = 0
     started = last_beat = time.monotonic()
     yield b"retry: 2000\n\n"
     while True:
         if status is None:  # deleted while watched
             event_id += 1
-            yield _sse("failed", {"error": "Задача не найдена", "code": "job_not_found"}, event_id)
+            gone = JobNotFoundError()
+            body = {"error": describe(gone, services.settings.target_language), "code": gone.code}
+            yield _sse("failed", body, event_id)
             return
-        # Progress never goes backwards on the wire, even if a retry restarts the work.
-        best_progress = max(best_progress, status.progress)
-        status = status.model_copy(update={"progress": best_progress})
-        key = (status.state, status.progress, status.stage)
+        key = (status.state, status.progress, status.stageCode)
         if key != last_sent:
             last_sent = key
             event_id += 1

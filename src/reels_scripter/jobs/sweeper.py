@@ -1,8 +1,8 @@
 """The periodic sweeper: recovers jobs from dead workers and removes orphaned files.
 
-Runs from celery beat every SWEEP_INTERVAL_SEC and can be called directly (`sweep`). Every
-step is idempotent and each row moves by a guarded UPDATE, so several workers may each run
-beat without double work.
+Runs every SWEEP_INTERVAL_SEC and can be called directly (`sweep`). Every step is idempotent
+and each row moves by a guarded UPDATE, so several workers may sweep at once without double
+work.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from datetime import timedelta
 from reels_scripter.config import Settings
 from reels_scripter.db.base import utcnow
 from reels_scripter.db.engine import session_factory
+from reels_scripter.errors import WorkerLostError
 from reels_scripter.jobs.repository import JobRepository, stale_cutoff
 from reels_scripter.storage import Storage, StorageError, get_storage
-from reels_scripter.worker.celery_app import SWEEP_TASK, app, current_settings, make_enqueue
+from reels_scripter.texts import describe
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +46,31 @@ def lost_message_after(settings: Settings) -> timedelta:
 
 def sweep(
     settings: Settings,
+    enqueue: Callable[[str], None],
     *,
     storage: Storage | None = None,
-    enqueue: Callable[[str], None] | None = None,
 ) -> SweepReport:
+    """One sweep; `enqueue(job_id)` sends a job id to the queue again."""
     report = SweepReport()
-    enqueue = enqueue or make_enqueue(settings)
     storage = storage or get_storage(settings)
     sessions = session_factory(settings)
+    lost = WorkerLostError("the analysis stopped unexpectedly too many times; giving up")
 
     with sessions() as session:
         repo = JobRepository(session)
-        stale = repo.requeue_stale(stale_cutoff(settings.heartbeat_stale_sec))
+        stale = repo.requeue_stale(
+            stale_cutoff(settings.heartbeat_stale_sec),
+            (describe(lost, settings.target_language), lost.code),
+        )
         session.commit()
-        lost = repo.waiting_since(utcnow() - lost_message_after(settings))
+        lost_messages = repo.waiting_since(utcnow() - lost_message_after(settings))
         session.commit()
     report.requeued = stale.requeued
     report.failed = [job_id for job_id, _ in stale.failed]
     # A duplicate message is harmless (the claim is atomic); a missing one strands the job.
     for job_id in stale.requeued:
         enqueue(job_id)
-    for job_id in lost:
+    for job_id in lost_messages:
         if job_id not in stale.requeued:
             enqueue(job_id)
             report.reenqueued.append(job_id)
@@ -121,15 +126,3 @@ def _delete(storage: Storage, name: str, report: SweepReport) -> None:
         report.deleted_objects.append(name)
     except StorageError as exc:
         log.warning("sweeper: cannot delete %s: %s", name, exc.message)
-
-
-@app.task(name=SWEEP_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
-def sweep_task() -> dict[str, int]:
-    report = sweep(current_settings())
-    return {
-        "requeued": len(report.requeued),
-        "failed": len(report.failed),
-        "reenqueued": len(report.reenqueued),
-        "deleted_objects": len(report.deleted_objects),
-        "deleted_temp_files": len(report.deleted_temp_files),
-    }
