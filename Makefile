@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run demo test test-fast bench lint format clean
+.PHONY: install run demo test test-fast bench lint format clean mutate
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -36,6 +36,13 @@ test: install
 bench: install
 	$(BIN)/python bench/bench_analyze.py
 	$(BIN)/python bench/bench_service.py
+
+## mutate: mutation testing of the modules that guard data and limits (pyproject
+## [tool.mutmut]); prints the score per module. Slow (~15 min on 2 cores), not run in CI.
+mutate: install
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/python scripts/mutation_score.py
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts

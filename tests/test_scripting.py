@@ -97,3 +97,10 @@ def test_compose_refuses_an_answer_missing_rows() -> None:
     creative = Creative(translation="", keys=[], rows=[], recommendations=[])
     with pytest.raises(ProviderError, match="no text for script rows"):
         compose_result(m, rows, creative, provider="x", target_language="ru")
+
+
+def test_short_first_shot_merges_into_the_next_row() -> None:
+    m = measurements(cuts=[0.6, 5.0], duration=10.0)
+    rows = plan_rows(m)
+    assert [(r.start, r.end) for r in rows] == [(0.0, 5.0), (5.0, 10.0)]
+    assert rows[0].scenes == [0, 1] and rows[0].scene == 0

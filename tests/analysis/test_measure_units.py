@@ -71,6 +71,21 @@ def test_cut_detector_respects_minimum_scene_length() -> None:
     assert found == [0.667]  # the flash starts a shot; its end is too close to count
 
 
+def test_cut_detector_needs_its_pixel_floor_a_change_of_light_is_no_cut() -> None:
+    # A lamp switching on over two thirds of the picture: +20 levels on 68% of the luma
+    # samples changes enough samples for a cut by pixels, but the mean change (~0.036) stays
+    # under the 0.04 floor, so it is no cut.
+    detector = CutDetector()
+    rng = np.random.default_rng(3)
+    y, u, v = _frame(rng, 80)
+    lit = y.copy()
+    lit[:, : int(0.68 * y.shape[1])] += np.uint8(20)
+    for k in range(40):
+        assert not _push(detector, k / 30, (lit if k >= 20 else y, u, v)), k
+    # a real change of scene at the same moment is a cut
+    assert _push(detector, 41 / 30, _frame(np.random.default_rng(9), 200))
+
+
 @pytest.mark.parametrize(
     ("ratio", "scale"),
     [(None, "unknown"), (0.3, "close-up"), (0.12, "medium"), (0.05, "wide")],
