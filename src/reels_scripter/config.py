@@ -109,6 +109,17 @@ class Settings(BaseSettings):
     # 0 reads the database on every poll
     status_cache_sec: float = Field(1.0, ge=0, alias="STATUS_CACHE_SEC")
 
+    # --- webhooks (reels_scripter.webhooks) ---
+    # Default callback for jobs uploaded without `callbackUrl`; unset: no webhook.
+    webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
+    # Key of the X-Reels-Signature HMAC; unset: webhooks are sent unsigned.
+    webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
+    # Let callbacks reach loopback/private/link-local addresses (development only: SSRF).
+    webhook_allow_private: bool = Field(False, alias="WEBHOOK_ALLOW_PRIVATE")
+    webhook_max_attempts: int = Field(5, ge=1, le=20, alias="WEBHOOK_MAX_ATTEMPTS")
+    # Per attempt: connect, send and wait for the receiver's status line.
+    webhook_timeout_sec: float = Field(10.0, gt=0, le=120, alias="WEBHOOK_TIMEOUT_SEC")
+
     @property
     def max_file_size_bytes(self) -> int:
         return self.max_file_size_mb * 1024 * 1024

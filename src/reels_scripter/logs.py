@@ -141,7 +141,7 @@ def logging_config(*, json_lines: bool, level: str, secrets: Iterable[str] = ())
 def service_logging_config(settings: Any) -> dict[str, Any]:
     """The dictConfig for `Settings` (NODE_ENV, LOG_LEVEL, the secrets to redact)."""
     secrets = list(api_keys_of(settings))
-    for name in ("google_ai_api_key", "openai_api_key"):
+    for name in ("google_ai_api_key", "openai_api_key", "webhook_secret"):
         value = getattr(settings, name, None)
         if value is not None:
             secrets.append(value.get_secret_value())

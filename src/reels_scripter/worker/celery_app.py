@@ -20,6 +20,7 @@ from celery.signals import setup_logging, worker_init, worker_process_init
 from reels_scripter.config import Settings, get_settings
 from reels_scripter.errors import AppError
 from reels_scripter.jobs.tasks import ANALYZE_TASK, SWEEP_TASK, settings_of
+from reels_scripter.worker.broker_warnings import ignore_kombu_sqlalchemy_deprecations
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def broker_url(settings: Settings) -> str:
     if settings.redis_url:
         return settings.redis_url
     # No Redis: a SQLite file beside the database, through kombu's SQLAlchemy transport.
+    ignore_kombu_sqlalchemy_deprecations()  # every process that uses it passes here
     return f"sqla+sqlite:///{(settings.data_dir / 'broker.db').resolve()}"
 
 
