@@ -17,7 +17,8 @@ from reels_scripter.contract import (
     TimelineSpeech,
     VideoInfo,
 )
-from reels_scripter.providers.base import Creative, ProviderError, RowPlan
+from reels_scripter.providers.base import Creative, Notice, ProviderError, RowPlan
+from reels_scripter.texts import notice_text
 
 
 def format_seconds(value: float) -> str:
@@ -28,6 +29,11 @@ def format_seconds(value: float) -> str:
 def format_interval(start: float, end: float, language: str = "ru") -> str:
     unit = "сек" if language == "ru" else "s"
     return f"{format_seconds(start)}-{format_seconds(end)} {unit}"
+
+
+def render_notices(notices: list[Notice], language: str) -> list[str]:
+    """Notices as the person reads them (a code without a text is shown as the code)."""
+    return [notice_text(n.code, language, n.params) or n.code for n in notices]
 
 
 def compose_result(
@@ -86,9 +92,15 @@ def compose_result(
         model=creative.model,
         source_language=m.transcript.language,
         target_language=target_language,
-        warnings=[*m.warnings, *creative.warnings, *(warnings or [])],
+        warnings=[
+            *m.warnings,
+            *render_notices(creative.notices, target_language),
+            *creative.warnings,
+            *(warnings or []),
+        ],
         timings={**m.timings, **(timings or {})},
         usage=creative.usage,
+        filled_by_local=creative.filled_by_local,
         sha256=m.sha256,
         video=VideoInfo(
             width=p.width,
@@ -116,4 +128,5 @@ def compose_result(
         recommendations=creative.recommendations,
         timeline=timeline,
         meta=meta,
+        hook_type=creative.hook_type,
     )

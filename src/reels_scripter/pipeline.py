@@ -17,6 +17,7 @@ from reels_scripter.config import Settings
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.providers.base import (
     Creative,
+    Notice,
     Provider,
     ProviderError,
     RowPlan,
@@ -90,6 +91,11 @@ def _write_creative(
     provider: Provider,
     video_uri: str | None,
 ) -> tuple[Creative, str, list[str]]:
+    """The provider's words; with AI_FALLBACK, a failed provider's part is written by another.
+
+    A partial answer does not get here as a failure: the provider keeps what is valid and fills
+    the rest itself (`Creative.filled_by_local`). Only "no usable answer" falls back.
+    """
     request = WriteRequest(
         measurements=m,
         rows=rows,
@@ -105,13 +111,18 @@ def _write_creative(
         if not fallback or fallback == provider_name:
             raise
         log.warning(
-            "AI provider %s failed (%s); falling back to %s", provider_name, exc.message, fallback
+            "AI provider %s failed (%s: %s); falling back to %s",
+            provider_name,
+            exc.code,
+            exc.message,
+            fallback,
         )
         creative = get_provider(fallback, settings).write(request)
-        warning = (
-            f"AI provider {provider_name!r} failed ({exc.message}); text written by {fallback!r}."
+        notice = Notice(
+            code="ai_fallback",
+            params={"provider": provider_name, "fallback": fallback, "reason": exc.code},
         )
-        return creative, fallback, [warning]
+        return creative.model_copy(update={"notices": [notice, *creative.notices]}), fallback, []
 
 
 def analyze_reel(

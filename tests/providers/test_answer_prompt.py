@@ -6,9 +6,9 @@ import json
 import re
 
 import pytest
+from reels_scripter.providers.answer import AnswerError, parse_answer, to_creative
 
 from reels_scripter.compose import compose_result
-from reels_scripter.providers.answer import AnswerError, parse_answer, to_creative
 from reels_scripter.providers.prompt import build_prompt
 from support.provider_data import INJECTION, answer_text, make_measurements, make_rows, valid_answer
 

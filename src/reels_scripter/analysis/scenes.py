@@ -120,4 +120,3 @@ class CutDetector:
         else:
             self._recent.append((t, score, hscore))
         return is_cut
-
