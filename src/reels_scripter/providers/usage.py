@@ -69,9 +69,12 @@ class UsageMeter:
         self.output = 0
         self.total = 0
         self.requests = 0
+        self.unreported = 0  # requests whose reply carried no usage at all
 
     def add(self, prompt: int | None, output: int | None, total: int | None) -> None:
         self.requests += 1
+        if prompt is None and output is None and total is None:
+            self.unreported += 1
         self.prompt += prompt or 0
         self.output += output or 0
         self.total += total if total is not None else (prompt or 0) + (output or 0)
@@ -79,7 +82,10 @@ class UsageMeter:
     def usage(self, price: Price | None) -> Usage | None:
         if not self.requests:
             return None
-        cost = round(price.cost(self.prompt, self.output), 6) if price is not None else None
+        cost = None
+        # A request without usage figures makes any total a guess: no cost rather than a low one.
+        if price is not None and not self.unreported:
+            cost = round(price.cost(self.prompt, self.output), 6)
         return Usage(
             prompt_tokens=self.prompt,
             output_tokens=self.output,
