@@ -108,16 +108,13 @@ def _object(
     return schema
 
 
+# Member descriptions are left to the prompt: the schema repeats these shapes many times.
 def _key(category: str, dialect: Dialect) -> dict[str, Any]:
     return _object(
         {
-            "title": _string("Short title, in the target language."),
-            "description": _string("Why it works, 1-3 sentences, in the target language."),
-            "evidence": {
-                "type": "array",
-                "description": "Measured facts from the data block or visible details.",
-                "items": {"type": "string"},
-            },
+            "title": _string(),
+            "description": _string(),
+            "evidence": {"type": "array", "items": {"type": "string"}},
         },
         dialect,
         description=KEY_HINTS[category],
@@ -125,26 +122,17 @@ def _key(category: str, dialect: Dialect) -> dict[str, Any]:
 
 
 def _row(row: RowPlan, dialect: Dialect) -> dict[str, Any]:
+    # Repeated once per row: no member descriptions (the prompt explains visual/text/note), so a
+    # 180 s reel's schema stays small; the row's measured span helps the model place it.
     return _object(
-        {
-            "visual": _string("What to show: shot scale, action, on-screen text."),
-            "text": _string("Voice-over for this row in the target language."),
-            "note": _string("Why this moment matters / a tip."),
-        },
+        {"visual": _string(), "text": _string(), "note": _string()},
         dialect,
-        description=f"Script row {row.id}, {row.start:.1f}-{row.end:.1f} s.",
+        description=f"Row {row.id}, {row.start:.1f}-{row.end:.1f} s.",
     )
 
 
 def _recommendation(dialect: Dialect, hint: str | None = None) -> dict[str, Any]:
-    return _object(
-        {
-            "category": _string("Short label in the target language."),
-            "text": _string("Practical advice in the target language."),
-        },
-        dialect,
-        description=hint,
-    )
+    return _object({"category": _string(), "text": _string()}, dialect, description=hint)
 
 
 def _hook_type(dialect: Dialect) -> dict[str, Any]:
