@@ -278,6 +278,15 @@ def test_no_candidates_or_empty_text_gets_the_follow_up(
     assert_complete(creative, [1, 2, 3])
 
 
+def test_thinking_that_fills_the_output_cap_is_a_clear_failure(
+    fake_gemini: FakeGemini, settings, write_request
+) -> None:
+    fake_gemini.default = Gen(empty_text=True, finish="MAX_TOKENS")
+    with pytest.raises(ProviderError, match="raise GEMINI_MAX_OUTPUT_TOKENS"):
+        GeminiProvider(settings()).write(write_request())
+    assert len(fake_gemini.generate_calls()) == 2
+
+
 def test_thought_parts_and_several_text_parts(
     fake_gemini: FakeGemini, settings, write_request
 ) -> None:

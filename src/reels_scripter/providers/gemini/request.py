@@ -140,6 +140,12 @@ def read_response(response: types.GenerateContentResponse, meter: UsageMeter) ->
     # Thought summaries are not the answer; the visible text may come in several parts.
     text = "".join(p.text for p in parts if p.text and not p.thought)
     if not text.strip():
-        shown = reason.value if reason else "none"
-        return Reply(None, truncated=truncated, problem=f"empty answer (finish_reason={shown})")
+        if truncated:  # thinking used the whole output cap before any answer was written
+            problem = (
+                "empty answer: the output limit was reached first (finish_reason=MAX_TOKENS; "
+                "raise GEMINI_MAX_OUTPUT_TOKENS or lower GEMINI_THINKING_LEVEL)"
+            )
+        else:
+            problem = f"empty answer (finish_reason={reason.value if reason else 'none'})"
+        return Reply(None, truncated=truncated, problem=problem)
     return Reply(text, truncated=truncated)
