@@ -76,12 +76,6 @@ class Reply:
 Send = Callable[[Ask], Reply]
 
 
-@dataclass
-class _Outcome:
-    pieces: Pieces
-    follow_up_failed: str | None = None
-
-
 class StructuredProvider(Provider):
     """Base of the providers that ask a model for the answer schema over the network."""
 
@@ -123,16 +117,17 @@ class StructuredProvider(Provider):
         )
         meter = UsageMeter()
         with self.conversation(request, prompt, meter, deadline) as send:
-            outcome = self._converse(send, plan, prompt)
-        return self._assemble(outcome, plan, request, meter)
+            pieces = self._converse(send, plan, prompt)
+        return self._assemble(pieces, plan, request, meter)
 
-    def _converse(self, send: Send, plan: Plan, prompt: Prompt) -> _Outcome:
+    def _converse(self, send: Send, plan: Plan, prompt: Prompt) -> Pieces:
+        """Every valid piece from at most two requests; raises when none was usable."""
         first = send(Ask(schema=answer_schema(plan.rows, self.dialect)))
         reading = read_answer(first.text, plan, truncated=first.truncated)
         pieces = reading.pieces
         missing = pieces.missing(plan)
         if not missing:
-            return _Outcome(pieces)
+            return pieces
         unusable = None if pieces.usable else (first.problem or reading.unusable)
         log.info(
             "%s answer incomplete (%s); one follow-up request",
@@ -157,7 +152,7 @@ class StructuredProvider(Provider):
                 raise
             # A partial answer never fails the job: what is missing is written locally.
             log.warning("%s follow-up failed (%s); filling locally", self.label, exc.message)
-            return _Outcome(pieces, follow_up_failed=exc.message)
+            return pieces
         again = read_answer(second.text, plan, truncated=second.truncated)
         pieces.merge(again.pieces)
         if not pieces.usable:
@@ -166,12 +161,12 @@ class StructuredProvider(Provider):
                 f"({unusable}; then {second.problem or again.unusable})",
                 transient=True,
             )
-        return _Outcome(pieces)
+        return pieces
 
     def _assemble(
-        self, outcome: _Outcome, plan: Plan, request: WriteRequest, meter: UsageMeter
+        self, pieces: Pieces, plan: Plan, request: WriteRequest, meter: UsageMeter
     ) -> Creative:
-        pieces = outcome.pieces
+        """The complete Creative: the AI's pieces, the missing ones from the local provider."""
         missing = pieces.missing(plan)
         local = LocalProvider(self.settings).write(request) if missing else None
         notices: list[Notice] = []
