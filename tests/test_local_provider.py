@@ -35,11 +35,25 @@ def test_recommendations_cover_required_kinds() -> None:
     assert all(r.text and r.category for r in c.recommendations)
 
 
-def test_voice_over_keeps_original_with_warning_when_no_translator() -> None:
+def test_voice_over_keeps_original_with_notice_when_no_translator() -> None:
     m = measurements(cuts=[3.0], duration=6.0, segments=[segment("hello world", 0.5)])
     _rows, c = _write(m)
     assert c.rows[0].text == "hello world"
-    assert any("needs an AI provider" in w for w in c.warnings)
+    [notice] = c.notices
+    assert (notice.code, notice.params["source"]) == ("translation_unavailable", "en")
+
+
+def test_hook_type_is_classified_from_the_first_sentence() -> None:
+    m = measurements(cuts=[3.0], duration=6.0, segments=[segment("why do reels fail?", 0.5)])
+    _rows, c = _write(m)
+    assert c.hook_type is not None and c.hook_type.type == "open_question"
+    assert "why do reels fail?" in c.hook_type.evidence
+
+
+def test_other_languages_get_the_russian_only_notice() -> None:
+    m = measurements(cuts=[3.0], duration=6.0, segments=[segment("hallo welt", 0.5)])
+    _rows, c = _write(m, language="de")
+    assert [n.code for n in c.notices] == ["local_writes_russian_only", "translation_unavailable"]
 
 
 def test_same_language_speech_is_used_as_is_without_warning() -> None:
@@ -49,7 +63,7 @@ def test_same_language_speech_is_used_as_is_without_warning() -> None:
     _, c = _write(m)
     assert c.rows[0].text == "привет всем друзья"
     assert c.translation == "привет всем друзья"
-    assert not c.warnings
+    assert not c.notices
 
 
 def test_silent_reel_gets_placeholder_text_and_no_translation_warning() -> None:
@@ -58,7 +72,7 @@ def test_silent_reel_gets_placeholder_text_and_no_translation_warning() -> None:
     assert len(c.rows) == len(rows)
     assert all("без текста" in r.text for r in c.rows)
     assert c.translation == ""
-    assert not any("Translation" in w for w in c.warnings)
+    assert not c.notices
     assert c.keys[2].evidence == ["распознанной речи нет"]
 
 

@@ -18,12 +18,7 @@ from reels_scripter.contract import (
     VideoInfo,
 )
 from reels_scripter.providers.base import Creative, ProviderError, RowPlan
-from reels_scripter.texts import notice_text as catalog_text
-
-
-def notice_text(notice: Notice, language: str) -> str:
-    """What a person reads for a notice; the English detail where the catalog has no text."""
-    return catalog_text(notice.code, language, notice.params) or notice.detail or notice.code
+from reels_scripter.texts import notice_text
 
 
 def format_seconds(value: float) -> str:
@@ -34,6 +29,11 @@ def format_seconds(value: float) -> str:
 def format_interval(start: float, end: float, language: str = "ru") -> str:
     unit = "сек" if language == "ru" else "s"
     return f"{format_seconds(start)}-{format_seconds(end)} {unit}"
+
+
+def render_notices(notices: list[Notice], language: str) -> list[str]:
+    """Notices as a person reads them; the English detail where the catalog has no text."""
+    return [notice_text(n.code, language, n.params) or n.detail or n.code for n in notices]
 
 
 def compose_result(
@@ -65,7 +65,7 @@ def compose_result(
         for r in rows
     ]
     keyframes = keyframes or {}
-    all_notices = [*m.notices, *(notices or [])]
+    all_notices = [*m.notices, *creative.notices, *(notices or [])]
     p = m.probe
     timeline = Timeline(
         duration=round(m.duration, 3),
@@ -94,12 +94,13 @@ def compose_result(
         source_language=m.transcript.language,
         target_language=target_language,
         warnings=[
-            *(notice_text(n, target_language) for n in all_notices),
+            *render_notices(all_notices, target_language),
             *creative.warnings,
         ],
         notices=all_notices,
         timings={**m.timings, **(timings or {})},
         usage=creative.usage,
+        filled_by_local=creative.filled_by_local,
         sha256=m.sha256,
         video=VideoInfo(
             width=p.width,
@@ -127,4 +128,5 @@ def compose_result(
         recommendations=creative.recommendations,
         timeline=timeline,
         meta=meta,
+        hook_type=creative.hook_type,
     )

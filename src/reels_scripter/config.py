@@ -2,6 +2,10 @@
 
 Names follow the seed's `.env` where it has one (`MAX_FILE_SIZE_MB`, `GOOGLE_AI_API_KEY`, ...),
 so an existing deployment's environment keeps working.
+
+Each built-in AI provider declares its own settings (`providers/<name>/options.py`: fields,
+environment names, defaults, and which of them change results); they are mixed in here so that
+this stays the one object read from the environment.
 """
 
 from __future__ import annotations
@@ -10,11 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reels_scripter.providers.gemini.options import GeminiOptions
+from reels_scripter.providers.openai_compat.options import OpenAIOptions
 
-class Settings(BaseSettings):
+
+class Settings(BaseSettings, GeminiOptions, OpenAIOptions):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
@@ -36,42 +43,12 @@ class Settings(BaseSettings):
     # --- AI provider ---
     ai_provider: str = Field("local", alias="AI_PROVIDER")
     ai_fallback: str | None = Field(None, alias="AI_FALLBACK")
-    google_ai_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("GOOGLE_AI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
-    )
-    gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
-    gemini_rpm: int = Field(15, ge=1, alias="GEMINI_RPM")
-    gemini_video_fps: float | None = Field(None, gt=0, alias="GEMINI_VIDEO_FPS")
-    gemini_media_resolution: Literal["low", "medium", "high"] | None = Field(
-        None, alias="GEMINI_MEDIA_RESOLUTION"
-    )
-    gemini_max_retries: int = Field(5, ge=0, alias="GEMINI_MAX_RETRIES")
-    gemini_timeout_sec: float = Field(300.0, gt=0, alias="GEMINI_TIMEOUT_SEC")
-    gemini_file_active_timeout_sec: float = Field(
-        300.0, gt=0, alias="GEMINI_FILE_ACTIVE_TIMEOUT_SEC"
-    )
-    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
-    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
-    openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
     # --- AI provider limits and transport (Gemini / OpenAI-compatible) ---
     # Backoff base and a cap on the whole write (all retries together), so a provider that keeps
     # failing gives up in bounded time; tests shrink the base to milliseconds.
     ai_retry_base_delay_sec: float = Field(1.0, gt=0, alias="AI_RETRY_BASE_DELAY_SEC")
     ai_retry_max_delay_sec: float = Field(60.0, gt=0, alias="AI_RETRY_MAX_DELAY_SEC")
     ai_retry_total_sec: float = Field(600.0, gt=0, alias="AI_RETRY_TOTAL_SEC")
-    # The Gemini API refuses inline requests over 20 MB (base64 included); larger go via Files API.
-    gemini_inline_max_mb: float = Field(20.0, gt=0, alias="GEMINI_INLINE_MAX_MB")
-    gemini_file_poll_sec: float = Field(2.0, gt=0, alias="GEMINI_FILE_POLL_SEC")
-    # Vertex AI mode: project + location (ADC credentials); gs:// URIs are passed through.
-    gemini_use_vertexai: bool = Field(
-        False, validation_alias=AliasChoices("GEMINI_USE_VERTEXAI", "GOOGLE_GENAI_USE_VERTEXAI")
-    )
-    google_cloud_location: str = Field("us-central1", alias="GOOGLE_CLOUD_LOCATION")
-    openai_rpm: int = Field(60, ge=1, alias="OPENAI_RPM")
-    openai_max_retries: int = Field(5, ge=0, alias="OPENAI_MAX_RETRIES")
-    openai_timeout_sec: float = Field(300.0, gt=0, alias="OPENAI_TIMEOUT_SEC")
-    openai_max_images: int = Field(12, ge=0, alias="OPENAI_MAX_IMAGES")
-
     # --- service (seed names) ---
     port: int = Field(3001, alias="PORT")
     node_env: str = Field("development", alias="NODE_ENV")

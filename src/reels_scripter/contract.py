@@ -25,6 +25,43 @@ REQUIRED_RECOMMENDATION_KINDS: tuple[RecommendationKind, ...] = (
     "editing",
 )
 
+# The 14 hook types of published short-video hook research (ViralTracker's "Hook Intelligence"
+# taxonomy), plus `unknown` when neither the AI nor the measurements can tell.
+HookTypeName = Literal[
+    "result_first",
+    "shock_violation",
+    "reveal_transform",
+    "relatable_slice",
+    "humor_gag",
+    "tension_wait",
+    "direct_callout",
+    "challenge_stakes",
+    "authority_flex",
+    "social_proof",
+    "open_question",
+    "demo_novelty",
+    "confession_secret",
+    "contradiction_mythbust",
+    "unknown",
+]
+HOOK_TYPES: tuple[HookTypeName, ...] = (
+    "result_first",
+    "shock_violation",
+    "reveal_transform",
+    "relatable_slice",
+    "humor_gag",
+    "tension_wait",
+    "direct_callout",
+    "challenge_stakes",
+    "authority_flex",
+    "social_proof",
+    "open_question",
+    "demo_novelty",
+    "confession_secret",
+    "contradiction_mythbust",
+    "unknown",
+)
+
 
 class Original(BaseModel):
     transcription: str = Field(description="Full transcript in the spoken language.")
@@ -55,6 +92,16 @@ class Recommendation(BaseModel):
     category: str = Field(description="Human label in the target language, as in the seed.")
     text: str
     kind: RecommendationKind = "other"
+
+
+class HookType(BaseModel):
+    """How the reel wins the first seconds, in one fixed taxonomy."""
+
+    type: HookTypeName = "unknown"
+    payoff_at: float | None = Field(
+        None, ge=0, description="Second at which the hook's promise pays off, if known."
+    )
+    evidence: str = Field("", description="What in the reel shows this type, in words.")
 
 
 class TimelineScene(BaseModel):
@@ -97,6 +144,18 @@ class VideoInfo(BaseModel):
     size_bytes: int
 
 
+class Usage(BaseModel):
+    """Tokens the AI billed for this reel, summed over every request, and what they cost."""
+
+    prompt_tokens: int = 0
+    output_tokens: int = Field(0, description="Answer tokens, thinking tokens included.")
+    total_tokens: int = 0
+    requests: int = 0
+    cost_usd: float | None = Field(
+        None, description="Estimated from the price table; null when the model's price is unknown."
+    )
+
+
 class Meta(BaseModel):
     provider: str
     model: str | None = None
@@ -109,7 +168,12 @@ class Meta(BaseModel):
         default_factory=list, description="The same, machine-readable: stable code and figures."
     )
     timings: dict[str, float] = Field(default_factory=dict)
-    usage: dict[str, int] | None = Field(None, description="Token usage reported by the AI.")
+    usage: Usage | None = Field(None, description="Token usage reported by the AI.")
+    filled_by_local: list[str] = Field(
+        default_factory=list,
+        description="Parts the AI did not deliver, written from the measurements instead "
+        '("keys.audio", "script.3", "recommendations.editing", "translation", "hook_type").',
+    )
     sha256: str | None = None
     video: VideoInfo | None = None
 
@@ -121,6 +185,7 @@ class AnalysisResult(BaseModel):
     recommendations: list[Recommendation]
     timeline: Timeline
     meta: Meta
+    hook_type: HookType | None = None
 
 
 def result_json_schema() -> dict[str, Any]:

@@ -48,7 +48,13 @@ def _write_creative(
     settings: Settings,
     provider: Provider,
     video_uri: str | None,
-) -> tuple[Creative, str, list[Notice]]:
+) -> tuple[Creative, str]:
+    """The provider's words and the provider that wrote them; with AI_FALLBACK, a failed
+    provider's part is written by another.
+
+    A partial answer does not get here as a failure: the provider keeps what is valid and fills
+    the rest itself (`Creative.filled_by_local`). Only "no usable answer" falls back.
+    """
     request = WriteRequest(
         measurements=m,
         rows=rows,
@@ -59,13 +65,17 @@ def _write_creative(
     )
     provider_name = provider.name
     try:
-        return provider.write(request), provider_name, []
+        return provider.write(request), provider_name
     except ProviderError as exc:
         fallback = settings.ai_fallback
         if not fallback or fallback == provider_name:
             raise
         log.warning(
-            "AI provider %s failed (%s); falling back to %s", provider_name, exc.message, fallback
+            "AI provider %s failed (%s: %s); falling back to %s",
+            provider_name,
+            exc.code,
+            exc.message,
+            fallback,
         )
         creative = get_provider(fallback, settings).write(request)
         notice = Notice.of(
@@ -73,8 +83,9 @@ def _write_creative(
             f"AI provider {provider_name!r} failed ({exc.message}); text written by {fallback!r}.",
             provider=provider_name,
             fallback=fallback,
+            reason=exc.code,
         )
-        return creative, fallback, [notice]
+        return creative.model_copy(update={"notices": [notice, *creative.notices]}), fallback
 
 
 def analyze_reel(
@@ -99,7 +110,7 @@ def analyze_reel(
     overall("ai", 0.0)
     started = time.perf_counter()
     path = video.path if isinstance(video, ProbedVideo) else Path(video)
-    creative, used, notices = _write_creative(m, rows, path, settings, chosen, video_uri)
+    creative, used = _write_creative(m, rows, path, settings, chosen, video_uri)
     ai_seconds = time.perf_counter() - started
     overall("ai", 1.0)
     return compose_result(
@@ -109,6 +120,5 @@ def analyze_reel(
         provider=used,
         target_language=settings.target_language,
         keyframes=publish(m, keyframes) if keyframes is not None else None,
-        notices=notices,
         timings={"ai": round(ai_seconds, 3)},
     )

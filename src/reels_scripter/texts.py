@@ -128,6 +128,12 @@ _EN_ERRORS: dict[str, Text] = {
     "probe_timeout": T("The video could not be checked in time"),
     "invalid_video": T("The video could not be read"),
     "ai_failed": T("The AI service could not write the script; try again later"),
+    "ai_misconfigured": T("The AI service is misconfigured; contact the administrator"),
+    "ai_model_not_found": T(
+        "AI model {model} is not available: the administrator must change {setting}",
+        "The AI model is not available; contact the administrator",
+    ),
+    "ai_blocked": T("The AI service refused to process this video"),
     "video_missing": T("The uploaded video is no longer available; upload it again"),
     "internal_error": T("Internal server error"),
     "unavailable": T("The service is temporarily unavailable"),
@@ -215,6 +221,11 @@ _RU_NOTICES: dict[str, Text] = {
         "ИИ-провайдер {provider} не ответил: тексты написаны локально ({fallback})",
         "ИИ-провайдер не ответил: тексты написаны локально",
     ),
+    "ai_partial": T(
+        "ИИ-провайдер {provider} не написал часть ответа ({parts}): эти части составлены "
+        "локально по измерениям ролика",
+        "ИИ-провайдер написал не весь ответ: недостающие части составлены локально",
+    ),
 }
 _EN_NOTICES: dict[str, Text] = {
     "video_decode_stopped": T(
@@ -230,6 +241,44 @@ _EN_NOTICES: dict[str, Text] = {
         "AI provider {provider} failed; texts were written locally ({fallback})",
         "The AI provider failed; texts were written locally",
     ),
+    "ai_partial": T(
+        "AI provider {provider} left out part of the answer ({parts}); those parts were "
+        "written locally from the measurements",
+        "The AI provider left out part of the answer; it was written locally",
+    ),
+    "local_writes_russian_only": T(
+        "The local provider writes Russian only; use an AI provider for other languages"
+    ),
+}
+
+# Parts of an answer (`meta.filled_by_local` paths) as a person names them.
+_PARTS = {
+    "ru": {
+        "translation": "перевод",
+        "transcription": "транскрипция",
+        "hook_type": "тип хука",
+        "keys": "ключ «{}»",
+        "script": "строка сценария {}",
+        "recommendations": "рекомендация «{}»",
+        "hook": "хук",
+        "structure": "структура",
+        "delivery": "подача",
+        "visual": "визуал",
+        "audio": "аудио",
+        "voice": "голос",
+        "music": "музыка",
+        "avatar": "аватар",
+        "editing": "монтаж",
+        "other": "другое",
+    },
+    "en": {
+        "translation": "translation",
+        "transcription": "transcription",
+        "hook_type": "hook type",
+        "keys": "key “{}”",
+        "script": "script row {}",
+        "recommendations": "“{}” advice",
+    },
 }
 
 # What kind of file it is, for "this is an image, not a video" (sniff.ForeignKind).
@@ -289,9 +338,28 @@ def stage_label(stage: str | None, language: str = "ru") -> str | None:
     return _catalog(_STAGES, language).get(stage, stage)
 
 
+def part_names(paths: list[str], language: str = "ru") -> str:
+    """`["keys.audio", "script.3"]` as a person reads it: «ключ «аудио», строка сценария 3»."""
+    names = _catalog(_PARTS, language)
+    shown = []
+    for path in paths:
+        group, _, item = path.partition(".")
+        template = names.get(group, path)
+        if item:
+            shown.append(template.format(names.get(item, item)) if "{}" in template else path)
+        else:
+            shown.append(template)
+    return ", ".join(shown)
+
+
 def notice_text(
     code: str, language: str = "ru", params: Mapping[str, Any] | None = None
 ) -> str | None:
     """A notice's text, or None when the catalog has none (the caller keeps its own)."""
     text = _catalog(_NOTICES, language).get(code)
-    return None if text is None else text.render(params or {})
+    if text is None:
+        return None
+    values = dict(params or {})
+    if isinstance(values.get("paths"), list):
+        values["parts"] = part_names(values["paths"], language)
+    return text.render(values)

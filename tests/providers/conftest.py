@@ -1,4 +1,4 @@
-"""Hand-built measurements, rows and answers, plus the fake servers wired through the env."""
+"""Hand-built measurements and rows, plus the schema-driven fake servers wired through the env."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ def write_request(tmp_path: Path) -> Callable[..., WriteRequest]:
     """Factory: a WriteRequest whose video file is `size` arbitrary bytes (not decoded by us)."""
 
     def factory(
-        size: int = 200_000, measurements: Measurements | None = None, name: str = "reel.mp4"
+        size: int = 200_000,
+        measurements: Measurements | None = None,
+        name: str = "reel.mp4",
+        mime: str = "video/mp4",
     ) -> WriteRequest:
         path = tmp_path / name
         with path.open("wb") as fh:
@@ -34,7 +37,7 @@ def write_request(tmp_path: Path) -> Callable[..., WriteRequest]:
                 fh.write(chunk[: min(left, len(chunk))])
                 left -= len(chunk)
         m = measurements or make_measurements()
-        return WriteRequest(measurements=m, rows=make_rows(m), video_path=path)
+        return WriteRequest(measurements=m, rows=make_rows(m), video_path=path, video_mime=mime)
 
     return factory
 
@@ -53,11 +56,14 @@ def fake_gemini(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
     with server.running():
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
         yield server
-    # Whatever the test did: every generateContent call asked for JSON with the answer schema.
+    # Whatever the test did: every generateContent call asked for JSON with a JSON schema, and
+    # the fake answered every request itself (no bug of its own turned into a 500).
     for call in server.generate_calls():
         config = call.json["generationConfig"]
         assert config["responseMimeType"] == "application/json"
-        assert set(config["responseSchema"]["required"]) >= {"keys", "rows", "recommendations"}
+        assert config["responseJsonSchema"]["type"] == "object"
+        assert "responseSchema" not in config
+    assert server.internal_errors == []
 
 
 @pytest.fixture
@@ -65,3 +71,4 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI()
     with server.running():
         yield server
+    assert server.internal_errors == []

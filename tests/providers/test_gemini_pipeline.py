@@ -1,7 +1,8 @@
 """Gemini through the whole product: the CLI process, the pipeline's fallback, a service job.
 
-The fake server answers with text for the row ids the pipeline plans from the measured reel;
-the result's times must still be the measured ones, whatever the model says.
+The fake server answers from the schema each request carries (built from the rows the
+pipeline plans), as constrained decoding would; the result's times must still be the measured
+ones, whatever the model says.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -18,15 +20,16 @@ from sqlalchemy.orm import Session
 
 from reels_scripter.analysis import analyze
 from reels_scripter.config import Settings
+from reels_scripter.contract import HOOK_TYPES, KEY_CATEGORIES, REQUIRED_RECOMMENDATION_KINDS
 from reels_scripter.jobs import Job, JobState
 from reels_scripter.jobs.runner import run_job
 from reels_scripter.pipeline import analysis_options, analyze_reel
-from reels_scripter.providers.base import RowPlan
+from reels_scripter.providers.base import ProviderError, RowPlan
 from reels_scripter.rows import plan_rows
 from reels_scripter.storage.local import LocalStorage
+from reels_scripter.texts import describe
 from support.factories import submit_job
-from support.fake_ai import FakeGemini, Reply, gemini_text, google_error
-from support.provider_data import answer_text
+from support.fake_ai import FakeGemini, Gen
 from support.reelgen import make_reel
 from support.settings import make_settings
 
@@ -47,7 +50,7 @@ def speech_reel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Ro
     return path, rows
 
 
-def _assert_measured_times(result: dict, rows: list[RowPlan]) -> None:
+def _assert_measured_times(result: dict[str, Any], rows: list[RowPlan]) -> None:
     assert [(r["start"], r["end"]) for r in result["script"]] == [(r.start, r.end) for r in rows]
     cuts = [round(s["start"], 2) for s in result["timeline"]["scenes"]]
     assert cuts[1:] == pytest.approx(list(CUTS), abs=0.25)
@@ -58,53 +61,103 @@ def _assert_measured_times(result: dict, rows: list[RowPlan]) -> None:
         assert round(row["start"], 2) in set(cuts) | words
 
 
-def test_cli_with_gemini(
-    fake_gemini: FakeGemini, speech_reel: tuple[Path, list[RowPlan]], tmp_path: Path
-) -> None:
-    path, rows = speech_reel
-    fake_gemini.generate_replies = [Reply(200, gemini_text(answer_text(rows)))]
-    env = {
-        **os.environ,
-        "AI_PROVIDER": "gemini",
-        "GOOGLE_AI_API_KEY": "test-key-123",
-        "GOOGLE_GEMINI_BASE_URL": fake_gemini.url,
-        "GEMINI_RPM": "1000",
-        "DATA_DIR": str(tmp_path / "data"),
-    }
-    proc = subprocess.run(
+def _assert_complete(result: dict[str, Any], rows: list[RowPlan]) -> None:
+    assert [k["category"] for k in result["keys"]] == list(KEY_CATEGORIES)  # 5, one each
+    assert len(result["script"]) == len(rows)  # one row per planned row
+    kinds = [r["kind"] for r in result["recommendations"]]
+    assert set(REQUIRED_RECOMMENDATION_KINDS) <= set(kinds)
+    assert result["hook_type"]["type"] in HOOK_TYPES
+    _assert_measured_times(result, rows)
+
+
+def _cli(
+    fake: FakeGemini, path: Path, tmp_path: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "reels_scripter.cli", "analyze", str(path)],
         capture_output=True,
         text=True,
-        env=env,
+        env={
+            **os.environ,
+            "AI_PROVIDER": "gemini",
+            "GOOGLE_AI_API_KEY": "test-key-123",
+            "GOOGLE_GEMINI_BASE_URL": fake.url,
+            "GEMINI_RPM": "1000",
+            "AI_RETRY_BASE_DELAY_SEC": "0.01",
+            "DATA_DIR": str(tmp_path / "data"),
+            **env,
+        },
         timeout=240,
     )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
-    assert result["meta"]["provider"] == "gemini"
-    assert result["meta"]["model"] == "gemini-2.5-flash"
-    assert result["meta"]["usage"]["total_tokens"] == 1200
-    assert {r["text"] for r in result["script"]} == {"Текст"}
-    _assert_measured_times(result, rows)
-    # the small reel went inline, exactly once
-    (call,) = fake_gemini.generate_calls()
-    parts = call.json["contents"][0]["parts"]
-    assert any("inlineData" in p for p in parts)
-    assert "scrolling" in json.dumps(call.json, ensure_ascii=False).lower()
 
 
-def test_failing_gemini_falls_back_to_local_when_asked(
+def test_cli_with_gemini_completes_against_a_schema_driven_fake(
     fake_gemini: FakeGemini, speech_reel: tuple[Path, list[RowPlan]], tmp_path: Path
 ) -> None:
     path, rows = speech_reel
-    fake_gemini.generate_replies = [Reply(500, google_error(500, "INTERNAL", "boom"))]
-    failing = make_settings(tmp_path, AI_PROVIDER="gemini")
-    with pytest.raises(Exception, match="Gemini"):
-        analyze_reel(path, failing)
+    proc = _cli(fake_gemini, path, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    _assert_complete(result, rows)
+    meta = result["meta"]
+    assert meta["provider"] == "gemini" and meta["model"] == "gemini-3.5-flash-lite"
+    assert meta["filled_by_local"] == []
+    assert meta["usage"]["total_tokens"] == 1200
+    assert meta["usage"]["cost_usd"] == pytest.approx((1000 * 0.30 + 200 * 2.50) / 1e6)
+    assert all(r["text"].startswith("ответ ") for r in result["script"])  # the model's words
+    # the small reel went inline, exactly once, as the whole reel plus its hook window
+    (call,) = fake_gemini.generate_calls()
+    parts = call.json["contents"][0]["parts"]
+    assert sum("inlineData" in p for p in parts) == 2
+    assert "scrolling" in json.dumps(call.json, ensure_ascii=False).lower()
+
+
+def test_cli_with_a_retired_model_fails_fast_naming_the_setting(
+    fake_gemini: FakeGemini, speech_reel: tuple[Path, list[RowPlan]], tmp_path: Path
+) -> None:
+    path, _ = speech_reel
+    proc = _cli(fake_gemini, path, tmp_path, GEMINI_MODEL="gemini-2.5-flash")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("error: Gemini model 'gemini-2.5-flash' is not available")
+    assert "GEMINI_MODEL" in line and "gemini-3.5-flash-lite" in line
+    assert len(fake_gemini.generate_calls()) == 1  # a 404 is never retried
+
+
+def test_a_partial_answer_completes_with_filled_by_local(
+    fake_gemini: FakeGemini, speech_reel: tuple[Path, list[RowPlan]], tmp_path: Path
+) -> None:
+    path, rows = speech_reel
+    fake_gemini.default = Gen(drop=("keys.audio", "script.1", "recommendations.editing"))
+    result = analyze_reel(path, make_settings(tmp_path, AI_PROVIDER="gemini"))
+    data = json.loads(result.model_dump_json())
+    _assert_complete(data, rows)
+    assert result.meta.provider == "gemini"
+    assert result.meta.filled_by_local == ["keys.audio", "script.1", "recommendations.editing"]
+    assert any(
+        w.startswith("ИИ-провайдер Gemini не написал часть ответа (ключ «аудио»")
+        for w in result.meta.warnings
+    )
+    assert len(fake_gemini.generate_calls()) == 2
+
+
+def test_prose_twice_fails_clearly_or_falls_back_to_local(
+    fake_gemini: FakeGemini, speech_reel: tuple[Path, list[RowPlan]], tmp_path: Path
+) -> None:
+    path, rows = speech_reel
+    fake_gemini.default = Gen(prose=True)
+    with pytest.raises(ProviderError, match="Gemini returned no usable answer twice") as err:
+        analyze_reel(path, make_settings(tmp_path, AI_PROVIDER="gemini"))
+    assert err.value.code == "ai_failed"
+    assert describe(err.value) == "ИИ-сервис не смог написать сценарий, попробуйте позже"
     fallback = make_settings(tmp_path, AI_PROVIDER="gemini", AI_FALLBACK="local")
     result = analyze_reel(path, fallback)
     assert result.meta.provider == "local"
     assert [n.code for n in result.meta.notices if n.code == "ai_fallback"] == ["ai_fallback"]
-    assert any("gemini" in w and "локально" in w for w in result.meta.warnings)
+    assert "ИИ-провайдер gemini не ответил: тексты написаны локально (local)" in (
+        result.meta.warnings
+    )
     # the measured part survives the AI failure intact
     assert [(r.start, r.end) for r in result.script] == [(r.start, r.end) for r in rows]
 
@@ -116,7 +169,6 @@ def test_service_job_uses_the_same_gemini_path(
     session: Session,
 ) -> None:
     path, rows = speech_reel
-    fake_gemini.generate_replies = [Reply(200, gemini_text(answer_text(rows)))]
     settings = db_settings.model_copy(
         update={
             "ai_provider": "gemini",
@@ -132,7 +184,38 @@ def test_service_job_uses_the_same_gemini_path(
     session.expire_all()
     row = session.get(Job, job.id)
     assert row is not None and row.state == JobState.completed
-    assert row.provider == "gemini" and row.model == "gemini-2.5-flash"
+    assert row.provider == "gemini" and row.model == "gemini-3.5-flash-lite"
     assert row.result is not None
-    _assert_measured_times(row.result, rows)
+    _assert_complete(row.result, rows)
     assert not storage.exists(name)
+
+
+def test_a_webm_uploaded_without_an_extension_reaches_gemini_as_webm(
+    fake_gemini: FakeGemini, db_settings: Settings, session: Session, tmp_path: Path
+) -> None:
+    """The MIME type is sniffed from the content at upload and travels with the job."""
+    from reels_scripter.jobs import JobService
+    from reels_scripter.jobs.service import Upload
+
+    clip = make_reel(
+        tmp_path / "clip", duration=2.0, cuts=(1.0,), container="webm", codec="libvpx-vp9"
+    )
+    settings = db_settings.model_copy(
+        update={"ai_provider": "gemini", "google_ai_api_key": SecretStr("test-key-123")}
+    )
+    storage = LocalStorage.from_settings(settings)
+    job = JobService(session, storage, settings).submit_upload(
+        Upload(path=clip, size=clip.stat().st_size, sha256="f" * 64, filename="clip"), None
+    )
+    assert run_job(job.id, settings, storage=storage).status == "completed"
+    videos = [
+        p
+        for call in fake_gemini.generate_calls()
+        for c in call.json["contents"]
+        for p in c["parts"]
+        if "inlineData" in p or "fileData" in p
+    ]
+    assert videos
+    for part in videos:
+        data = part.get("inlineData") or part.get("fileData")
+        assert data.get("mimeType", data.get("mime_type")) == "video/webm"

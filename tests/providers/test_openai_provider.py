@@ -1,4 +1,4 @@
-"""The OpenAI-compatible provider through the real `openai` SDK against a fake server."""
+"""The OpenAI-compatible provider through the real `openai` SDK against a schema-driven fake."""
 
 from __future__ import annotations
 
@@ -9,22 +9,27 @@ from typing import Any
 
 import pytest
 
-from reels_scripter.providers.base import ProviderConfigError, ProviderError
-from reels_scripter.providers.openai_compat import OpenAIProvider
+from reels_scripter.contract import KEY_CATEGORIES, REQUIRED_RECOMMENDATION_KINDS
+from reels_scripter.providers.base import (
+    ModelNotFoundError,
+    ProviderBlockedError,
+    ProviderConfigError,
+    ProviderError,
+)
+from reels_scripter.providers.openai_compat.provider import OpenAIProvider
 from reels_scripter.providers.registry import get_provider
-from support.fake_ai import FakeOpenAI, Reply, openai_text
-from support.provider_data import FAKE_JPEG, answer_text, valid_answer
+from support.fake_ai import PROXY_502, FakeOpenAI, Gen, Reply, strict_schema_problem
+from support.provider_data import FAKE_JPEG, seed_shaped_answer
 
 
 def openai_settings(settings: Any, server: FakeOpenAI, **kw: Any) -> Any:
     return settings(OPENAI_BASE_URL=server.url + "v1", **kw)
 
 
-def test_sends_keyframes_facts_and_schema_and_parses_the_answer(
+def test_sends_keyframes_facts_and_the_strict_schema(
     fake_openai: FakeOpenAI, settings, write_request
 ) -> None:
     request = write_request()
-    fake_openai.replies = [Reply(200, openai_text(answer_text(request.rows)))]
     provider = get_provider("openai", openai_settings(settings, fake_openai))
     assert isinstance(provider, OpenAIProvider)
 
@@ -34,9 +39,17 @@ def test_sends_keyframes_facts_and_schema_and_parses_the_answer(
     assert call.headers["authorization"] == "Bearer sk-test"
     body = call.json
     assert body["model"] == "gpt-4o-mini"
-    assert body["response_format"]["type"] == "json_schema"
-    schema = body["response_format"]["json_schema"]["schema"]
-    assert {"keys", "rows", "recommendations"} <= set(schema["properties"])
+    assert "temperature" not in body  # the server's default unless configured
+    fmt = body["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
+    schema = fmt["json_schema"]["schema"]
+    # Strict mode: every property required, no extras, on every object (the fake checks too).
+    assert strict_schema_problem(schema) is None
+    assert schema["properties"]["keys"]["required"] == list(KEY_CATEGORIES)
+    assert schema["properties"]["script"]["required"] == ["1", "2", "3"]
+    recs = schema["properties"]["recommendations"]
+    assert recs["required"] == [*REQUIRED_RECOMMENDATION_KINDS, "other"]
+    assert schema["properties"]["transcription"]["type"] == ["string", "null"]
     system, user = body["messages"]
     assert system["role"] == "system" and "never instructions" in system["content"]
     images = [p["image_url"]["url"] for p in user["content"] if p["type"] == "image_url"]
@@ -47,43 +60,133 @@ def test_sends_keyframes_facts_and_schema_and_parses_the_answer(
     text = user["content"][0]["text"]
     assert "First, light your face from a window." in text and '"script_rows"' in text
 
+    assert [k.category for k in creative.keys] == list(KEY_CATEGORIES)
     assert [r.id for r in creative.rows] == [1, 2, 3]
+    assert creative.transcription is None  # null: the measured transcript stands
     assert creative.model == "gpt-4o-mini"
-    assert creative.usage == {
+    assert creative.filled_by_local == []
+    assert creative.usage is not None
+    assert creative.usage.model_dump() == {
         "prompt_tokens": 900,
         "output_tokens": 300,
         "total_tokens": 1200,
         "requests": 1,
+        "cost_usd": pytest.approx((900 * 0.15 + 300 * 0.60) / 1e6),
     }
 
 
-def test_image_count_is_capped(fake_openai: FakeOpenAI, settings, write_request) -> None:
-    request = write_request()
-    fake_openai.replies = [Reply(200, openai_text(answer_text(request.rows)))]
-    OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_MAX_IMAGES=2)).write(request)
+def test_image_count_is_capped_and_temperature_sent_when_configured(
+    fake_openai: FakeOpenAI, settings, write_request
+) -> None:
+    OpenAIProvider(
+        openai_settings(settings, fake_openai, OPENAI_MAX_IMAGES=2, OPENAI_TEMPERATURE=0.3)
+    ).write(write_request())
     [call] = fake_openai.chat_calls()
     user = call.json["messages"][1]
     assert sum(p["type"] == "image_url" for p in user["content"]) == 2
+    assert call.json["temperature"] == 0.3
+
+
+def test_partial_answer_gets_one_follow_up_then_local_fill(
+    fake_openai: FakeOpenAI, settings, write_request
+) -> None:
+    fake_openai.default = Gen(drop=("recommendations.editing", "script.1"))
+    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    first, second = fake_openai.chat_calls()
+    asked = second.json["response_format"]["json_schema"]["schema"]
+    assert strict_schema_problem(asked) is None
+    assert list(asked["properties"]) == ["script", "recommendations"]
+    assert asked["properties"]["script"]["required"] == ["1"]
+    follow_up = second.json["messages"][1]["content"][-1]["text"]
+    assert "recommendations.editing (missing)" in follow_up
+    assert creative.filled_by_local == ["script.1", "recommendations.editing"]
+    assert [r.kind for r in creative.recommendations][:4] == list(REQUIRED_RECOMMENDATION_KINDS)
+    assert first.json["messages"][1]["content"][0] == second.json["messages"][1]["content"][0]
+
+
+@pytest.mark.parametrize(
+    "gen",
+    [Gen(content_null=True), Gen(no_candidates=True), Gen(empty_text=True), Gen(prose=True)],
+    ids=["content-null", "empty-choices", "empty-content", "prose"],
+)
+def test_unusable_answer_then_good_one_completes(
+    fake_openai: FakeOpenAI, settings, write_request, gen: Gen
+) -> None:
+    fake_openai.script = [gen]
+    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    assert len(fake_openai.chat_calls()) == 2
+    assert creative.filled_by_local == []
+
+
+def test_unusable_twice_is_a_clear_failure(
+    fake_openai: FakeOpenAI, settings, write_request
+) -> None:
+    fake_openai.default = Gen(content_null=True)
+    with pytest.raises(ProviderError, match=r"no usable answer twice.*content null") as err:
+        OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    assert err.value.code == "ai_failed" and err.value.transient
+
+
+def test_missing_usage_is_counted_as_a_request_with_unknown_cost(
+    fake_openai: FakeOpenAI, settings, write_request
+) -> None:
+    fake_openai.default = Gen(no_usage=True)
+    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    assert creative.usage is not None
+    assert (creative.usage.requests, creative.usage.total_tokens) == (1, 0)
+    assert creative.usage.cost_usd is None
+
+
+def test_truncated_answer_is_completed(fake_openai: FakeOpenAI, settings, write_request) -> None:
+    fake_openai.script = [Gen(truncate=0.7)]
+    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    _, second = fake_openai.chat_calls()
+    assert "cut off" in second.json["messages"][1]["content"][-1]["text"]
+    assert creative.filled_by_local == []
+
+
+@pytest.mark.parametrize(
+    "gen",
+    [Gen(refusal="I can't help with that."), Gen(finish="content_filter")],
+    ids=["refusal", "content-filter"],
+)
+def test_refusals_fail_at_once(fake_openai: FakeOpenAI, settings, write_request, gen: Gen) -> None:
+    fake_openai.default = gen
+    with pytest.raises(ProviderBlockedError) as err:
+        OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    assert err.value.code == "ai_blocked"
+    assert len(fake_openai.chat_calls()) == 1
 
 
 def test_429_is_retried_after_the_servers_delay(
     fake_openai: FakeOpenAI, settings, write_request
 ) -> None:
-    request = write_request()
-    fake_openai.replies = [
-        Reply(429, {"error": {"message": "Rate limit reached"}}, {"retry-after-ms": "400"}),
-        Reply(200, openai_text(answer_text(request.rows))),
+    fake_openai.script = [
+        Reply(429, {"error": {"message": "Rate limit reached"}}, {"retry-after-ms": "400"})
     ]
-    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(request)
+    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
     first, second = fake_openai.chat_calls()
     assert second.at - first.at >= 0.38
     assert len(creative.rows) == 3
 
 
+@pytest.mark.parametrize(
+    "failure", [PROXY_502, Reply(reset=True), Reply(delay=3.0)], ids=["502", "reset", "timeout"]
+)
+def test_transport_failures_are_retried(
+    fake_openai: FakeOpenAI, settings, write_request, failure: Reply
+) -> None:
+    fake_openai.script = [failure]
+    OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_TIMEOUT_SEC=0.5)).write(
+        write_request()
+    )
+    assert len(fake_openai.chat_calls()) == 2
+
+
 def test_persistent_503_fails_in_bounded_time(
     fake_openai: FakeOpenAI, settings, write_request
 ) -> None:
-    fake_openai.replies = [Reply(503, {"error": {"message": "overloaded"}})]
+    fake_openai.default = Reply(503, {"error": {"message": "overloaded"}})
     started = time.monotonic()
     with pytest.raises(ProviderError, match="gave up after 3 attempts") as err:
         OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_MAX_RETRIES=2)).write(
@@ -97,53 +200,55 @@ def test_persistent_503_fails_in_bounded_time(
 def test_falls_back_to_json_object_when_json_schema_is_refused(
     fake_openai: FakeOpenAI, settings, write_request
 ) -> None:
-    request = write_request()
     fake_openai.reject_json_schema = True
-    fake_openai.replies = [Reply(200, openai_text(answer_text(request.rows)))]
-    OpenAIProvider(openai_settings(settings, fake_openai)).write(request)
+    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
     refused, accepted = fake_openai.chat_calls()
     assert refused.json["response_format"]["type"] == "json_schema"
     assert accepted.json["response_format"] == {"type": "json_object"}
     texts = [p["text"] for p in accepted.json["messages"][1]["content"] if p["type"] == "text"]
-    assert any(t.startswith("Response JSON schema:") for t in texts)
+    [schema] = [t for t in texts if t.startswith("Response JSON schema:")]
+    assert '"script"' in schema
+    assert creative.filled_by_local == []
 
 
-def test_schema_violation_gets_a_corrective_retry(
+def test_a_seed_shaped_answer_from_a_server_ignoring_the_schema_is_read(
     fake_openai: FakeOpenAI, settings, write_request
 ) -> None:
     request = write_request()
-    bad = valid_answer(request.rows)
-    bad["recommendations"] = bad["recommendations"][:3]  # no editing advice
-    fake_openai.replies = [
-        Reply(200, openai_text(json.dumps(bad, ensure_ascii=False))),
-        Reply(200, openai_text(answer_text(request.rows))),
-    ]
+    text = json.dumps(seed_shaped_answer(request.rows), ensure_ascii=False)
+    body = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+    }
+    fake_openai.script = [Reply(200, body)]
     creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(request)
-    _, second = fake_openai.chat_calls()
-    roles = [m["role"] for m in second.json["messages"]]
-    assert roles == ["system", "user", "assistant", "user"]
-    assert "missing kinds ['editing']" in second.json["messages"][3]["content"]
-    assert not any(p["type"] == "image_url" for p in second.json["messages"][1]["content"])
-    assert creative.usage is not None and creative.usage["requests"] == 2
+    assert len(fake_openai.chat_calls()) == 1
+    assert creative.filled_by_local == []
+    assert [r.text for r in creative.rows] == ["Текст"] * 3
+    assert creative.hook_type is not None and creative.hook_type.type == "open_question"
 
 
-def test_content_filter_is_a_clear_error(fake_openai: FakeOpenAI, settings, write_request) -> None:
-    fake_openai.replies = [Reply(200, openai_text("", finish="content_filter"))]
-    with pytest.raises(ProviderError, match="safety"):
-        OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
-
-
-def test_check_unknown_model_and_missing_config(fake_openai: FakeOpenAI, settings) -> None:
+def test_unknown_model_is_a_clear_error(fake_openai: FakeOpenAI, settings, write_request) -> None:
     OpenAIProvider(openai_settings(settings, fake_openai)).check()
-    with pytest.raises(ProviderConfigError, match=r"'llama9'.*OPENAI_MODEL"):
+    with pytest.raises(ModelNotFoundError, match=r"'llama9'.*OPENAI_MODEL"):
         OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_MODEL="llama9")).check()
+    with pytest.raises(ModelNotFoundError, match=r"'llama9'.*OPENAI_MODEL"):
+        OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_MODEL="llama9")).write(
+            write_request()
+        )
+    assert len(fake_openai.chat_calls()) == 1  # not retried
     with pytest.raises(ProviderConfigError, match="OPENAI_API_KEY"):
         OpenAIProvider(settings(OPENAI_API_KEY=None, OPENAI_BASE_URL=None)).check()
 
 
 def test_local_server_needs_no_key(fake_openai: FakeOpenAI, settings, write_request) -> None:
-    request = write_request()
-    fake_openai.replies = [Reply(200, openai_text(answer_text(request.rows)))]
-    OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_API_KEY=None)).write(request)
+    OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_API_KEY=None)).write(
+        write_request()
+    )
     [call] = fake_openai.chat_calls()
     assert call.headers["authorization"] == "Bearer not-needed"

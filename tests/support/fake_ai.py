@@ -1,13 +1,25 @@
-"""Real HTTP servers on 127.0.0.1 that speak just enough Gemini / OpenAI for the real SDKs.
+"""Real HTTP servers on 127.0.0.1 that speak Gemini / OpenAI to the real SDKs, at their worst.
 
-They record every request (method, path, headers, JSON body, arrival time) so tests assert on
-what went over the wire, and they answer from queues the test fills.
+Answers are generated from the response schema *in the request*, the way constrained decoding
+produces them: every required member and nothing optional, every list at its minimum length,
+any enum value, null where null is allowed. Modes (`Gen`) make the answer worse still: members
+dropped, prose instead of JSON, a tail cut off by the output limit, thought parts, several text
+parts, no candidates, blocks and refusals. Scripted `Reply`s give HTTP failures (429 with
+RetryInfo, 5xx, a proxy's HTML 502, hangs past the client timeout, connection resets).
+
+Requests are checked the way the real API checks them (schema limits, video metadata, model
+names, retired models answer 404), every request is recorded for assertions, and an empty
+script never drops the connection: the server falls back to `default` (a generated answer, or
+whatever the test set), and its own bugs answer 500 and are listed in `internal_errors`.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -16,6 +28,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+GEMINI_MODELS = ("gemini-3.5-flash-lite", "gemini-3.8-flash")
+GEMINI_RETIRED = ("gemini-2.5-flash", "gemini-2.0-flash", "gemini-1.5-flash")
+PROSE = "Конечно! Вот разбор ролика: хук сильный, монтаж динамичный, музыка подходит."
 
 
 @dataclass
@@ -30,22 +46,166 @@ class Recorded:
 
 @dataclass
 class Reply:
+    """A scripted HTTP answer: a JSON body, raw bytes (a proxy's page), a hang or a reset."""
+
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as text/html instead of JSON
+    delay: float = 0.0  # seconds before answering (past the client timeout: a hang)
+    reset: bool = False  # close the connection with a TCP reset, no answer
+
+
+@dataclass
+class Gen:
+    """An answer generated from the request's schema, made worse by the modes asked for."""
+
+    drop: tuple[str, ...] = ()  # dotted paths removed from the answer ("keys.audio", "script.1")
+    keep_optional: bool = False  # a decoder may drop every optional member: by default it does
+    prose: bool = False  # text that is not JSON
+    truncate: float | None = None  # keep this share of the text; finish MAX_TOKENS / length
+    english: bool = False  # strings without a Cyrillic letter
+    empty_strings: bool = False  # "" for every string (legal under the schema)
+    thoughts: bool = False  # a thought part before the answer (Gemini)
+    split: int = 1  # the text in this many parts (Gemini)
+    no_candidates: bool = False  # Gemini: no candidates; OpenAI: empty choices
+    empty_text: bool = False  # a candidate without text (Gemini: no parts; OpenAI: "")
+    block: str | None = None  # Gemini promptFeedback.blockReason
+    finish: str | None = None  # force a finish reason (Gemini SAFETY, OpenAI content_filter)
+    refusal: str | None = None  # OpenAI message.refusal
+    content_null: bool = False  # OpenAI message.content null
+    no_usage: bool = False
+
+
+Behaviour = Reply | Gen
+
+
+class SchemaInstance:
+    """The minimal instance a constrained decoder could emit for a JSON schema."""
+
+    def __init__(self, root: dict[str, Any], gen: Gen, rng: random.Random) -> None:
+        self.root = root
+        self.gen = gen
+        self.rng = rng
+        self.counter = 0
+
+    def _ref(self, ref: str) -> dict[str, Any]:
+        node: Any = self.root
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[part]
+        return dict(node)
+
+    def string(self) -> str:
+        self.counter += 1
+        if self.gen.empty_strings:
+            return ""
+        return f"answer {self.counter}" if self.gen.english else f"ответ {self.counter}"
+
+    def make(self, schema: dict[str, Any]) -> Any:
+        if "$ref" in schema:
+            return self.make(self._ref(schema["$ref"]))
+        for union in ("anyOf", "oneOf"):
+            if union in schema:
+                return self.make(schema[union][0])
+        if "enum" in schema:
+            return self.rng.choice(schema["enum"])
+        kind = schema.get("type", "object")
+        if isinstance(kind, list):
+            if "null" in kind:
+                return None
+            kind = kind[0]
+        kind = str(kind).lower()
+        if kind == "object":
+            required = set(schema.get("required", []))
+            return {
+                name: self.make(sub)
+                for name, sub in schema.get("properties", {}).items()
+                if name in required or self.gen.keep_optional
+            }
+        if kind == "array":
+            count = int(schema.get("minItems", 0))
+            return [self.make(schema.get("items", {})) for _ in range(count)]
+        if kind == "string":
+            return self.string()
+        if kind in ("number", "integer"):
+            return schema.get("minimum", 0)
+        if kind == "boolean":
+            return False
+        return None
+
+
+def drop_paths(answer: dict[str, Any], paths: tuple[str, ...]) -> None:
+    for path in paths:
+        node: Any = answer
+        *parents, last = path.split(".")
+        for name in parents:
+            node = node.get(name) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+
+
+def answer_text(schema: dict[str, Any], gen: Gen, rng: random.Random) -> str:
+    if gen.prose:
+        return PROSE
+    answer = SchemaInstance(schema, gen, rng).make(schema)
+    drop_paths(answer, gen.drop)
+    text = json.dumps(answer, ensure_ascii=False)
+    if gen.truncate is not None:
+        text = text[: int(len(text) * gen.truncate)]
+    return text
+
+
+def schema_problem(schema: Any) -> str | None:
+    """What the Gemini API refuses in a response schema (as far as is documented)."""
+    enums = 0
+    bounds = 0
+
+    def walk(node: Any) -> str | None:
+        nonlocal enums, bounds
+        if isinstance(node, dict):
+            if "$ref" in node and any(not k.startswith("$") for k in node):
+                return "$ref with sibling keywords"
+            if isinstance(node.get("enum"), list):
+                enums += len(node["enum"])
+            bounds += int(node.get("maxItems", 0))
+            for value in node.values():
+                problem = walk(value)
+                if problem:
+                    return problem
+        elif isinstance(node, list):
+            for value in node:
+                problem = walk(value)
+                if problem:
+                    return problem
+        return None
+
+    problem = walk(schema)
+    if problem:
+        return problem
+    if enums > 100:
+        return "schema produces a constraint that has too many states for serving (enums)"
+    if bounds > 960:
+        return "schema produces a constraint that has too many states for serving (maxItems)"
+    return None
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # resets and hangs end in socket errors on purpose
+
 
 class FakeServer:
-    """Base: routing, recording, lifecycle."""
+    """Base: routing, recording, lifecycle, and never a dropped connection by accident."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         self.requests: list[Recorded] = []
+        self.internal_errors: list[str] = []
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.rng = random.Random(seed)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,10 +233,28 @@ class FakeServer:
                 )
                 with fake.lock:
                     fake.requests.append(rec)
-                reply = fake.route(rec)
-                body = b"" if reply.body is None else json.dumps(reply.body).encode()
+                try:
+                    reply = fake.route(rec)
+                except Exception as exc:  # a bug in the fake: answer, never hang up
+                    fake.internal_errors.append(f"{type(exc).__name__}: {exc}")
+                    reply = Reply(500, {"error": {"code": 500, "message": f"fake bug: {exc}"}})
+                if reply.delay:
+                    fake.stopping.wait(reply.delay)
+                if reply.reset:
+                    # SO_LINGER 0: close() sends a TCP reset, as a dropped proxy connection does.
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if reply.raw is not None:
+                    body, kind = reply.raw, "text/html"
+                else:
+                    body = b"" if reply.body is None else json.dumps(reply.body).encode()
+                    kind = "application/json"
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
@@ -104,6 +282,7 @@ class FakeServer:
         try:
             yield self
         finally:
+            self.stopping.set()
             self.httpd.shutdown()
             self.httpd.server_close()
 
@@ -116,32 +295,34 @@ def retry_info(delay: str) -> dict[str, str]:
     return {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}
 
 
-def gemini_text(text: str, finish: str = "STOP", prompt: int = 1000, output: int = 200) -> Any:
-    return {
-        "candidates": [
-            {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish}
-        ],
-        "usageMetadata": {
-            "promptTokenCount": prompt,
-            "candidatesTokenCount": output,
-            "totalTokenCount": prompt + output,
-        },
-        "modelVersion": "gemini-2.5-flash",
-    }
+PROXY_502 = Reply(502, raw=b"<html><body><h1>502 Bad Gateway</h1>nginx</body></html>")
 
 
 class FakeGemini(FakeServer):
     """models.get, models:generateContent, resumable Files upload, files get/delete."""
 
-    def __init__(self, models: tuple[str, ...] = ("gemini-2.5-flash",)) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        models: tuple[str, ...] = GEMINI_MODELS,
+        retired: tuple[str, ...] = GEMINI_RETIRED,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(seed)
         self.models = set(models)
-        self.generate_replies: list[Reply] = []
+        self.retired = set(retired)
+        self.retired_status = 404  # a retired model is also seen answering 429
+        self.script: list[Behaviour] = []  # one per generateContent call, then `default`
+        self.default: Behaviour = Gen()
+        self.prompt_tokens = 1000
+        self.output_tokens = 200
+        self.thought_tokens = 0
         self.file_states: list[str] = ["ACTIVE"]  # state after upload, then per files.get
         self.file_error = "Video codec not supported"
+        self.upload_resets = 0  # this many upload chunk requests are reset
         self.files: dict[str, dict[str, Any]] = {}
         self.uploaded: dict[str, int] = {}
         self.deleted: list[str] = []
+        self.answers: list[str] = []  # every generated answer text, in order
         self._sessions: dict[str, dict[str, Any]] = {}
 
     # -- helpers for tests
@@ -157,25 +338,96 @@ class FakeGemini(FakeServer):
             f["error"] = {"code": 400, "message": self.file_error}
         return f
 
+    def _model_missing(self, model: str) -> Reply | None:
+        if model in self.models:
+            return None
+        message = (
+            f"models/{model} is not found for API version v1beta, or is not supported for "
+            "generateContent. Call ListModels to see the list of available models."
+        )
+        if model in self.retired and self.retired_status == 429:
+            return Reply(429, google_error(429, "RESOURCE_EXHAUSTED", message))
+        return Reply(404, google_error(404, "NOT_FOUND", message))
+
+    def _check_request(self, body: Any) -> str | None:
+        config = body.get("generationConfig", {})
+        if "responseSchema" in config and "responseJsonSchema" in config:
+            return "responseSchema and responseJsonSchema cannot both be set"
+        if "responseJsonSchema" in config and config.get("responseMimeType") != "application/json":
+            return "responseJsonSchema needs responseMimeType application/json"
+        schema = config.get("responseSchema")
+        if schema is not None and "additionalProperties" in json.dumps(schema):
+            return 'Unknown name "additionalProperties" at generation_config.response_schema'
+        problem = schema_problem(config.get("responseJsonSchema") or schema)
+        if problem:
+            return problem
+        for content in body.get("contents", []):
+            for part in content.get("parts", []):
+                meta = part.get("videoMetadata")
+                if meta is None:
+                    continue
+                if "inlineData" not in part and "fileData" not in part:
+                    return "videoMetadata is only valid with inlineData or fileData"
+                fps = meta.get("fps", 1.0)
+                if not 0 < fps <= 24:
+                    return f"videoMetadata.fps must be in (0, 24], got {fps}"
+                for name in ("start_offset", "end_offset", "startOffset", "endOffset"):
+                    if name in meta and not re.fullmatch(r"\d+(\.\d+)?s", str(meta[name])):
+                        return f"invalid duration {meta[name]!r}"
+        return None
+
+    def _generate(self, body: Any) -> Reply:
+        problem = self._check_request(body)
+        if problem:
+            return Reply(400, google_error(400, "INVALID_ARGUMENT", problem))
+        behaviour = self.script.pop(0) if self.script else self.default
+        if isinstance(behaviour, Reply):
+            return behaviour
+        gen = behaviour
+        usage: dict[str, Any] = {
+            "promptTokenCount": self.prompt_tokens,
+            "candidatesTokenCount": self.output_tokens,
+            "totalTokenCount": self.prompt_tokens + self.output_tokens + self.thought_tokens,
+        }
+        if self.thought_tokens:
+            usage["thoughtsTokenCount"] = self.thought_tokens
+        reply: dict[str, Any] = {"modelVersion": "fake", "responseId": uuid.uuid4().hex[:8]}
+        if not gen.no_usage:
+            reply["usageMetadata"] = usage
+        if gen.block:
+            reply["promptFeedback"] = {"blockReason": gen.block}
+            return Reply(200, reply)
+        if gen.no_candidates:
+            return Reply(200, reply)
+        config = body.get("generationConfig", {})
+        schema = config.get("responseJsonSchema") or config.get("responseSchema") or {}
+        text = answer_text(schema, gen, self.rng)
+        self.answers.append(text)
+        finish = gen.finish or ("MAX_TOKENS" if gen.truncate is not None else "STOP")
+        parts: list[dict[str, Any]] = []
+        if gen.thoughts:
+            parts.append({"text": "Let me look at the first seconds first.", "thought": True})
+        if not gen.empty_text and finish not in ("SAFETY", "PROHIBITED_CONTENT", "RECITATION"):
+            size = max(1, -(-len(text) // gen.split))
+            parts += [{"text": text[i : i + size]} for i in range(0, len(text), size)]
+        reply["candidates"] = [
+            {"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}
+        ]
+        return Reply(200, reply)
+
     def route(self, rec: Recorded) -> Reply:
         path = rec.path.split("?")[0]
         with self.lock:
             m = re.fullmatch(r"/v[^/]+/models/([^/:]+):generateContent", path)
             if m and rec.method == "POST":
-                if m.group(1) not in self.models:
-                    return Reply(404, google_error(404, "NOT_FOUND", "model not found"))
-                if not self.generate_replies:
-                    return Reply(500, google_error(500, "INTERNAL", "no scripted reply"))
-                reply = self.generate_replies[0]
-                if len(self.generate_replies) > 1:
-                    self.generate_replies.pop(0)
-                return reply
+                missing = self._model_missing(m.group(1))
+                return missing or self._generate(rec.json or {})
             m = re.fullmatch(r"/v[^/]+/models/([^/:]+)", path)
             if m and rec.method == "GET":
-                if m.group(1) in self.models:
-                    return Reply(200, {"name": f"models/{m.group(1)}", "displayName": m.group(1)})
-                msg = f"models/{m.group(1)} is not found for API version v1"
-                return Reply(404, google_error(404, "NOT_FOUND", msg))
+                missing = self._model_missing(m.group(1))
+                return missing or Reply(
+                    200, {"name": f"models/{m.group(1)}", "displayName": m.group(1)}
+                )
             if re.fullmatch(r"/upload/v[^/]+/files", path) and rec.method == "POST":
                 session = uuid.uuid4().hex[:10]
                 self._sessions[session] = {
@@ -194,7 +446,13 @@ class FakeGemini(FakeServer):
                 )
             m = re.fullmatch(r"/upload-session/(\w+)", path)
             if m:
-                s = self._sessions[m.group(1)]
+                s = self._sessions.get(m.group(1))
+                if s is None:
+                    return Reply(404, google_error(404, "NOT_FOUND", "no such upload session"))
+                if self.upload_resets > 0 and s["received"] > 0:
+                    # The connection breaks midway: after the first chunk arrived.
+                    self.upload_resets -= 1
+                    return Reply(reset=True)
                 s["received"] += rec.size
                 if "finalize" not in rec.headers.get("x-goog-upload-command", ""):
                     return Reply(200, None, {"x-goog-upload-status": "active"})
@@ -221,47 +479,113 @@ class FakeGemini(FakeServer):
             return Reply(404, google_error(404, "NOT_FOUND", f"no route {rec.method} {path}"))
 
 
-def openai_text(text: str, finish: str = "stop") -> Any:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "gpt-4o-mini",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": finish,
-            }
-        ],
-        "usage": {"prompt_tokens": 900, "completion_tokens": 300, "total_tokens": 1200},
-    }
+def strict_schema_problem(schema: Any, where: str = "()") -> str | None:
+    """OpenAI's strict mode: every object lists every property as required, no extra ones."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "object" or "properties" in schema:
+            props = list(schema.get("properties", {}))
+            if schema.get("additionalProperties") is not False:
+                return f"In context={where}, 'additionalProperties' is required to be false"
+            if sorted(schema.get("required", [])) != sorted(props):
+                return (
+                    f"In context={where}, 'required' is required to be supplied and to be an "
+                    "array including every key in properties"
+                )
+        for name, value in schema.items():
+            problem = strict_schema_problem(value, f"{where}.{name}")
+            if problem:
+                return problem
+    elif isinstance(schema, list):
+        for value in schema:
+            problem = strict_schema_problem(value, where)
+            if problem:
+                return problem
+    return None
 
 
 class FakeOpenAI(FakeServer):
     """/v1/chat/completions and /v1/models/{id}."""
 
-    def __init__(self, models: tuple[str, ...] = ("gpt-4o-mini",)) -> None:
-        super().__init__()
+    def __init__(self, models: tuple[str, ...] = ("gpt-4o-mini",), seed: int = 0) -> None:
+        super().__init__(seed)
         self.models = set(models)
-        self.replies: list[Reply] = []
+        self.script: list[Behaviour] = []
+        self.default: Behaviour = Gen()
         self.reject_json_schema = False
+        self.answers: list[str] = []
 
     def chat_calls(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @staticmethod
+    def _prompt_schema(body: Any) -> dict[str, Any]:
+        """json_object mode: the schema the client wrote into the prompt, if any."""
+        for message in body.get("messages", []):
+            content = message.get("content")
+            for part in content if isinstance(content, list) else []:
+                text = part.get("text", "") if isinstance(part, dict) else ""
+                if text.startswith("Response JSON schema: "):
+                    loaded: dict[str, Any] = json.loads(text.removeprefix("Response JSON schema: "))
+                    return loaded
+        return {}
+
+    def _complete(self, body: Any) -> Reply:
+        if body.get("model") not in self.models:
+            return Reply(
+                404,
+                {
+                    "error": {
+                        "message": f"The model `{body.get('model')}` does not "
+                        "exist or you do not have access to it."
+                    }
+                },
+            )
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") == "json_schema":
+            if self.reject_json_schema:
+                err = {"message": "response_format json_schema is not supported", "type": "x"}
+                return Reply(400, {"error": err})
+            spec = fmt.get("json_schema", {})
+            problem = strict_schema_problem(spec.get("schema")) if spec.get("strict") else None
+            if problem:
+                message = f"Invalid schema for response_format '{spec.get('name')}': {problem}"
+                return Reply(400, {"error": {"message": message, "type": "invalid_request_error"}})
+            schema = spec.get("schema", {})
+        else:
+            schema = self._prompt_schema(body)
+        behaviour = self.script.pop(0) if self.script else self.default
+        if isinstance(behaviour, Reply):
+            return behaviour
+        gen = behaviour
+        reply: dict[str, Any] = {
+            "id": "chatcmpl-" + uuid.uuid4().hex[:8],
+            "object": "chat.completion",
+            "created": 1,
+            "model": body.get("model"),
+            "choices": [],
+        }
+        if not gen.no_usage:
+            reply["usage"] = {"prompt_tokens": 900, "completion_tokens": 300, "total_tokens": 1200}
+        if gen.no_candidates:
+            return Reply(200, reply)
+        text: str | None = answer_text(schema, gen, self.rng)
+        self.answers.append(text or "")
+        finish = gen.finish or ("length" if gen.truncate is not None else "stop")
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if gen.refusal is not None:
+            message = {"role": "assistant", "content": None, "refusal": gen.refusal}
+        elif gen.content_null or finish == "content_filter":
+            message["content"] = None
+        elif gen.empty_text:
+            message["content"] = ""
+        reply["choices"] = [{"index": 0, "message": message, "finish_reason": finish}]
+        return Reply(200, reply)
 
     def route(self, rec: Recorded) -> Reply:
         path = rec.path.split("?")[0]
         with self.lock:
             if path == "/v1/chat/completions" and rec.method == "POST":
-                fmt = (rec.json or {}).get("response_format", {}).get("type")
-                if self.reject_json_schema and fmt == "json_schema":
-                    err = {"message": "response_format json_schema is not supported", "type": "x"}
-                    return Reply(400, {"error": err})
-                reply = self.replies[0]
-                if len(self.replies) > 1:
-                    self.replies.pop(0)
-                return reply
+                return self._complete(rec.json or {})
             m = re.fullmatch(r"/v1/models/(.+)", path)
             if m and rec.method == "GET":
                 if m.group(1) in self.models:

@@ -1,4 +1,8 @@
-"""Hand-built measurements, script rows and AI answers for the provider tests."""
+"""Hand-built measurements and script rows for the provider tests.
+
+AI answers are not written here: the fake servers generate them from each request's schema
+(`support.fake_ai`), except one seed-shaped answer for a server that ignores the schema.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +53,8 @@ def make_rows(m: Measurements) -> list[RowPlan]:
     return rows
 
 
-def valid_answer(rows: list[RowPlan], **override: Any) -> dict[str, Any]:
+def seed_shaped_answer(rows: list[RowPlan], **override: Any) -> dict[str, Any]:
+    """A complete answer in the seed's list shape: what a server ignoring the schema returns."""
     answer: dict[str, Any] = {
         "transcription": None,
         "translation": "Три совета, как снимать рилс лучше.",
@@ -69,10 +74,11 @@ def valid_answer(rows: list[RowPlan], **override: Any) -> dict[str, Any]:
             {"kind": k, "category": k.title(), "text": "Совет по делу."}
             for k in ("voice", "music", "avatar", "editing")
         ],
+        "hook_type": {"type": "open_question", "payoff_at": 2.0, "evidence": "вопрос в начале"},
     }
     answer.update(override)
     return answer
 
 
-def answer_text(rows: list[RowPlan], **override: Any) -> str:
-    return json.dumps(valid_answer(rows, **override), ensure_ascii=False)
+def seed_shaped_text(rows: list[RowPlan], **override: Any) -> str:
+    return json.dumps(seed_shaped_answer(rows, **override), ensure_ascii=False)

@@ -24,7 +24,7 @@ from reels_scripter.storage.base import Storage, StorageError
 log = logging.getLogger(__name__)
 
 # Bump when the pipeline changes what it writes, so old results stop counting as duplicates.
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 MAX_PAGE_SIZE = 100
 
 

@@ -14,10 +14,22 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from reels_scripter.analysis.models import Measurements
+from reels_scripter.analysis.models import Measurements, Notice
+
+__all__ = [
+    "Creative",
+    "Notice",
+    "Provider",
+    "ProviderConfigError",
+    "ProviderError",
+    "RowContent",
+    "RowPlan",
+    "WriteRequest",
+]
 from reels_scripter.config import Settings
-from reels_scripter.contract import Key, Recommendation
+from reels_scripter.contract import HookType, Key, Recommendation, Usage
 from reels_scripter.errors import AppError
+from reels_scripter.providers.options import NoOptions, ProviderOptions
 
 
 class RowPlan(BaseModel):
@@ -46,8 +58,13 @@ class Creative(BaseModel):
     keys: list[Key]
     rows: list[RowContent]
     recommendations: list[Recommendation]
+    hook_type: HookType | None = None
     model: str | None = None
-    usage: dict[str, int] | None = None
+    usage: Usage | None = None
+    # Parts the AI did not deliver and the local provider wrote ("keys.audio", "script.3").
+    filled_by_local: list[str] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
+    # Free text for providers without notice codes (third-party); built-ins use `notices`.
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -75,8 +92,26 @@ class ProviderConfigError(ProviderError):
     http_status = 500
 
 
+class ModelNotFoundError(ProviderConfigError):
+    """The configured model does not exist (any more) for this key: a setting must change.
+
+    `params`: `model`, `setting` (the environment name to change) and `suggested`.
+    """
+
+    code = "ai_model_not_found"
+
+
+class ProviderBlockedError(ProviderError):
+    """The AI refused this reel (safety block, refusal): asking again will not help."""
+
+    code = "ai_blocked"
+    http_status = 422
+
+
 class Provider(ABC):
     name: ClassVar[str]
+    # The provider's settings; the fields marked `changes_result` enter the dedupe fingerprint.
+    Options: ClassVar[type[ProviderOptions]] = NoOptions
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -87,7 +122,7 @@ class Provider(ABC):
 
     def result_options(self) -> dict[str, Any]:
         """The options that change what this provider writes for the same reel (dedupe)."""
-        return {}
+        return type(self).Options.result_options(self.settings)
 
     def check(self) -> None:  # noqa: B027 - optional hook, most providers need nothing
         """Fail fast at start-up (e.g. the configured model does not exist)."""

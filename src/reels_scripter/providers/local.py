@@ -10,8 +10,20 @@ from statistics import mean
 
 from reels_scripter.analysis.models import Measurements, SceneFacts
 from reels_scripter.contract import Key, Recommendation
-from reels_scripter.providers.base import Creative, Provider, RowContent, RowPlan, WriteRequest
+from reels_scripter.providers.base import (
+    Creative,
+    Notice,
+    Provider,
+    RowContent,
+    RowPlan,
+    WriteRequest,
+)
+from reels_scripter.providers.hook_signals import hook_type_from_measurements
 from reels_scripter.providers.translation import offline_translator
+
+# Notice codes (texts.py renders them for the person reading the result).
+LOCAL_RUSSIAN_ONLY = "local_writes_russian_only"
+TRANSLATION_UNAVAILABLE = "translation_unavailable"
 
 SCENE_FORMS = ("сцена", "сцены", "сцен")
 WORD_FORMS = ("слово", "слова", "слов")
@@ -267,18 +279,15 @@ class LocalProvider(Provider):
     def write(self, request: WriteRequest) -> Creative:
         m = request.measurements
         f = _Facts(m)
-        warnings: list[str] = []
+        notices: list[Notice] = []
         target = request.target_language
         if target != "ru":
-            warnings.append(
-                "The local provider writes Russian only; use an AI provider for other languages."
-            )
+            notices.append(Notice(code=LOCAL_RUSSIAN_ONLY))
         source = m.transcript.language
         translate = offline_translator(source, target) if source else None
         if f.has_speech and translate is None:
-            warnings.append(
-                f"Translation {source}->{target} needs an AI provider or an offline translator "
-                "(argostranslate with its language package); voice-over keeps the original lines."
+            notices.append(
+                Notice(code=TRANSLATION_UNAVAILABLE, params={"source": source, "target": target})
             )
         scenes = {s.index: s for s in m.scenes}
         rows = []
@@ -307,6 +316,7 @@ class LocalProvider(Provider):
             ],
             rows=rows,
             recommendations=_recommendations(f),
+            hook_type=hook_type_from_measurements(m),
             model=self.model,
-            warnings=warnings,
+            notices=notices,
         )

@@ -1,6 +1,6 @@
 """Requests-per-minute limiters shared by every worker that talks to one AI account.
 
-The quota (e.g. GEMINI_RPM=15 on the free tier) belongs to the API key, not to a process, so
+The quota (e.g. GEMINI_RPM=5 on today's free tier) belongs to the project, not to a process, so
 the count must be shared: through Redis when REDIS_URL is set (all machines), otherwise through
 an fcntl-locked file in DATA_DIR (all processes on this machine). Both keep a sliding log of
 the last minute's request times and make a caller wait until the oldest one leaves the window.

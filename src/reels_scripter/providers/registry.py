@@ -1,8 +1,11 @@
 """Providers are looked up by name, never chosen by if-chains.
 
 Built-ins are registered as import paths so that naming `local` does not import the Gemini
-or OpenAI SDKs (their import alone costs a noticeable part of a short analysis). Third-party
-providers can register with the decorator or the `reels_scripter.providers` entry point group.
+or OpenAI SDKs (their import alone costs a noticeable part of a short analysis), and each names
+its options module separately: `result_options` (the jobs' dedupe fingerprint) reads a
+provider's declared options without loading its SDK. Third-party providers can register with the
+decorator or the `reels_scripter.providers` entry point group; their `Options` class attribute
+declares their options.
 """
 
 from __future__ import annotations
@@ -13,11 +16,17 @@ from typing import Any
 
 from reels_scripter.config import Settings
 from reels_scripter.providers.base import Provider, ProviderConfigError
+from reels_scripter.providers.options import NoOptions, ProviderOptions
 
 _BUILTIN: dict[str, str] = {
     "local": "reels_scripter.providers.local:LocalProvider",
-    "gemini": "reels_scripter.providers.gemini:GeminiProvider",
-    "openai": "reels_scripter.providers.openai_compat:OpenAIProvider",
+    "gemini": "reels_scripter.providers.gemini.provider:GeminiProvider",
+    "openai": "reels_scripter.providers.openai_compat.provider:OpenAIProvider",
+}
+# Light modules (pydantic only): the provider's `Options` without its SDK.
+_BUILTIN_OPTIONS: dict[str, str] = {
+    "gemini": "reels_scripter.providers.gemini.options:GeminiOptions",
+    "openai": "reels_scripter.providers.openai_compat.options:OpenAIOptions",
 }
 _registered: dict[str, type[Provider]] = {}
 
@@ -50,12 +59,10 @@ def provider_class(name: str) -> type[Provider]:
         raise ProviderConfigError(
             f"Unknown AI provider {name!r}; available: {', '.join(available())}"
         )
-    module_name, _, attr = target.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        loaded: type[Provider] = _load(target)
     except ImportError as exc:
         raise ProviderConfigError(f"AI provider {name!r} cannot be loaded: {exc}") from exc
-    loaded: type[Provider] = getattr(module, attr)
     return loaded
 
 
@@ -63,19 +70,20 @@ def get_provider(name: str, settings: Settings) -> Provider:
     return provider_class(name)(settings)
 
 
-# The options of each built-in provider that change what it writes for the same reel. Read
-# from settings without importing the provider module (the API builds a fingerprint for every
-# upload and must not pay for the Gemini or OpenAI SDK import).
-_RESULT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "local": (),
-    "gemini": ("gemini_model", "gemini_video_fps", "gemini_media_resolution"),
-    "openai": ("openai_model", "openai_max_images"),
-}
+def _load(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def options_class(name: str) -> type[ProviderOptions]:
+    """The named provider's declared options, importing no SDK for the built-ins."""
+    if name in _BUILTIN and name not in _registered:
+        target = _BUILTIN_OPTIONS.get(name)
+        loaded: type[ProviderOptions] = _load(target) if target else NoOptions
+        return loaded
+    return provider_class(name).Options
 
 
 def result_options(name: str, settings: Settings) -> dict[str, Any]:
     """What the named provider's output depends on besides the reel itself."""
-    fields = _RESULT_OPTIONS.get(name)
-    if fields is None:  # a third-party provider: its class knows
-        return dict(provider_class(name)(settings).result_options())
-    return {f: getattr(settings, f) for f in fields}
+    return options_class(name).result_options(settings)

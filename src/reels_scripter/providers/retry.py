@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from reels_scripter.config import Settings
-from reels_scripter.providers.base import ProviderConfigError, ProviderError
+from reels_scripter.providers.base import ModelNotFoundError, ProviderConfigError, ProviderError
 from reels_scripter.providers.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class Fault:
     message: str
     server_delay: float | None = None  # what the server asked for (Retry-After / RetryInfo)
     config: bool = False  # a bad key or unknown model: retrying or falling back will not help
+    missing_model: bool = False  # the model does not exist (any more): a setting must change
 
 
 def _duration(value: str) -> float | None:
@@ -136,6 +137,8 @@ def call_with_retries(
             fault = classify(exc)
             if fault is None:
                 raise
+            if fault.missing_model:
+                raise ModelNotFoundError(f"{label}: {fault.message}") from exc
             if fault.config:
                 raise ProviderConfigError(f"{label}: {fault.message}") from exc
             if not fault.retryable:

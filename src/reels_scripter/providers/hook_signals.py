@@ -1,0 +1,92 @@
+"""The hook type from measured signals alone, for the local provider.
+
+Only what the measurements can show is claimed: the words of the first sentence (a question, a
+"you", a myth, a secret...) and, without speech, a burst of cuts. Anything else is `unknown`;
+the payoff moment is never guessed. English and Russian cue words, since those are the speech
+languages the bundled models handle.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reels_scripter.analysis.models import Measurements
+from reels_scripter.contract import HookType, HookTypeName
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_QUESTION_START = re.compile(
+    r"^(how|why|what|which|who|when|where|did you|do you|have you|are you|is it|can you|"
+    r"как|почему|зачем|что|кто|когда|где|сколько|какой|какая|какие|знаете ли|а вы|вы знали)\b",
+    re.IGNORECASE,
+)
+# First matching rule wins; the order puts the most specific cues first.
+_CUES: tuple[tuple[HookTypeName, re.Pattern[str]], ...] = (
+    (
+        "contradiction_mythbust",
+        re.compile(
+            r"\b(myth|wrong|stop doing|lie|you've been|миф|неправильно|ошибк\w*|перестаньте|"
+            r"хватит|вас обманывают|на самом деле)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "confession_secret",
+        re.compile(
+            r"\b(secret|confess|nobody tells|truth about|секрет\w*|признаюсь|признание|"
+            r"никто не говорит|правда о)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "reveal_transform",
+        re.compile(r"\b(before and after|transformation|до и после|преображени\w*)\b", re.I),
+    ),
+    (
+        "challenge_stakes",
+        re.compile(r"\b(challenge|bet|i tried|for 30 days|челлендж|спорим|попробовал\w*)\b", re.I),
+    ),
+    (
+        "tension_wait",
+        re.compile(r"\b(wait for it|watch till the end|дождитесь|смотрите до конца)\b", re.I),
+    ),
+    (
+        "social_proof",
+        re.compile(r"\b(million|thousands of|everyone is|миллион\w*|тысячи|все уже)\b", re.I),
+    ),
+    (
+        "authority_flex",
+        re.compile(
+            r"\b(as a (doctor|coach|lawyer|chef)|i'm a|years of experience|как врач|"
+            r"я (врач|тренер|юрист|повар)|лет опыта)\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+_YOU = re.compile(r"\b(you|your|you're|ты|тебя|тебе|твой|вы|вас|вам|ваш\w*)\b", re.IGNORECASE)
+
+
+def first_sentence(m: Measurements) -> str:
+    for segment in m.transcript.segments:
+        text = segment.text.strip()
+        if text:
+            return _SENTENCE_END.split(text, maxsplit=1)[0]
+    return ""
+
+
+def hook_type_from_measurements(m: Measurements) -> HookType:
+    sentence = first_sentence(m)
+    if sentence:
+        quoted = f"первая фраза: «{sentence}»"
+        if sentence.endswith("?") or _QUESTION_START.match(sentence):
+            return HookType(type="open_question", evidence=f"вопрос в первой фразе: «{sentence}»")
+        for name, cue in _CUES:
+            if cue.search(sentence):
+                return HookType(type=name, evidence=quoted)
+        if _YOU.search(sentence):
+            return HookType(type="direct_callout", evidence=f"обращение к зрителю: «{sentence}»")
+    elif m.hook.cuts >= 2:
+        return HookType(
+            type="demo_novelty",
+            evidence=f"без речи; смен кадра за первые {m.hook.window:g} с: {m.hook.cuts}",
+        )
+    return HookType(type="unknown", evidence="по измерениям тип хука не определить")
