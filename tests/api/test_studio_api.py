@@ -181,6 +181,7 @@ def test_docs_are_served_without_a_cdn(studio: Studio) -> None:
             assert url.startswith("/"), f"{path} loads {url}"
             assert studio.client.get(url).status_code == 200, url
     assert "cdn.jsdelivr" not in studio.client.get("/docs").text
+    assert b"cdn.redoc.ly" not in studio.client.get("/docs/assets/redoc.standalone.js").content
     assert_error(studio.client.get("/docs/assets/secret.js"), 404, "not_found")
 
 

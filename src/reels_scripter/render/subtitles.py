@@ -15,6 +15,7 @@ screen, no overlaps, breaks at sentence ends first and at clause marks or pauses
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -37,6 +38,8 @@ _CLAUSE_END = re.compile(r"[,;:—–]$")
 # Word pieces that continue the previous word (Whisper splits "ill-disposed" as "ill" "-disposed")
 # or are punctuation: joined without a space.
 _ATTACHED = re.compile(r"^(?:[,.!?;:%…)»\]]|-\w|'\w|’\w|n't\b)")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+")
+_CLAUSE_SPLIT = re.compile(r"(?<=[,;:])\s+|\s+(?=[—–]\s)")
 _DIRECTION = re.compile(r"^\s*[(\[][^()\[\]]*[)\]]\s*$")
 
 
@@ -95,24 +98,45 @@ def wrap(text: str) -> tuple[str, ...] | None:
     return best[1] if best else None
 
 
-def _chunks(text: str) -> list[str]:
-    """Split a text into pieces that each fit a cue, preferring sentence and clause ends."""
-    words = [w for part in text.split() for w in _split_long_word(part)]
-    pieces: list[str] = []
-    current: list[str] = []
-    for word in words:
-        candidate = " ".join([*current, word])
-        if current and not fits(candidate):
-            pieces.append(" ".join(current))
-            current = [word]
+def _pack(parts: list[str]) -> list[str]:
+    """Join neighbouring parts while the result still fits one cue."""
+    packed: list[str] = []
+    for part in parts:
+        if packed and fits(f"{packed[-1]} {part}"):
+            packed[-1] = f"{packed[-1]} {part}"
         else:
-            current.append(word)
-        if _SENTENCE_END.search(word) and len(" ".join(current)) >= MAX_LINE_CHARS // 2:
-            pieces.append(" ".join(current))
-            current = []
-    if current:
-        pieces.append(" ".join(current))
-    return pieces
+            packed.append(part)
+    return packed
+
+
+def _balanced(text: str) -> list[str]:
+    """The fewest pieces of about equal length that each fit a cue, cut between words."""
+    words = [w for part in text.split() for w in _split_long_word(part)]
+    pieces = max(1, math.ceil(len(text) / (MAX_LINE_CHARS * MAX_LINES)))
+    while True:
+        target = len(text) / pieces
+        groups: list[list[str]] = [[]]
+        for word in words:
+            if groups[-1] and len(" ".join([*groups[-1], word])) > target and len(groups) < pieces:
+                groups.append([])
+            groups[-1].append(word)
+        texts = [" ".join(g) for g in groups if g]
+        if all(fits(t) for t in texts):
+            return texts
+        pieces += 1
+
+
+def _chunks(text: str) -> list[str]:
+    """Split a text into cue-sized pieces: whole sentences where they fit, then clauses,
+    then balanced runs of words."""
+    pieces: list[str] = []
+    for sentence in _pack(_SENTENCE_SPLIT.split(text.strip())):
+        if fits(sentence):
+            pieces.append(sentence)
+            continue
+        for clause in _pack(_CLAUSE_SPLIT.split(sentence)):
+            pieces.extend([clause] if fits(clause) else _balanced(clause))
+    return [p for p in pieces if p]
 
 
 def _split_long_word(word: str) -> list[str]:
@@ -139,7 +163,7 @@ def _word_drafts(words: list[Word]) -> list[_Draft]:
             drafts.append(_Draft(start, end, text))
         tokens = []
 
-    for word in words:
+    for i, word in enumerate(words):
         piece = word.text.strip()
         if not piece:
             continue
@@ -156,22 +180,44 @@ def _word_drafts(words: list[Word]) -> list[_Draft]:
         text = join_words(tokens)
         sentence_done = bool(_SENTENCE_END.search(piece))
         clause_done = bool(_CLAUSE_END.search(piece)) and len(text) >= MAX_LINE_CHARS
-        # a sentence ends the cue, unless the cue would flash by in under a second
-        if (sentence_done and end - start >= MIN_CUE_SEC) or clause_done:
+        # A sentence ends the cue, unless the cue could not get a second on screen (from
+        # the previous cue's end to the next word) and would push everything after it.
+        next_start = words[i + 1].start if i + 1 < len(words) else float("inf")
+        room = next_start - (drafts[-1].end if drafts else 0.0)
+        if (sentence_done and (end - start >= MIN_CUE_SEC or room >= MIN_CUE_SEC)) or clause_done:
             close()
     close()
     return drafts
 
 
 def _segment_drafts(start: float, end: float, text: str) -> list[_Draft]:
-    """Cues for a text spoken between start and end with no word timings: the time is shared
-    among the pieces by their length."""
+    """Cues for a text said between start and end with no word timings: the time is shared
+    among the pieces by their length, and a piece that would get under a second is joined
+    to a neighbour when the two still fit one cue."""
     pieces = _chunks(text)
+    length = end - start
+    joined = True
+    while joined and len(pieces) > 1:
+        joined = False
+        total = sum(len(p) for p in pieces)
+        for i, piece in enumerate(pieces):
+            if length * len(piece) / total >= MIN_CUE_SEC:
+                continue
+            neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(pieces)]
+            for j in sorted(neighbours, key=lambda j: len(pieces[j])):
+                a, b = min(i, j), max(i, j)
+                both = f"{pieces[a]} {pieces[b]}"
+                if fits(both):
+                    pieces[a : b + 1] = [both]
+                    joined = True
+                    break
+            if joined:
+                break
     total = sum(len(p) for p in pieces) or 1
     drafts: list[_Draft] = []
     t = start
     for piece in pieces:
-        share = (end - start) * len(piece) / total
+        share = length * len(piece) / total
         drafts.append(_Draft(t, t + share, piece))
         t += share
     return drafts

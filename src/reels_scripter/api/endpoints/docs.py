@@ -69,9 +69,19 @@ async def redoc(request: Request) -> HTMLResponse:
     )
 
 
+# ReDoc's side menu shows a small logo fetched from Redocly's CDN; offline that is a failed
+# request on every visit. It is swapped for an empty inline image (the "API docs by Redocly"
+# credit link stays).
+_REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+_EMPTY_IMAGE = b"data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
+
+
 @cache
 def _read_asset(name: str) -> bytes:
-    return resources.files("fastapi_offline").joinpath("static", name).read_bytes()
+    body = resources.files("fastapi_offline").joinpath("static", name).read_bytes()
+    if name == "redoc.standalone.js":
+        body = body.replace(_REDOC_CDN_LOGO, _EMPTY_IMAGE)
+    return body
 
 
 @router.get(ASSETS_PREFIX + "{name}")

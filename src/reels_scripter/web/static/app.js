@@ -45,8 +45,15 @@ function focusHeading() {
   if (heading) heading.focus({ preventScroll: false });
 }
 
+let routeCount = 0;
+
 const ctx = {
   localVideos,
+  /** A check a page calls after each await: false once the person has gone elsewhere. */
+  alive() {
+    const mine = routeCount;
+    return () => mine === routeCount;
+  },
   toast,
   navigate,
   focusHeading,
@@ -91,6 +98,7 @@ function needKeyView() {
 }
 
 async function route() {
+  routeCount += 1;
   while (leaveHandlers.length) leaveHandlers.pop()();
   const hash = location.hash || "#/";
   const first = silentHash === hash;
@@ -99,6 +107,7 @@ async function route() {
   if (config.apiKeysRequired && !api.getKey()) {
     markNav("");
     needKeyView();
+    openKeyDialog();
     return;
   }
   const job = /^#\/jobs\/([^/?#]+)$/.exec(hash);

@@ -91,11 +91,13 @@ function item(ctx, job, reload) {
 
 /** The #/history page (`page` is 1-based). */
 export async function renderHistory(container, ctx, page = 1) {
+  const alive = ctx.alive();
   clear(container).append(h("p", { class: "muted loading" }, "Загружаем историю…"));
   let body;
   try {
     body = await api.getJson(`/api/jobs?limit=${PAGE_SIZE}&offset=${(page - 1) * PAGE_SIZE}`);
   } catch (err) {
+    if (!alive()) return;
     clear(container).append(
       h(
         "section",
@@ -106,6 +108,7 @@ export async function renderHistory(container, ctx, page = 1) {
     );
     return;
   }
+  if (!alive()) return;
   const pages = Math.max(1, Math.ceil(body.total / PAGE_SIZE));
   if (page > pages && body.total > 0) {
     ctx.navigate(`#/history?page=${pages}`);

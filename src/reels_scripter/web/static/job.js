@@ -191,11 +191,13 @@ function follow(container, ctx, job, view) {
 
 /** The #/jobs/{id} page. */
 export async function renderJob(container, ctx, jobId) {
+  const alive = ctx.alive();
   clear(container).append(h("p", { class: "muted loading" }, "Загружаем…"));
   let job;
   try {
     job = await api.getJson(`/api/jobs/${encodeURIComponent(jobId)}`);
   } catch (err) {
+    if (!alive()) return;
     clear(container).append(
       h(
         "section",
@@ -207,6 +209,7 @@ export async function renderJob(container, ctx, jobId) {
     );
     return;
   }
+  if (!alive()) return;
   if (job.state === "completed") {
     await renderResult(container, ctx, job);
     return;

@@ -274,7 +274,7 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
     else video.addEventListener("loadedmetadata", start, { once: true });
   };
 
-  return { panel, play };
+  return { panel, play, close };
 }
 
 function scriptTable(result, keyframes, onPlay) {
@@ -394,8 +394,10 @@ async function signedKeyframes(job, result) {
 
 /** Render a completed job (JobDetail body) into `container`. */
 export async function renderResult(container, ctx, job) {
+  const alive = ctx.alive();
   const result = job.result;
   const keyframes = await signedKeyframes(job, result);
+  if (!alive()) return; // the person has moved on to another page meanwhile
   const meta = result.meta || {};
   const duration = result.timeline.duration;
   const name = job.displayName || "Ролик без названия";
@@ -421,6 +423,21 @@ export async function renderResult(container, ctx, job) {
     view.play(row);
     view.panel.scrollIntoView({ block: "nearest", behavior: "smooth" });
   };
+
+  const scriptSection = section(
+    "Сценарий",
+    "script-panel",
+    h(
+      "p",
+      { class: "muted" },
+      "Нажмите на строку, чтобы посмотреть этот фрагмент оригинала.",
+    ),
+    view.panel,
+    scriptTable(result, keyframes, onPlay),
+  );
+  scriptSection.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !view.panel.hidden) view.close();
+  });
 
   clear(container).append(
     h(
@@ -451,13 +468,7 @@ export async function renderResult(container, ctx, job) {
       hookTypeCard(result),
     ),
     section("Пять ключей к успеху", "keys", keyCards(result)),
-    section(
-      "Сценарий",
-      "script-panel",
-      h("p", { class: "muted" }, "Нажмите на строку, чтобы посмотреть этот фрагмент оригинала."),
-      view.panel,
-      scriptTable(result, keyframes, onPlay),
-    ),
+    scriptSection,
     section("Рекомендации", "recs-panel", recommendations(result)),
     section("Текст ролика", "original", originalText(result)),
   );

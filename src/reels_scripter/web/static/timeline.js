@@ -14,6 +14,11 @@ function tickStep(duration, maxTicks) {
   return TICK_STEPS.find((step) => duration / step <= maxTicks) || 60;
 }
 
+function payoffAt(result) {
+  const hook = result.hook_type;
+  return hook && typeof hook.payoff_at === "number" ? hook.payoff_at : null;
+}
+
 function layout(width, hasOnscreen) {
   const compact = width < 560;
   const frames = compact ? 72 : 96;
@@ -226,6 +231,22 @@ function draw(root, data, width) {
     );
   });
 
+  // where the hook pays off (when the result names it): a dashed line and a diamond
+  const payoff = payoffAt(result);
+  if (payoff !== null && payoff <= duration) {
+    const px = x(payoff);
+    const my = S.top + S.height / 2;
+    picture.append(
+      svg(
+        "g",
+        { class: "payoff" },
+        svg("title", {}, `Развязка хука: ${num(payoff)} с`),
+        svg("line", { class: "payoff-line", x1: px, x2: px, y1: F.top, y2: L.plotBottom }),
+        svg("path", { class: "payoff-mark", d: `M${px},${my - 7} L${px + 7},${my} L${px},${my + 7} L${px - 7},${my} Z` }),
+      ),
+    );
+  }
+
   // time axis
   const axisY = L.plotBottom + 4;
   const every = tickStep(duration, L.compact ? 5 : 10);
@@ -274,6 +295,9 @@ export function timeline(result, keyframes) {
     h("li", {}, h("span", { class: "swatch swatch-cut", "aria-hidden": "true" }), "склейка"),
     h("li", {}, h("span", { class: "swatch swatch-speech", "aria-hidden": "true" }), "речь"),
     h("li", {}, h("span", { class: "swatch swatch-loud", "aria-hidden": "true" }), "громкость"),
+    payoffAt(result) !== null
+      ? h("li", {}, h("span", { class: "swatch swatch-payoff", "aria-hidden": "true" }), "развязка хука")
+      : null,
     Array.isArray(result.timeline.onscreen_text) && result.timeline.onscreen_text.length
       ? h("li", {}, h("span", { class: "swatch swatch-text", "aria-hidden": "true" }), "текст в кадре")
       : null,
