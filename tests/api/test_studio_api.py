@@ -342,7 +342,15 @@ def test_signed_links_open_one_job_for_reading(keyed: Studio) -> None:
     job = keyed.job  # type: ignore[attr-defined]
     c = keyed.client
     keyframe = f"/api/jobs/{job}/keyframes/0.jpg"
-    assert_error(c.get(keyframe), 401, "unauthorized")
+    for path in (
+        keyframe,
+        f"/api/jobs/{job}/script.docx",
+        f"/api/jobs/{job}/subtitles.srt",
+        f"/api/jobs/{job}/subtitles.vtt",
+        f"/api/jobs/{job}/video",
+    ):
+        assert_error(c.get(path), 401, "unauthorized")
+        assert c.get(path, headers=keyed.headers).status_code != 401, path
     assert_error(c.post(f"/api/jobs/{job}/access"), 401, "unauthorized")
     minted = c.post(f"/api/jobs/{job}/access", headers=keyed.headers)
     assert minted.status_code == 200

@@ -53,11 +53,9 @@ EMBEDDED: dict[str, Any] = {
     "URL_SIGNING_SECRET": None,
 }
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does) to run the browser tests",
-        allow_module_level=True,
-    )
+CHROMIUM_MISSING = (
+    f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does) to run the browser tests"
+)
 
 
 class InlineJobs:
@@ -145,6 +143,8 @@ def speech_reel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    if not CHROMIUM.exists():
+        pytest.skip(CHROMIUM_MISSING)
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched

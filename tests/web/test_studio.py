@@ -21,9 +21,9 @@ from docx import Document
 from reelgen import make_reel
 from reels_scripter.contract import AnalysisResult
 
-from .conftest import DESKTOP, PHONE, PageWatch, StudioServer
+from .conftest import CHROMIUM, CHROMIUM_MISSING, DESKTOP, PHONE, PageWatch, StudioServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)]
 
 # Chromium reports every 4xx answer of fetch/XHR as a console error; a test that provokes one
 # on purpose allows exactly that line and nothing else.
@@ -126,6 +126,13 @@ def test_upload_live_progress_result_and_take_away(
     page.set_input_files("#video-file", str(speech_reel))
     page.wait_for_selector("[role=progressbar]")
     assert page.locator("#job-title").inner_text() == speech_reel.name
+    page.wait_for_function(
+        """() => document.querySelector('.result-head') || Number(
+             (document.querySelector('[role=progressbar]') || {getAttribute: () => 0})
+               .getAttribute('aria-valuenow')) > 5"""
+    )
+    if page.locator("[role=progressbar]").count():
+        page.screenshot(path=artifacts / "desktop-progress.png")
     page.wait_for_selector(".result-head", timeout=120_000)
 
     progress = page.evaluate("window.__progress")
@@ -403,7 +410,31 @@ def test_failed_job_shows_its_error_and_retry_sends_the_file_again(
     server.jobs.lose_next_video = True  # the stored upload vanishes before the analysis
     watch = open_page(PHONE)
     page = goto(watch, server.url + "/")
+    # a slow phone line (about 40 KB/s up), so the upload's own progress can be seen
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 40_000},
+    )
+    page.evaluate(
+        """() => { window.__upload = [];
+          new MutationObserver(() => {
+            const p = document.querySelector('.upload-progress progress');
+            if (p) window.__upload.push(Number(p.value));
+          }).observe(document.body, {subtree: true, attributes: true, attributeFilter: ['value']});
+        }"""
+    )
     page.set_input_files("#video-file", str(speech_reel))
+    page.wait_for_selector(".upload-progress progress")
+    page.wait_for_function("() => window.__upload.some((v) => v > 0 && v < 100)")
+    page.screenshot(path=artifacts / "phone-uploading.png")
+    uploaded = page.evaluate("window.__upload")
+    assert uploaded == sorted(uploaded), uploaded
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     page.wait_for_selector(".failed", timeout=60_000)
     job_id = page.url.rsplit("/", 1)[-1]
     status = httpx.get(f"{server.url}/api/status/{job_id}", timeout=10).json()

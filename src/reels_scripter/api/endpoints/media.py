@@ -108,6 +108,8 @@ def get_video(job_id: str, request: Request, jobs: JobServiceDep, owner: OwnerDe
         raise not_found()
     storage: Storage = jobs.storage
     name = job.object_name
+    # A stream can last minutes: hand the database connection back before it starts.
+    jobs.session.rollback()
     if not name or not isinstance(storage, RangeReadable):
         raise _gone()
     try:

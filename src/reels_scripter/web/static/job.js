@@ -23,7 +23,7 @@ function progressView(name) {
     },
     fill,
   );
-  const percent = h("p", { class: "percent", "aria-hidden": "true" }, "0 %");
+  const percent = h("p", { class: "percent", "aria-hidden": "true" }, "0\u00a0%");
   const note = h("p", { class: "muted connection", role: "status" });
   // polite and atomic: a screen reader hears "Распознаём речь, 42 %", not every repaint
   const live = h("p", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
@@ -36,6 +36,7 @@ function progressView(name) {
     bar,
     percent,
     note,
+    h("p", { class: "muted" }, "Можно уйти с этой страницы: разбор сохранится в истории."),
     live,
   );
   let shown = 0;
@@ -49,14 +50,14 @@ function progressView(name) {
       stage.textContent = label;
       fill.style.width = `${shown}%`;
       bar.setAttribute("aria-valuenow", String(shown));
-      bar.setAttribute("aria-valuetext", `${label}, ${shown} %`);
-      percent.textContent = `${shown} %`;
+      bar.setAttribute("aria-valuetext", `${label}, ${shown}\u00a0%`);
+      percent.textContent = `${shown}\u00a0%`;
       note.textContent = "";
       // announce on a stage change or every 10 points, not on each percent
-      const said = `${label}, ${Math.floor(shown / 10) * 10} %`;
+      const said = `${label}, ${Math.floor(shown / 10) * 10}\u00a0%`;
       if (said !== spoken) {
         spoken = said;
-        live.textContent = `${label}, ${shown} %`;
+        live.textContent = `${label}, ${shown}\u00a0%`;
       }
     },
     connection(text) {

@@ -98,7 +98,7 @@ function downloads(ctx, job, result) {
     h(
       "span",
       { class: "takeaway-group" },
-      h("span", { class: "takeaway-label" }, "Сценарий:"),
+      h("span", { class: "takeaway-label" }, "Скачать сценарий:"),
       h(
         "button",
         {

@@ -128,7 +128,7 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
           progressText.textContent =
             percent >= 100
               ? `«${file.name}» загружен, сервер проверяет файл…`
-              : `Загружаем «${file.name}» — ${percent} %`;
+              : `Загружаем «${file.name}» — ${percent}\u00a0%`;
         },
       });
       ctx.rememberLocalVideo(answer.jobId, file);
