@@ -60,6 +60,9 @@ class Settings(BaseSettings, GeminiOptions, OpenAIOptions):
     google_cloud_bucket_name: str | None = Field(None, alias="GOOGLE_CLOUD_BUCKET_NAME")
     google_application_credentials: str | None = Field(None, alias="GOOGLE_APPLICATION_CREDENTIALS")
     api_keys: str | None = Field(None, alias="API_KEYS")
+    # Signs the short-lived links the studio gives <img>, <video> and EventSource, which cannot
+    # send an API key header; unset: derived from API_KEYS (rotating the keys voids the links)
+    url_signing_secret: SecretStr | None = Field(None, alias="URL_SIGNING_SECRET")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
     # --- jobs, worker, storage (service backend) ---

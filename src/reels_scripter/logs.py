@@ -48,6 +48,11 @@ class ContextFilter(logging.Filter):
         return True
 
 
+# The studio's signed links (`?access=<token>`) are credentials for a few minutes: access log
+# lines keep the path and drop the token.
+_ACCESS_TOKEN = re.compile(r"([?&]access=)[^&\s\"']+")
+
+
 class RedactFilter(logging.Filter):
     """Replaces configured secrets (API keys, AI keys) with *** wherever they appear.
 
@@ -61,11 +66,12 @@ class RedactFilter(logging.Filter):
         self._pattern = re.compile("|".join(map(re.escape, cleaned))) if cleaned else None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._pattern is None:
-            return True
         message = record.getMessage()
-        if self._pattern.search(message):
-            record.msg = self._pattern.sub("***", message)
+        cleaned = _ACCESS_TOKEN.sub(r"\1***", message) if "access=" in message else message
+        if self._pattern is not None:
+            cleaned = self._pattern.sub("***", cleaned)
+        if cleaned != message:
+            record.msg = cleaned
             record.args = None
         return True
 
@@ -141,7 +147,7 @@ def logging_config(*, json_lines: bool, level: str, secrets: Iterable[str] = ())
 def service_logging_config(settings: Any) -> dict[str, Any]:
     """The dictConfig for `Settings` (NODE_ENV, LOG_LEVEL, the secrets to redact)."""
     secrets = list(api_keys_of(settings))
-    for name in ("google_ai_api_key", "openai_api_key", "webhook_secret"):
+    for name in ("google_ai_api_key", "openai_api_key", "webhook_secret", "url_signing_secret"):
         value = getattr(settings, name, None)
         if value is not None:
             secrets.append(value.get_secret_value())

@@ -104,6 +104,15 @@ _RU_ERRORS: dict[str, Text] = {
     "upload_timeout": T("Загрузка шла слишком медленно и была прервана"),
     "too_many_uploads": T("Сейчас идёт слишком много загрузок, попробуйте через минуту"),
     "http_error": T("Ошибка запроса"),
+    "video_gone": T("Видео больше не хранится на сервере: после анализа оно удаляется"),
+    "range_not_satisfiable": T("Запрошенный диапазон за пределами файла"),
+    "no_subtitles": T(
+        "Для дорожки «{track_text}» нет текста — субтитры делать не из чего",
+        "Для этой дорожки нет текста — субтитры делать не из чего",
+    ),
+    "invalid_access_token": T("Ссылка недействительна"),
+    "access_token_expired": T("Срок действия ссылки истёк, обновите страницу"),
+    "access_token_read_only": T("Эта ссылка даёт только чтение одной задачи"),
 }
 
 _EN_ERRORS: dict[str, Text] = {
@@ -292,6 +301,12 @@ _KINDS = {
     },
 }
 
+# Subtitle tracks, as `?track=` names them.
+_TRACKS = {
+    "ru": {"original": "оригинал", "translation": "перевод"},
+    "en": {"original": "original", "translation": "translation"},
+}
+
 _ERRORS = {"ru": _RU_ERRORS, "en": _EN_ERRORS}
 _STAGES = {"ru": _RU_STAGES, "en": _EN_STAGES}
 _NOTICES = {"ru": _RU_NOTICES, "en": _EN_NOTICES}
@@ -316,6 +331,10 @@ def error_text(
     if text is None:
         text = catalog.get("internal_error") or _RU_ERRORS["internal_error"]
     values = dict(params or {})
+    if "track" in values:
+        values["track_text"] = _catalog(_TRACKS, language).get(
+            str(values["track"]), values["track"]
+        )
     if "kind" in values:
         values["kind_text"] = _catalog(_KINDS, language).get(str(values["kind"]), values["kind"])
     return text.render(values)

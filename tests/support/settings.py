@@ -47,6 +47,9 @@ PINNED: dict[str, Any] = {
     "UPLOAD_RATE_LIMIT": "",
     "TARGET_LANGUAGE": "ru",
     "WHISPER_MODEL": None,
+    "URL_SIGNING_SECRET": None,
+    "WEBHOOK_URL": None,
+    "WEBHOOK_SECRET": None,
 }
 
 

@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reels_scripter.api.deps import Services
-from reels_scripter.api.endpoints import health, jobs, uploads
+from reels_scripter.api.endpoints import docs, exports, health, jobs, media, studio, uploads
 from reels_scripter.api.errors import install_error_handlers
 from reels_scripter.api.metrics import ApiMetrics, HttpMetricsMiddleware
 from reels_scripter.api.security import presented_key
@@ -30,7 +30,11 @@ Upload a short vertical video (MP4, MOV or WebM) to `POST /api/upload`, then pol
 `GET /api/status/{jobId}` (or follow `GET /api/jobs/{id}/events`) until it is `completed`.
 
 Errors are always JSON `{"error": "<текст для пользователя>", "code": "<stable_code>"}`.
-When `API_KEYS` is set, every `/api` route needs `Authorization: Bearer <key>` or `X-API-Key`.
+When `API_KEYS` is set, every `/api` route needs `Authorization: Bearer <key>` or `X-API-Key`
+(GET routes of one job also take a short-lived `?access=` token from
+`POST /api/jobs/{id}/access`, for browsers' `<img>`, `<video>` and `EventSource`).
+
+The studio, a Russian web page for all of this, is at `/`.
 """
 
 
@@ -97,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Reels Scripter API",
         version="1.0.0",
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc: endpoints/docs.py serves them without a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -120,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)
     app.include_router(health.router)
+    # the studio (page at /), its exports and the video stream, and offline API docs
+    for router in (studio.router, exports.router, media.router, docs.router):
+        app.include_router(router)
 
     origins = _cors_origins(settings)
     if origins:

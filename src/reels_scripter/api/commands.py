@@ -78,7 +78,7 @@ def serve(
     bind_port = port or settings.port
     # 0.0.0.0 is where we listen, not an address a person can open
     shown = "localhost" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
-    log.info("Reels Scripter is up: http://%s:%s (API docs: /docs)", shown, bind_port)
+    log.info("Reels Scripter is up: http://%s:%s/ (the studio; API docs: /docs)", shown, bind_port)
     try:
         uvicorn.run(
             create_app(settings),

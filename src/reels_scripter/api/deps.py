@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from reels_scripter.api.security import ApiKeys
+from reels_scripter.api.signed_urls import UrlSigner, owner_from_access_token, signing_secret
 from reels_scripter.api.status import StatusReader
 from reels_scripter.config import Settings
 from reels_scripter.logs import api_keys_of, job_id_var
@@ -36,6 +37,10 @@ class Services:
     @cached_property
     def api_keys(self) -> ApiKeys:
         return ApiKeys(api_keys_of(self.settings))
+
+    @cached_property
+    def url_signer(self) -> UrlSigner:
+        return UrlSigner(signing_secret(self.settings))
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -101,7 +106,15 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_owner(request: Request, services: ServicesDep) -> str | None:
-    """Who is calling: the hashed API key when keys are on, None (everyone) when off."""
+    """Who is calling: the hashed API key when keys are on, None (everyone) when off.
+
+    A browser's EventSource, <img> and <video> cannot send the key: for them a signed
+    `?access=` token of one job stands in for it (see signed_urls).
+    """
+    if services.api_keys.enabled:
+        signed, owner = owner_from_access_token(request, services.url_signer)
+        if signed:
+            return owner
     return services.api_keys.owner_for(request)
 
 

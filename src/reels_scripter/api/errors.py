@@ -101,6 +101,53 @@ class NotCompletedError(ApiError):
     http_status = 409
 
 
+class NotFoundError(ApiError):
+    """No such file."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class VideoGoneError(ApiError):
+    """The uploaded video is no longer stored (it is kept for VIDEO_RETENTION_HOURS)."""
+
+    code = "video_gone"
+    http_status = 410
+
+
+class RangeNotSatisfiableError(ApiError):
+    """The requested byte range lies outside the file."""
+
+    code = "range_not_satisfiable"
+    http_status = 416
+
+
+class NoSubtitlesError(ApiError):
+    """The requested track has no text to make subtitles from."""
+
+    code = "no_subtitles"
+    http_status = 409
+
+
+class InvalidAccessTokenError(ApiError):
+    """The `?access=` token is malformed or was not made by this service."""
+
+    code = "invalid_access_token"
+    http_status = 401
+
+
+class ExpiredAccessTokenError(InvalidAccessTokenError):
+    """The `?access=` token has expired."""
+
+    code = "access_token_expired"
+
+
+class ReadOnlyAccessTokenError(InvalidAccessTokenError):
+    """An `?access=` token only reads one job."""
+
+    code = "access_token_read_only"
+
+
 class RateLimitedError(ApiError):
     """Too many requests from this client."""
 

@@ -85,13 +85,22 @@ class JobSummary(BaseModel):
 
 class JobDetail(JobSummary):
     result: dict[str, Any] | None = None
+    video_stored: bool = Field(
+        False, description="The uploaded video is still stored: GET /api/jobs/{id}/video plays it."
+    )
 
     @classmethod
     def of(cls, job: Job, language: str) -> JobDetail:
         from reels_scripter.jobs import keyframes
 
         result = keyframes.with_urls(job.result, job.id) if job.state == "completed" else None
-        return cls.model_validate({**JobSummary.of(job, language).model_dump(), "result": result})
+        return cls.model_validate(
+            {
+                **JobSummary.of(job, language).model_dump(),
+                "result": result,
+                "video_stored": job.object_name is not None,
+            }
+        )
 
 
 class JobPage(BaseModel):

@@ -68,3 +68,19 @@ class Storage(Protocol):
         ...
 
     def new_object_name(self, prefix: str = "uploads/") -> str: ...
+
+
+@runtime_checkable
+class RangeReadable(Protocol):
+    """A backend that can read part of an object (for streaming a video with HTTP Range).
+
+    Optional: a backend without it cannot stream stored videos to a browser.
+    """
+
+    def size(self, name: str) -> int:
+        """The object's size in bytes; raises ObjectNotFoundError when it is gone."""
+        ...
+
+    def read_range(self, name: str, start: int, length: int) -> bytes:
+        """Up to `length` bytes from offset `start`; raises ObjectNotFoundError when gone."""
+        ...

@@ -112,6 +112,23 @@ class GCSStorage:
             local.unlink(missing_ok=True)  # the SDK may leave a partial file behind
             raise
 
+    def size(self, name: str) -> int:
+        with _translated("size", name):
+            blob = self.bucket.get_blob(name, timeout=_CALL_TIMEOUT_SEC)
+        if blob is None or blob.size is None:
+            raise ObjectNotFoundError(f"storage size {name!r}: not found")
+        return int(blob.size)
+
+    def read_range(self, name: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        with _translated("read", name):
+            # `end` is inclusive, as in the HTTP Range header the SDK sends
+            data = self.bucket.blob(name).download_as_bytes(
+                start=start, end=start + length - 1, timeout=_TRANSFER_TIMEOUT_SEC
+            )
+        return bytes(data)
+
     def delete(self, name: str) -> None:
         try:
             with _translated("delete", name):

@@ -68,6 +68,20 @@ class LocalStorage:
         local.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, local)
 
+    def size(self, name: str) -> int:
+        try:
+            return self._path(name).stat().st_size
+        except FileNotFoundError:
+            raise ObjectNotFoundError(f"stored object {name!r} not found") from None
+
+    def read_range(self, name: str, start: int, length: int) -> bytes:
+        try:
+            with self._path(name).open("rb") as f:
+                f.seek(start)
+                return f.read(length)
+        except FileNotFoundError:
+            raise ObjectNotFoundError(f"stored object {name!r} not found") from None
+
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
 

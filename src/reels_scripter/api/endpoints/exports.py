@@ -1,0 +1,122 @@
+"""Take-away files of a finished job, beside `script.md`: a DOCX shooting script with keyframes
+and subtitles (SRT, WebVTT) of the original speech or of the Russian voice-over."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
+
+from reels_scripter.api.deps import JobServiceDep, OwnerDep, bind_job
+from reels_scripter.api.errors import (
+    JobNotFoundError,
+    NoSubtitlesError,
+    NotCompletedError,
+    UnauthorizedError,
+    error_responses,
+)
+from reels_scripter.contract import AnalysisResult
+from reels_scripter.jobs import keyframes
+from reels_scripter.render import subtitles
+from reels_scripter.render.subtitles import Track, cues_for, to_srt, to_vtt
+from reels_scripter.storage import StorageError
+
+router = APIRouter(prefix="/api", tags=["exports"])
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_ERRORS = error_responses(JobNotFoundError, UnauthorizedError, NotCompletedError)
+_SUBTITLE_ERRORS = error_responses(
+    JobNotFoundError, UnauthorizedError, NotCompletedError, NoSubtitlesError
+)
+TrackQuery = Annotated[
+    Literal["original", "translation"],
+    Query(
+        description="`original`: the speech, timed by its words; `translation`: the "
+        "voice-over text of each script row, timed by the rows (no word timings exist for it)."
+    ),
+]
+
+
+def _finished(jobs: Any, job_id: str, owner: str | None) -> tuple[Any, AnalysisResult]:
+    bind_job(job_id)
+    job = jobs.get(job_id, owner)
+    if job is None:
+        raise JobNotFoundError()
+    if job.state != "completed" or job.result is None:
+        raise NotCompletedError()
+    return job, AnalysisResult.model_validate(job.result)
+
+
+def _attachment(job: Any, extension: str, fallback: str) -> dict[str, str]:
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", job.display_name or "") or fallback
+    # ASCII fallback plus RFC 5987 for the real (often Cyrillic) name
+    return {
+        "Content-Disposition": f'attachment; filename="{fallback}.{extension}"; '
+        f"filename*=UTF-8''{quote(f'{stem}.{extension}', safe='')}"
+    }
+
+
+@router.get(
+    "/jobs/{job_id}/script.docx",
+    response_class=Response,
+    responses={**_ERRORS, 200: {"content": {DOCX_TYPE: {}}, "description": "A DOCX document."}},
+    summary="The finished script as a DOCX shooting script with keyframe pictures",
+)
+def get_script_docx(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Response:
+    job, result = _finished(jobs, job_id, owner)
+    pictures: dict[int, bytes] = {}
+    for index in sorted({row.scene for row in result.script}):
+        name = keyframes.stored_name(job.result, index)
+        if name is None:
+            continue
+        # a keyframe removed by the bucket's lifecycle rule leaves a cell without a picture
+        with contextlib.suppress(StorageError):
+            pictures[index] = jobs.storage.read_bytes(name)
+    from reels_scripter.render.docx import render_docx  # python-docx: only when asked for
+
+    data = render_docx(result, pictures, title=job.display_name)
+    return Response(data, media_type=DOCX_TYPE, headers=_attachment(job, "docx", "script"))
+
+
+def _subtitles(job_id: str, jobs: Any, owner: str | None, track: Track, kind: str) -> Response:
+    job, result = _finished(jobs, job_id, owner)
+    try:
+        cues = cues_for(result, track)
+    except subtitles.NoSubtitlesError as exc:
+        raise NoSubtitlesError(str(exc), params={"track": track}) from None
+    if kind == "srt":
+        body, media_type = to_srt(cues), "application/x-subrip; charset=utf-8"
+    else:
+        body, media_type = to_vtt(cues), "text/vtt; charset=utf-8"
+    name = "subtitles" if track == "original" else "subtitles-ru"
+    return Response(body, media_type=media_type, headers=_attachment(job, kind, name))
+
+
+@router.get(
+    "/jobs/{job_id}/subtitles.srt",
+    response_class=Response,
+    responses={
+        **_SUBTITLE_ERRORS,
+        200: {"content": {"application/x-subrip": {}}, "description": "SRT"},
+    },
+    summary="Subtitles as SRT (original speech or the Russian voice-over)",
+)
+def get_subtitles_srt(
+    job_id: str, jobs: JobServiceDep, owner: OwnerDep, track: TrackQuery = "original"
+) -> Response:
+    return _subtitles(job_id, jobs, owner, track, "srt")
+
+
+@router.get(
+    "/jobs/{job_id}/subtitles.vtt",
+    response_class=Response,
+    responses={**_SUBTITLE_ERRORS, 200: {"content": {"text/vtt": {}}, "description": "WebVTT"}},
+    summary="Subtitles as WebVTT (original speech or the Russian voice-over)",
+)
+def get_subtitles_vtt(
+    job_id: str, jobs: JobServiceDep, owner: OwnerDep, track: TrackQuery = "original"
+) -> Response:
+    return _subtitles(job_id, jobs, owner, track, "vtt")

@@ -1,0 +1,130 @@
+"""`GET /api/jobs/{id}/video`: the uploaded video, streamed with HTTP Range, while it is stored.
+
+The studio plays a script row's span of the original from here (a `<video>` element seeks
+with Range requests). The video lives in storage only until the job no longer needs it, so
+afterwards this answers 410 and the page shows the scene's keyframe instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from reels_scripter.analysis.sniff import HEAD_SIZE, container_name, mime_type
+from reels_scripter.api.deps import JobServiceDep, OwnerDep, bind_job
+from reels_scripter.api.errors import (
+    JobNotFoundError,
+    RangeNotSatisfiableError,
+    UnauthorizedError,
+    VideoGoneError,
+    error_responses,
+)
+from reels_scripter.storage import ObjectNotFoundError, Storage
+from reels_scripter.storage.base import RangeReadable
+
+router = APIRouter(prefix="/api", tags=["jobs"])
+
+CHUNK_BYTES = 512 * 1024
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+_ERRORS = error_responses(
+    JobNotFoundError, UnauthorizedError, VideoGoneError, RangeNotSatisfiableError
+)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single `bytes=` range, inclusive; None for the whole file.
+
+    Several ranges, or a header we do not understand, mean the whole file (RFC 9110 lets a
+    server ignore Range); a range outside the file is refused with 416.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header)
+    if match is None:
+        return None
+    first_text, last_text = match.groups()
+    if not first_text and not last_text:
+        return None
+    if not first_text:  # "bytes=-500": the last 500 bytes
+        suffix = int(last_text)
+        if suffix == 0:
+            raise _unsatisfiable(size)
+        return max(size - suffix, 0), size - 1
+    first = int(first_text)
+    last = int(last_text) if last_text else size - 1
+    if first >= size or last < first:
+        raise _unsatisfiable(size)
+    return first, min(last, size - 1)
+
+
+def _unsatisfiable(size: int) -> RangeNotSatisfiableError:
+    return RangeNotSatisfiableError(headers={"Content-Range": f"bytes */{size}"})
+
+
+async def _chunks(storage: RangeReadable, name: str, first: int, last: int) -> AsyncIterator[bytes]:
+    position = first
+    while position <= last:
+        length = min(CHUNK_BYTES, last - position + 1)
+        data = await anyio.to_thread.run_sync(storage.read_range, name, position, length)
+        if not data:  # the object shrank or vanished mid-stream: end rather than hang
+            return
+        yield data
+        position += len(data)
+
+
+def _media_type(storage: RangeReadable, name: str) -> str:
+    container = container_name(storage.read_range(name, 0, HEAD_SIZE))
+    return mime_type(container) if container else "application/octet-stream"
+
+
+@router.get(
+    "/jobs/{job_id}/video",
+    response_class=StreamingResponse,
+    responses={
+        **_ERRORS,
+        200: {"content": {"video/mp4": {}}, "description": "The whole video."},
+        206: {"description": "The requested byte range."},
+    },
+    summary="The uploaded video while it is stored (HTTP Range supported)",
+)
+def get_video(job_id: str, request: Request, jobs: JobServiceDep, owner: OwnerDep) -> Response:
+    bind_job(job_id)
+    job = jobs.get(job_id, owner)
+    if job is None:
+        raise JobNotFoundError()
+    storage: Storage = jobs.storage
+    name = job.object_name
+    # A stream can last minutes: hand the database connection back before it starts.
+    jobs.session.rollback()
+    if not name or not isinstance(storage, RangeReadable):
+        raise VideoGoneError()
+    try:
+        size = storage.size(name)
+        media_type = _media_type(storage, name)
+    except ObjectNotFoundError:
+        raise VideoGoneError() from None
+    span = parse_range(request.headers.get("range"), size)
+    headers = {
+        "Accept-Ranges": "bytes",
+        # private: with API keys on the URL carries a token; never let a shared cache keep it
+        "Cache-Control": "private, no-store",
+    }
+    if span is None:
+        first, last, status = 0, size - 1, 200
+    else:
+        first, last = span
+        status = 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    headers["Content-Length"] = str(last - first + 1)
+    if size == 0:
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    return StreamingResponse(
+        _chunks(storage, name, first, last),
+        status_code=status,
+        headers=headers,
+        media_type=media_type,
+    )

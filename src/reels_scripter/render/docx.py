@@ -1,0 +1,126 @@
+"""The result as a DOCX shooting script: keys, the scene table with keyframe pictures,
+recommendations and the original text. A pure function: pictures come in as bytes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.shared import Cm, Pt, RGBColor
+
+from reels_scripter.compose import format_seconds
+from reels_scripter.contract import AnalysisResult
+
+KEY_LABELS = {
+    "hook": "Хук",
+    "structure": "Структура",
+    "delivery": "Подача",
+    "visual": "Визуал",
+    "audio": "Звук",
+}
+COLUMNS = ("Время", "Кадр", "Визуал", "Текст за кадром", "Заметка")
+# Landscape A4 minus margins is about 25.7 cm; the picture column fits a 9:16 thumbnail.
+COLUMN_WIDTHS_CM = (2.2, 3.4, 6.4, 7.2, 6.5)
+THUMB_WIDTH_CM = 3.0
+MUTED = RGBColor(0x55, 0x5B, 0x66)
+
+
+def _landscape(document: Any) -> None:
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(2.0))
+
+
+def _muted(paragraph: Any, text: str) -> None:
+    run = paragraph.add_run(text)
+    run.italic = True
+    run.font.color.rgb = MUTED
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def render_docx(
+    result: AnalysisResult, keyframes: Mapping[int, bytes], title: str | None = None
+) -> bytes:
+    """A .docx document; `keyframes` maps a scene index to its JPEG (missing: no picture)."""
+    document = Document()
+    _landscape(document)
+    styles = document.styles
+    styles["Normal"].font.name = "Arial"
+    styles["Normal"].font.size = Pt(10)
+
+    document.add_heading("Сценарий съёмки", level=0)
+    info = document.add_paragraph()
+    if title:
+        info.add_run(f"Ролик-образец: {title}. ").bold = True
+    scenes = len(result.timeline.scenes)
+    info.add_run(
+        f"Длительность {_duration(result.timeline.duration)}, сцен: {scenes}, "
+        f"блоков сценария: {len(result.script)}."
+    )
+
+    document.add_heading("Ключи к успеху", level=1)
+    for key in result.keys:
+        p = document.add_paragraph(style="List Bullet")
+        label = KEY_LABELS.get(key.category, key.category)
+        p.add_run(f"{label}. {key.title}. ").bold = True
+        p.add_run(key.description)
+        if key.evidence:
+            _muted(p, f" Факты: {'; '.join(key.evidence)}.")
+
+    document.add_heading("Сценарий", level=1)
+    table = document.add_table(rows=1, cols=len(COLUMNS))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, name in zip(table.rows[0].cells, COLUMNS, strict=True):
+        cell.text = ""
+        cell.paragraphs[0].add_run(name).bold = True
+    for row in result.script:
+        cells = table.add_row().cells
+        cells[0].text = f"{format_seconds(row.start)}–{format_seconds(row.end)} с"
+        picture = keyframes.get(row.scene)
+        if picture:
+            cells[1].paragraphs[0].add_run().add_picture(
+                io.BytesIO(picture), width=Cm(THUMB_WIDTH_CM)
+            )
+        else:
+            cells[1].text = "—"
+        cells[2].text = row.visual
+        cells[3].text = row.text
+        cells[4].text = row.note
+    for column, width in zip(table.columns, COLUMN_WIDTHS_CM, strict=True):
+        for cell in column.cells:
+            cell.width = Cm(width)
+
+    document.add_heading("Рекомендации", level=1)
+    for rec in result.recommendations:
+        p = document.add_paragraph(style="List Bullet")
+        p.add_run(f"{rec.category}. ").bold = True
+        p.add_run(rec.text)
+
+    document.add_heading("Оригинал", level=1)
+    p = document.add_paragraph()
+    language = f" ({result.original.language})" if result.original.language else ""
+    p.add_run(f"Расшифровка{language}: ").bold = True
+    p.add_run(result.original.transcription or "—")
+    p = document.add_paragraph()
+    p.add_run("Перевод: ").bold = True
+    p.add_run(result.original.translation or "—")
+
+    if result.meta.warnings:
+        document.add_heading("Предупреждения", level=1)
+        for warning in result.meta.warnings:
+            document.add_paragraph(str(warning), style="List Bullet")
+
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

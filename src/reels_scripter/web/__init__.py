@@ -1,0 +1,1 @@
+"""The studio: static files of the Russian one-page front end (see api.endpoints.studio)."""

@@ -1,0 +1,328 @@
+// The timeline picture: keyframes along the time axis, cut marks, speech, the loudness
+// curve, on-screen text and the 0–3 s hook window, drawn as SVG at the container's width.
+
+import { h, svg, clear } from "./dom.js";
+import { count, num, span } from "./format.js";
+
+const HOOK_FALLBACK_SEC = 3;
+const FLOOR_DB = -60;
+const TICK_STEPS = [0.5, 1, 2, 5, 10, 15, 30, 60];
+
+let uid = 0;
+
+function tickStep(duration, maxTicks) {
+  return TICK_STEPS.find((step) => duration / step <= maxTicks) || 60;
+}
+
+function payoffAt(result) {
+  const hook = result.hook_type;
+  return hook && typeof hook.payoff_at === "number" ? hook.payoff_at : null;
+}
+
+function layout(width, hasOnscreen) {
+  const compact = width < 560;
+  const frames = compact ? 72 : 96;
+  const rows = {};
+  let y = 20; // room for the hook label and the cut marks' heads
+  rows.frames = { top: y, height: frames };
+  y += frames + 18;
+  rows.speech = { top: y, height: 14, label: "Речь" };
+  y += 14 + 18;
+  rows.loudness = { top: y, height: compact ? 36 : 44, label: "Громкость" };
+  y += rows.loudness.height;
+  if (hasOnscreen) {
+    y += 18;
+    rows.onscreen = { top: y, height: 20, label: "Текст в кадре" };
+    y += 20;
+  }
+  const plotBottom = y;
+  y += 22; // axis
+  return { compact, rows, plotBottom, height: y, left: 8, right: 8 };
+}
+
+function draw(root, data, width) {
+  const { result, keyframes } = data;
+  const tl = result.timeline;
+  const duration = Math.max(tl.duration || 0, 0.1);
+  const onscreen = Array.isArray(tl.onscreen_text) ? tl.onscreen_text : [];
+  const L = layout(width, onscreen.length > 0);
+  const plotW = width - L.left - L.right;
+  const x = (t) => L.left + (Math.min(Math.max(t, 0), duration) / duration) * plotW;
+  const id = `tl${++uid}`;
+  const video = (result.meta && result.meta.video) || {};
+  const aspect = video.width && video.height ? video.width / video.height : 9 / 16;
+  const hookEnd = Math.min((tl.hook && tl.hook.window) || HOOK_FALLBACK_SEC, duration);
+  const scenes = tl.scenes || [];
+  const speech = tl.speech || [];
+
+  const description = [
+    `${count(scenes.length, ["сцена", "сцены", "сцен"])} за ${num(duration)} с`,
+    speech.length
+      ? `речь: ${speech.map((s) => span(s.start, s.end)).join(", ")}`
+      : "речи нет",
+    `окно хука ${span(0, hookEnd)}`,
+  ].join("; ");
+
+  const defs = svg("defs");
+  const picture = svg(
+    "svg",
+    {
+      class: "timeline-svg",
+      width,
+      height: L.height,
+      viewBox: `0 0 ${width} ${L.height}`,
+      role: "img",
+      "aria-labelledby": `${id}-title ${id}-desc`,
+    },
+    svg("title", { id: `${id}-title` }, "Таймлайн ролика"),
+    svg("desc", { id: `${id}-desc` }, description),
+    defs,
+  );
+
+  // lane backgrounds and labels
+  for (const row of Object.values(L.rows)) {
+    picture.append(
+      svg("rect", {
+        class: "lane",
+        x: L.left,
+        y: row.top,
+        width: plotW,
+        height: row.height,
+        rx: 4,
+      }),
+    );
+    if (row.label) {
+      picture.append(svg("text", { class: "lane-label", x: L.left, y: row.top - 5 }, row.label));
+    }
+  }
+
+  // keyframes: a film strip per scene, each picture at the video's own aspect ratio
+  const F = L.rows.frames;
+  const thumbW = Math.max(F.height * aspect, 24);
+  scenes.forEach((scene, i) => {
+    const x0 = x(scene.start);
+    const w = Math.max(x(scene.end) - x0 - 1, 1);
+    const clipId = `${id}-scene-${i}`;
+    defs.append(
+      svg("clipPath", { id: clipId }, svg("rect", { x: x0, y: F.top, width: w, height: F.height })),
+    );
+    const group = svg(
+      "g",
+      { class: "scene", "clip-path": `url(#${clipId})` },
+      svg("title", {}, `Сцена ${i + 1}: ${span(scene.start, scene.end)}`),
+      svg("rect", { class: "scene-bg", x: x0, y: F.top, width: w, height: F.height }),
+    );
+    const href = keyframes.get(scene.index);
+    if (href) {
+      for (let tx = x0; tx < x0 + w; tx += thumbW) {
+        const image = svg("image", {
+          class: "keyframe",
+          href,
+          x: tx,
+          y: F.top,
+          width: thumbW,
+          height: F.height,
+          preserveAspectRatio: "xMidYMid slice",
+        });
+        image.addEventListener("load", () => image.setAttribute("data-loaded", "1"));
+        image.addEventListener("error", () => image.setAttribute("data-failed", "1"));
+        group.append(image);
+      }
+    }
+    if (w >= 18) {
+      group.append(
+        svg("rect", { class: "scene-badge", x: x0 + 3, y: F.top + 3, width: 16, height: 14, rx: 3 }),
+        svg("text", { class: "scene-badge-text", x: x0 + 11, y: F.top + 13.5 }, String(i + 1)),
+      );
+    }
+    picture.append(group);
+  });
+
+  // speech segments
+  const S = L.rows.speech;
+  for (const segment of speech) {
+    const x0 = x(segment.start);
+    picture.append(
+      svg(
+        "rect",
+        {
+          class: "speech",
+          x: x0,
+          y: S.top,
+          width: Math.max(x(segment.end) - x0, 2),
+          height: S.height,
+          rx: 3,
+        },
+        svg("title", {}, `${span(segment.start, segment.end)}: ${segment.text}`),
+      ),
+    );
+  }
+
+  // loudness curve (dBFS per step), floor at -60 dB
+  const A = L.rows.loudness;
+  const audio = tl.audio || {};
+  const curve = Array.isArray(audio.loudness_curve) ? audio.loudness_curve : [];
+  const step = audio.curve_step || 0.5;
+  if (curve.length) {
+    const bottom = A.top + A.height;
+    const points = curve.map((db, i) => {
+      const level = (Math.max(Math.min(db, 0), FLOOR_DB) - FLOOR_DB) / -FLOOR_DB;
+      return [x(Math.min((i + 0.5) * step, duration)), bottom - level * (A.height - 2)];
+    });
+    const line = points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" L");
+    const first = points[0][0].toFixed(1);
+    const last = points[points.length - 1][0].toFixed(1);
+    picture.append(
+      svg("path", { class: "loudness-area", d: `M${first},${bottom} L${line} L${last},${bottom} Z` }),
+      svg("path", { class: "loudness-line", d: `M${line}` }),
+    );
+  } else {
+    picture.append(
+      svg("text", { class: "lane-empty", x: L.left + 6, y: A.top + A.height / 2 + 4 }, "нет звука"),
+    );
+  }
+
+  // on-screen text (added by a later analysis step; drawn when the result has it)
+  if (L.rows.onscreen) {
+    const O = L.rows.onscreen;
+    onscreen.forEach((item, i) => {
+      const x0 = x(item.start);
+      const w = Math.max(x(item.end) - x0, 3);
+      const clipId = `${id}-text-${i}`;
+      defs.append(
+        svg("clipPath", { id: clipId }, svg("rect", { x: x0, y: O.top, width: w, height: O.height })),
+      );
+      picture.append(
+        svg(
+          "g",
+          { class: "onscreen" },
+          svg("title", {}, `${span(item.start, item.end)}: ${item.text}`),
+          svg("rect", { class: "onscreen-bg", x: x0, y: O.top, width: w, height: O.height, rx: 3 }),
+          svg(
+            "text",
+            { class: "onscreen-text", x: x0 + 4, y: O.top + 14, "clip-path": `url(#${clipId})` },
+            item.text,
+          ),
+        ),
+      );
+    });
+  }
+
+  // the hook window over every lane
+  const hookW = x(hookEnd) - x(0);
+  picture.append(
+    svg("rect", {
+      class: "hook-window",
+      x: x(0),
+      y: 16,
+      width: hookW,
+      height: L.plotBottom - 16,
+      rx: 4,
+    }),
+    svg("text", { class: "hook-label", x: x(0) + 2, y: 12 }, `Хук · ${span(0, hookEnd)}`),
+  );
+
+  // cut marks: a line through every lane and a small head above the strip
+  scenes.slice(1).forEach((scene) => {
+    const cx = x(scene.start);
+    picture.append(
+      svg("line", { class: "cut", x1: cx, x2: cx, y1: F.top - 2, y2: L.plotBottom }),
+      svg("path", { class: "cut-head", d: `M${cx - 4},${F.top - 7} L${cx + 4},${F.top - 7} L${cx},${F.top - 1} Z` }),
+    );
+  });
+
+  // where the hook pays off (when the result names it): a dashed line and a diamond
+  const payoff = payoffAt(result);
+  if (payoff !== null && payoff <= duration) {
+    const px = x(payoff);
+    const my = S.top + S.height / 2;
+    picture.append(
+      svg(
+        "g",
+        { class: "payoff" },
+        svg("title", {}, `Развязка хука: ${num(payoff)} с`),
+        svg("line", { class: "payoff-line", x1: px, x2: px, y1: F.top, y2: L.plotBottom }),
+        svg("path", { class: "payoff-mark", d: `M${px},${my - 7} L${px + 7},${my} L${px},${my + 7} L${px - 7},${my} Z` }),
+      ),
+    );
+  }
+
+  // time axis
+  const axisY = L.plotBottom + 4;
+  const every = tickStep(duration, L.compact ? 5 : 10);
+  for (let t = 0; t <= duration + 1e-6; t += every) {
+    const tx = x(t);
+    const anchor = t === 0 ? "start" : tx > width - 30 ? "end" : "middle";
+    picture.append(
+      svg("line", { class: "tick", x1: tx, x2: tx, y1: axisY - 4, y2: axisY }),
+      svg("text", { class: "tick-label", x: tx, y: axisY + 12, "text-anchor": anchor }, `${num(t)} с`),
+    );
+  }
+
+  const playhead = svg("line", {
+    class: "playhead",
+    x1: 0,
+    x2: 0,
+    y1: 16,
+    y2: L.plotBottom,
+    visibility: "hidden",
+  });
+  picture.append(playhead);
+
+  clear(root).append(picture);
+  return (t) => {
+    if (t === null || t === undefined) {
+      playhead.setAttribute("visibility", "hidden");
+      return;
+    }
+    const px = x(t);
+    playhead.setAttribute("x1", px);
+    playhead.setAttribute("x2", px);
+    playhead.setAttribute("visibility", "visible");
+  };
+}
+
+/**
+ * The timeline figure for a result. `keyframes` maps a scene index to a loadable URL.
+ * Returns {element, setPlayhead(seconds|null)}; the picture redraws when its width changes.
+ */
+export function timeline(result, keyframes) {
+  const canvas = h("div", { class: "timeline-canvas" });
+  const legend = h(
+    "ul",
+    { class: "legend", "aria-label": "Обозначения" },
+    h("li", {}, h("span", { class: "swatch swatch-hook", "aria-hidden": "true" }), "окно хука"),
+    h("li", {}, h("span", { class: "swatch swatch-cut", "aria-hidden": "true" }), "склейка"),
+    h("li", {}, h("span", { class: "swatch swatch-speech", "aria-hidden": "true" }), "речь"),
+    h("li", {}, h("span", { class: "swatch swatch-loud", "aria-hidden": "true" }), "громкость"),
+    payoffAt(result) !== null
+      ? h("li", {}, h("span", { class: "swatch swatch-payoff", "aria-hidden": "true" }), "развязка хука")
+      : null,
+    Array.isArray(result.timeline.onscreen_text) && result.timeline.onscreen_text.length
+      ? h("li", {}, h("span", { class: "swatch swatch-text", "aria-hidden": "true" }), "текст в кадре")
+      : null,
+  );
+  const element = h("figure", { class: "timeline" }, canvas, legend);
+  let setPlayhead = () => {};
+  let lastWidth = 0;
+  let lastTime = null;
+  const redraw = () => {
+    const width = Math.floor(canvas.clientWidth);
+    if (width <= 0 || width === lastWidth) return;
+    lastWidth = width;
+    setPlayhead = draw(canvas, { result, keyframes }, width);
+    setPlayhead(lastTime);
+  };
+  let pending = 0;
+  new ResizeObserver(() => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(redraw);
+  }).observe(canvas);
+  return {
+    element,
+    setPlayhead(t) {
+      lastTime = t;
+      setPlayhead(t);
+    },
+  };
+}

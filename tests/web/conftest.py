@@ -1,0 +1,178 @@
+"""The studio in a real browser: Debian's Chromium driven by Playwright, against the real app
+served by uvicorn, with jobs analysed in-process by the real task code (`run_job`) instead of
+a Celery worker process, so an uploaded reel really completes.
+
+Screenshots go to `test-artifacts/studio/` at the repository root (ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from reels_scripter.api.app import create_app
+from reels_scripter.config import Settings
+from reels_scripter.db import upgrade_database
+from support.reelgen import make_reel
+from support.settings import make_settings
+
+CHROMIUM = Path(os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+CHROMIUM_MISSING = (
+    f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does) to run the browser tests"
+)
+
+
+class InlineJobs:
+    """Stands in for the queue: runs each submitted job with the worker's own `run_job`,
+    one at a time on a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inline-job")
+        self.futures: list[Future[Any]] = []
+        # a fault to inject: the stored upload vanishes before the next analysis starts
+        self.lose_next_video = False
+
+    def __call__(self, job_id: str) -> None:
+        self.futures.append(self.pool.submit(self._run, job_id))
+
+    def _run(self, job_id: str) -> Any:
+        from reels_scripter.jobs.runner import run_job
+
+        if self.lose_next_video:
+            self.lose_next_video = False
+            shutil.rmtree(self.settings.data_dir / "storage" / "uploads", ignore_errors=True)
+        return run_job(job_id, self.settings)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=False)
+
+
+class StudioServer:
+    def __init__(self, settings: Settings) -> None:
+        upgrade_database(settings)
+        self.settings = settings
+        self.app = create_app(settings)
+        self.jobs = InlineJobs(settings)
+        self.app.state.services.enqueue = self.jobs
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> StudioServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.jobs.close()
+
+
+@pytest.fixture
+def make_studio(tmp_path: Path) -> Iterator[Callable[..., StudioServer]]:
+    servers: list[StudioServer] = []
+
+    def factory(**env: Any) -> StudioServer:
+        settings = make_settings(tmp_path / "data", **env)
+        server = StudioServer(settings).start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def speech_reel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An 8 s vertical reel with three hard cuts and the committed English speech sample."""
+    out = tmp_path_factory.mktemp("reels") / "рилс с речью.mp4"
+    return make_reel(
+        out, duration=8.0, cuts=(2.5, 5.0), width=180, height=320, fps=15, audio="speech"
+    )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.skip(CHROMIUM_MISSING)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nstudio screenshots: {ARTIFACTS}")
+    return ARTIFACTS
+
+
+class PageWatch:
+    """A page plus everything it complained about: console errors and uncaught exceptions."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text}")
+
+    def assert_clean(self, allowed: tuple[str, ...] = ()) -> None:
+        unexpected = [e for e in self.errors if not any(a in e for a in allowed)]
+        assert not unexpected, unexpected
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., PageWatch]]:
+    contexts: list[Any] = []
+
+    def factory(viewport: dict[str, int] = DESKTOP, **options: Any) -> PageWatch:
+        context = browser.new_context(viewport=viewport, locale="ru-RU", **options)
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        return PageWatch(context.new_page())
+
+    yield factory
+    for context in contexts:
+        context.close()
