@@ -265,3 +265,22 @@ def test_english_only_model_on_spanish_is_speech_not_transcribed(
     coverage = transcript_coverage(presence, [(s.start, s.end) for s in transcript.segments])
     assert presence.share >= 0.5  # the speech is measured...
     assert coverage.speech_not_transcribed, (transcript.text, coverage)  # ...and its loss named
+
+
+@needs_models
+@pytest.mark.slow
+def test_a_line_said_three_times_stays_three_times(tmp_path: Path, models: dict[str, Any]) -> None:
+    text = "Stop scrolling now. Stop scrolling now. Stop scrolling now. Here are three tricks."
+    path = make_reel(
+        tmp_path / "r.mp4",
+        duration=12.0,
+        cuts=(),
+        audio="espeak",
+        speech_voice="en-us",
+        speech_text=text,
+        speech_offset=OFFSET,
+    )
+    _, transcript = _run_policy(_samples(path), models)
+    heard = " ".join(w for w in transcript.text.lower().split())
+    assert heard.count("stop") == 3, transcript.text
+    assert "tricks" in heard
