@@ -35,7 +35,7 @@ def ffmpeg_exe() -> str:
 def make(path: Path, duration: float) -> Path:
     if path.exists():
         return path
-    from reelgen import make_reel
+    from support.reelgen import make_reel
 
     cuts = tuple(float(t) for t in range(3, int(duration), 4))
     tmp = path.with_suffix(".tmp.mp4")

