@@ -184,3 +184,16 @@ def test_docx_script_has_a_picture_where_there_is_a_keyframe() -> None:
     assert "Перевод выполнен локально." in text
     assert all(key.title in text for key in result.keys)
     assert all(rec.text in text for rec in result.recommendations)
+
+
+def test_markdown_and_docx_name_the_hook_type_in_russian() -> None:
+    from reels_scripter.contract import HookType
+    from reels_scripter.render.markdown import render_markdown
+
+    result = result_of([segment("Do you know why?", 0.2)], cuts=[4.0], duration=8.0)
+    result.hook_type = HookType(type="open_question", payoff_at=2.5, evidence="вопрос в начале")
+    markdown = render_markdown(result)
+    assert "**Тип хука:** Открытый вопрос. Развязка — на 2.5 с. вопрос в начале" in markdown
+    doc = Document(io.BytesIO(render_docx(result, {})))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Тип хука: Открытый вопрос. Развязка — на 2.5 с." in text

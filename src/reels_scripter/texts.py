@@ -312,6 +312,50 @@ _STAGES = {"ru": _RU_STAGES, "en": _EN_STAGES}
 _NOTICES = {"ru": _RU_NOTICES, "en": _EN_NOTICES}
 
 
+# The hook taxonomy (contract.HOOK_TYPES), as a person reads it (the studio page has the same).
+_HOOK_TYPES: dict[str, dict[str, str]] = {
+    "ru": {
+        "result_first": "Сначала результат",
+        "shock_violation": "Шок, нарушение ожиданий",
+        "reveal_transform": "Раскрытие, преображение",
+        "relatable_slice": "Узнаваемая ситуация",
+        "humor_gag": "Шутка",
+        "tension_wait": "Напряжение, ожидание",
+        "direct_callout": "Прямое обращение к зрителю",
+        "challenge_stakes": "Вызов и ставки",
+        "authority_flex": "Демонстрация экспертности",
+        "social_proof": "Социальное доказательство",
+        "open_question": "Открытый вопрос",
+        "demo_novelty": "Демонстрация новинки",
+        "confession_secret": "Признание, секрет",
+        "contradiction_mythbust": "Разрушение мифа",
+        "unknown": "Не определён",
+    },
+    "en": {
+        "result_first": "Result first",
+        "shock_violation": "Shock, broken expectation",
+        "reveal_transform": "Reveal, transformation",
+        "relatable_slice": "Relatable moment",
+        "humor_gag": "Gag",
+        "tension_wait": "Tension, wait for it",
+        "direct_callout": "Direct call-out",
+        "challenge_stakes": "Challenge and stakes",
+        "authority_flex": "Authority",
+        "social_proof": "Social proof",
+        "open_question": "Open question",
+        "demo_novelty": "Novelty demo",
+        "confession_secret": "Confession, secret",
+        "contradiction_mythbust": "Myth busting",
+        "unknown": "Unknown",
+    },
+}
+
+
+def hook_type_label(hook_type: str, language: str = "ru") -> str:
+    """A hook type code as a person reads it."""
+    return _catalog(_HOOK_TYPES, language).get(hook_type, hook_type)
+
+
 def _catalog(catalogs: Mapping[str, Mapping[str, V]], language: str) -> Mapping[str, V]:
     return catalogs.get(language.lower().split("-")[0], catalogs["en"])
 

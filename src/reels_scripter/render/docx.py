@@ -14,6 +14,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from reels_scripter.compose import format_seconds
 from reels_scripter.contract import AnalysisResult
+from reels_scripter.texts import hook_type_label
 
 KEY_LABELS = {
     "hook": "Хук",
@@ -67,6 +68,16 @@ def render_docx(
         f"Длительность {_duration(result.timeline.duration)}, сцен: {scenes}, "
         f"блоков сценария: {len(result.script)}."
     )
+
+    hook = result.hook_type
+    if hook is not None:
+        p = document.add_paragraph()
+        p.add_run("Тип хука: ").bold = True
+        p.add_run(hook_type_label(hook.type) + ".")
+        if hook.payoff_at:
+            p.add_run(f" Развязка — на {format_seconds(hook.payoff_at)} с.")
+        if hook.evidence:
+            _muted(p, f" {hook.evidence}")
 
     document.add_heading("Ключи к успеху", level=1)
     for key in result.keys:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from reels_scripter.compose import format_seconds
 from reels_scripter.contract import AnalysisResult
+from reels_scripter.texts import hook_type_label
 
 
 def _cell(text: str) -> str:
@@ -11,6 +13,11 @@ def _cell(text: str) -> str:
 
 def render_markdown(result: AnalysisResult) -> str:
     lines = ["# Сценарий ролика", ""]
+    hook = result.hook_type
+    if hook is not None:
+        payoff = f" Развязка — на {format_seconds(hook.payoff_at)} с." if hook.payoff_at else ""
+        evidence = f" {hook.evidence}" if hook.evidence else ""
+        lines += [f"**Тип хука:** {hook_type_label(hook.type)}.{payoff}{evidence}", ""]
     lines += ["## Ключи к успеху", ""]
     for key in result.keys:
         evidence = f" _({'; '.join(key.evidence)})_" if key.evidence else ""
@@ -28,6 +35,6 @@ def render_markdown(result: AnalysisResult) -> str:
     lines.append("")
     lines.append(f"**Перевод:** {result.original.translation or '—'}")
     if result.meta.warnings:
-        lines += ["", "## Warnings", ""]
+        lines += ["", "## Обратите внимание", ""]
         lines += [f"- {w}" for w in result.meta.warnings]
     return "\n".join(lines) + "\n"
