@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,10 @@ class Frame:
             self._feature = feature_of(self.av)
         return self._feature
 
+    def cached(self, width: int, fmt: str) -> npt.NDArray[np.uint8] | None:
+        """The copy `scaled(width, fmt)` made earlier, if any (never scales)."""
+        return self._scaled.get((width, fmt))
+
     def scaled(self, width: int, fmt: str = "gray") -> npt.NDArray[np.uint8]:
         """An upright copy whose displayed width is `width` (`gray`, `bgr24`, ...)."""
         key = (width, fmt)
@@ -84,6 +89,7 @@ class DecodeReport:
     frames: int
     last_time: float
     notices: list[Notice] = field(default_factory=list)
+    decoder_cpu: float = 0.0  # CPU seconds of the decoder thread (FFmpeg's own threads aside)
 
 
 # Codecs whose in-loop filter is skipped (see the module doc); others decode as they are.
@@ -100,10 +106,10 @@ class _Failure:
 
 
 def _decoded_frames(
-    container: Any, stream: Any, stop: threading.Event
+    container: Any, stream: Any, stop: threading.Event, cpu: list[float]
 ) -> Iterator[tuple[Any, bool]]:
     """(frame, ok) pairs from a decoder thread; the last item is `(exception, False)` if
-    decoding failed. Stops early when `stop` is set."""
+    decoding failed. Stops early when `stop` is set. The thread's CPU seconds go to `cpu`."""
     handoff: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_FRAMES)
 
     def put(item: Any) -> bool:
@@ -123,6 +129,8 @@ def _decoded_frames(
         except BaseException as exc:  # handed to the consumer thread, which raises or reports
             put(_Failure(exc))
             return
+        finally:
+            cpu.append(time.thread_time())
         put(_DONE)
 
     worker = threading.Thread(target=produce, name="video-decode", daemon=True)
@@ -172,7 +180,8 @@ def decode_video(
         if stream.codec_context.name in SKIP_LOOP_FILTER_CODECS:
             stream.codec_context.options = {"skip_loop_filter": "all"}
         stop = threading.Event()
-        for item, ok in _decoded_frames(container, stream, stop):
+        cpu: list[float] = []
+        for item, ok in _decoded_frames(container, stream, stop, cpu):
             if not ok:
                 exc = item
                 if not isinstance(exc, av.FFmpegError):
@@ -217,4 +226,6 @@ def decode_video(
         consumer.finish(end)
     if progress is not None:
         progress(1.0)
-    return DecodeReport(frames=decoded, last_time=prev_t, notices=notices)
+    return DecodeReport(
+        frames=decoded, last_time=prev_t, notices=notices, decoder_cpu=sum(cpu)
+    )

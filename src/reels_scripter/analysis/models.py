@@ -190,6 +190,10 @@ class Measurements(BaseModel):
     # speech found by voice activity, seconds (start, end), recognised or not
     voice_spans: list[tuple[float, float]] = Field(default_factory=list)
     speech_model_reason: str | None = None  # why this speech model (logs, meta)
+    # The strongest frame-to-frame change (0..1 per 1/30 s) in each `visual_change_step`
+    # seconds, cuts included: where a long silent shot can be split for the script.
+    visual_change: list[float] = Field(default_factory=list)
+    visual_change_step: float = 0.5
     timings: dict[str, float] = Field(default_factory=dict)
     notices: list[Notice] = Field(default_factory=list)
 

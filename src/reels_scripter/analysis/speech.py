@@ -178,6 +178,7 @@ def transcribe(
                 seg.avg_logprob,
             )
             continue
+        pieces = [w for w in (seg.words or []) if w.word.strip()]
         words = refine_onsets(
             [
                 Word(
@@ -185,9 +186,11 @@ def transcribe(
                     end=round(w.end, 3),
                     text=w.word.strip(),
                     probability=round(w.probability, 3),
+                    # Whisper starts every new word with a space; a piece without one
+                    # continues the word before it ("ill" "-disposed").
+                    joined=i > 0 and not w.word[:1].isspace(),
                 )
-                for w in (seg.words or [])
-                if w.word.strip()
+                for i, w in enumerate(pieces)
             ],
             samples,
         )

@@ -1,0 +1,193 @@
+"""The speech stage of `analyze`: where someone speaks, in which language, and what they say.
+
+1. Voice activity (`voice_activity.detect_speech`) marks the speech on its own, so the speech
+   share is measured even when no word is recognised; no speech, no model runs at all.
+2. The language is identified on the speech itself (`speech_policy.detect_language`, with
+   Whisper base or a multilingual `WHISPER_MODEL`).
+3. `speech_policy.plan_speech` picks the model: the fast English-only tiny.en for English,
+   base for anything else, `WHISPER_MODEL` whenever it is set.
+4. What the transcript covers is compared with what voice activity found: speech that was
+   heard but not turned into words is reported (`speech_not_transcribed`), never passed off
+   as silence.
+
+`SpeechModels` starts loading the models the policy may need as soon as `analyze` starts (in
+a thread, while the probe runs): they read no untrusted bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from reels_scripter.analysis.errors import SpeechModelError
+from reels_scripter.analysis.models import Notice, Transcript
+from reels_scripter.analysis.speech import ModelChoice, load_model, resolve_model, transcribe
+from reels_scripter.analysis.speech_policy import LanguageGuess, detect_language, plan_speech
+from reels_scripter.analysis.voice_activity import (
+    SpeechPresence,
+    TranscriptCoverage,
+    detect_speech,
+    transcript_coverage,
+)
+
+log = logging.getLogger(__name__)
+
+SPEECH_NOT_TRANSCRIBED = "speech_not_transcribed"
+
+
+def _english_model() -> ModelChoice | None:
+    try:
+        return resolve_model(None)
+    except SpeechModelError:
+        return None
+
+
+class SpeechModels:
+    """The models the policy may use, each loading in the background from construction on.
+
+    With `WHISPER_MODEL` set only that model is loaded. Otherwise Whisper base (the language
+    detector, and the model for every language but English) and tiny.en. Raises
+    SpeechModelError at once when no model at all is available, or when the bundled base
+    does not match its pinned hash.
+    """
+
+    def __init__(
+        self,
+        configured: str | None,
+        cache_dir: Path,
+        threads: int,
+        pool: Executor,
+        timer: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self.threads = threads
+        self.configured: ModelChoice | None = None
+        self.english: ModelChoice | None = None
+        self.multilingual: ModelChoice | None = None
+        if configured:
+            self.configured = resolve_model(configured)
+        else:
+            from reels_scripter.analysis.whisper_base import bundled_base
+
+            self.multilingual = bundled_base(cache_dir)
+            self.english = _english_model()
+            if self.multilingual is None and self.english is None:
+                resolve_model(None)  # raises the "no speech model" error with its advice
+        order = [self.configured, self.multilingual, self.english]
+        self._loaded: dict[ModelChoice, Future[Any]] = {
+            c: Future() for c in order if c is not None
+        }
+        pool.submit(self._load_all, timer)
+
+    def _load_all(self, timer: Callable[[str, float], None] | None) -> None:
+        # One after another, in the order they are needed: base detects the language
+        # before tiny.en could be used.
+        for choice, future in self._loaded.items():
+            started = time.perf_counter()
+            try:
+                future.set_result(load_model(choice, self.threads))
+            except BaseException as exc:
+                future.set_exception(exc)
+            if timer is not None:
+                timer(f"speech_model_{choice.label}", started)
+
+    def get(self, choice: ModelChoice) -> Any:
+        """The loaded model (waits for its load; re-raises its SpeechModelError)."""
+        return self._loaded[choice].result()
+
+
+@dataclass
+class SpeechOutcome:
+    transcript: Transcript
+    presence: SpeechPresence
+    coverage: TranscriptCoverage | None = None
+    guess: LanguageGuess | None = None
+    reason: str | None = None
+    notices: list[Notice] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)  # thread CPU seconds per step
+
+
+def _language(transcript: Transcript, guess: LanguageGuess | None, forced: str | None) -> Transcript:
+    """The detection's language and probability where it was used: when the language is
+    forced, faster-whisper reports probability 1.0, which is not what was measured."""
+    if guess is None:
+        return transcript
+    if forced is not None or transcript.language is None or transcript.language == guess.language:
+        return transcript.model_copy(
+            update={"language": guess.language, "language_probability": guess.probability}
+        )
+    return transcript
+
+
+def listen(
+    samples: npt.NDArray[np.float32],
+    duration: float,
+    models: SpeechModels,
+    progress: Callable[[float], None] | None = None,
+    cancelled: threading.Event | None = None,
+) -> SpeechOutcome:
+    """Voice activity, language, the chosen model's transcript and what it left out."""
+    cpu: dict[str, float] = {}
+    t0 = time.thread_time()
+    presence = detect_speech(samples, duration)
+    cpu["voice_activity"] = round(time.thread_time() - t0, 3)
+    if not presence.present:
+        if progress is not None:
+            progress(1.0)
+        return SpeechOutcome(Transcript(), presence, cpu=cpu)
+
+    guess: LanguageGuess | None = None
+    detector = models.configured or models.multilingual
+    t0 = time.perf_counter()
+    if detector is not None:
+        guess = detect_language(models.get(detector), samples, presence.spans)
+    cpu["language_detection_wall"] = round(time.perf_counter() - t0, 3)
+    plan = plan_speech(
+        guess,
+        configured=models.configured,
+        english=models.english,
+        multilingual=models.multilingual,
+    )
+    if plan is None:  # unreachable: SpeechModels refuses to exist without a model
+        raise SpeechModelError("No speech model is available.")
+    log.info("speech: %s (%s)", plan.model.label, plan.reason)
+    t0 = time.perf_counter()
+    transcript = transcribe(
+        samples, models.get(plan.model), plan.model.label, progress, cancelled, plan.language
+    )
+    cpu["transcription_wall"] = round(time.perf_counter() - t0, 3)
+    transcript = _language(transcript, guess, plan.language)
+    coverage = transcript_coverage(presence, [(s.start, s.end) for s in transcript.segments])
+    notices = []
+    if coverage.speech_not_transcribed:
+        missing = coverage.speech_seconds - coverage.transcribed_seconds
+        language = guess.language if guess is not None else None
+        notices.append(
+            Notice.of(
+                SPEECH_NOT_TRANSCRIBED,
+                f"Voice activity found {coverage.speech_seconds:.1f} s of speech, "
+                f"{missing:.1f} s of it not transcribed by {plan.model.label} "
+                f"(language {language or 'unknown'}).",
+                seconds=round(coverage.speech_seconds, 1),
+                missing=round(missing, 1),
+                language=language or "",
+                model=plan.model.label,
+            )
+        )
+    return SpeechOutcome(
+        transcript,
+        presence,
+        coverage=coverage,
+        guess=guess,
+        reason=plan.reason,
+        notices=notices,
+        cpu=cpu,
+    )
