@@ -100,7 +100,7 @@ def _speech_job(
     outcome = listen(audio.samples, info.duration, models.result(), report.stage("speech"), cancelled)
     timer.add("speech", started)
     for name, seconds in outcome.cpu.items():
-        timer.set(f"cpu_{name}" if not name.endswith("_wall") else name, seconds)
+        timer.set(f"cpu_{name}", seconds)
     return audio, outcome
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,7 @@ from reels_scripter.analysis.errors import SpeechModelError
 from reels_scripter.analysis.models import Notice, Transcript
 from reels_scripter.analysis.speech import ModelChoice, load_model, resolve_model, transcribe
 from reels_scripter.analysis.speech_policy import LanguageGuess, detect_language, plan_speech
+from reels_scripter.analysis.thread_cpu import cpu_seconds, thread_ids
 from reels_scripter.analysis.voice_activity import (
     SpeechPresence,
     TranscriptCoverage,
@@ -82,6 +83,7 @@ class SpeechModels:
             if self.multilingual is None and self.english is None:
                 resolve_model(None)  # raises the "no speech model" error with its advice
         order = [self.configured, self.multilingual, self.english]
+        self.workers: dict[ModelChoice, set[int]] = {}
         self._loaded: dict[ModelChoice, Future[Any]] = {
             c: Future() for c in order if c is not None
         }
@@ -92,12 +94,27 @@ class SpeechModels:
         # before tiny.en could be used.
         for choice, future in self._loaded.items():
             started = time.perf_counter()
+            before = thread_ids()
             try:
-                future.set_result(load_model(choice, self.threads))
+                model = load_model(choice, self.threads)
+                # a model cached from an earlier reel keeps the workers found then
+                self.workers[choice] = self._known_workers.setdefault(
+                    id(model), thread_ids() - before
+                )
+                future.set_result(model)
             except BaseException as exc:
                 future.set_exception(exc)
             if timer is not None:
                 timer(f"speech_model_{choice.label}", started)
+
+    # Worker threads per loaded model object, kept for the life of the process (models are
+    # cached per process by `speech.load_model`).
+    _known_workers: ClassVar[dict[int, set[int]]] = {}
+
+    def cpu(self, choice: ModelChoice) -> float | None:
+        """CPU seconds the model's worker threads have used so far (None: unknown)."""
+        workers = self.workers.get(choice)
+        return cpu_seconds(workers) if workers else None
 
     def get(self, choice: ModelChoice) -> Any:
         """The loaded model (waits for its load; re-raises its SpeechModelError)."""
@@ -127,6 +144,16 @@ def _language(transcript: Transcript, guess: LanguageGuess | None, forced: str |
     return transcript
 
 
+def _add_cpu(
+    cpu: dict[str, float], name: str, thread0: float, model0: float | None, model1: float | None
+) -> None:
+    """This thread's CPU since `thread0` plus the model workers' (when known)."""
+    seconds = time.thread_time() - thread0
+    if model0 is not None and model1 is not None:
+        seconds += model1 - model0
+    cpu[name] = round(seconds, 3)
+
+
 def listen(
     samples: npt.NDArray[np.float32],
     duration: float,
@@ -146,10 +173,11 @@ def listen(
 
     guess: LanguageGuess | None = None
     detector = models.configured or models.multilingual
-    t0 = time.perf_counter()
     if detector is not None:
-        guess = detect_language(models.get(detector), samples, presence.spans)
-    cpu["language_detection_wall"] = round(time.perf_counter() - t0, 3)
+        model = models.get(detector)
+        t0, c0 = time.thread_time(), models.cpu(detector)
+        guess = detect_language(model, samples, presence.spans)
+        _add_cpu(cpu, "language_detection", t0, c0, models.cpu(detector))
     plan = plan_speech(
         guess,
         configured=models.configured,
@@ -159,11 +187,10 @@ def listen(
     if plan is None:  # unreachable: SpeechModels refuses to exist without a model
         raise SpeechModelError("No speech model is available.")
     log.info("speech: %s (%s)", plan.model.label, plan.reason)
-    t0 = time.perf_counter()
-    transcript = transcribe(
-        samples, models.get(plan.model), plan.model.label, progress, cancelled, plan.language
-    )
-    cpu["transcription_wall"] = round(time.perf_counter() - t0, 3)
+    model = models.get(plan.model)
+    t0, c0 = time.thread_time(), models.cpu(plan.model)
+    transcript = transcribe(samples, model, plan.model.label, progress, cancelled, plan.language)
+    _add_cpu(cpu, f"transcription_{plan.model.label}", t0, c0, models.cpu(plan.model))
     transcript = _language(transcript, guess, plan.language)
     coverage = transcript_coverage(presence, [(s.start, s.end) for s in transcript.segments])
     notices = []
