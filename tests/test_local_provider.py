@@ -194,7 +194,7 @@ def test_visual_text_differs_for_differently_measured_shots() -> None:
         ],
         onscreen_text=["WAIT FOR IT"],
     )
-    rows, c = _write(m)
+    _rows, c = _write(m)
     first, second = c.rows[0].visual, c.rows[1].visual
     assert first != second
     assert "Камера неподвижна" in first and "Преобладает зелёный цвет" in first

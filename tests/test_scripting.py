@@ -4,11 +4,11 @@ import itertools
 
 import pytest
 
+from reels_scripter.analysis.models import SpeechSegment, Word, join_words
 from reels_scripter.compose import compose_result, format_interval
 from reels_scripter.config import Settings
 from reels_scripter.providers.base import Creative, ProviderError, WriteRequest
 from reels_scripter.providers.local import LocalProvider
-from reels_scripter.analysis.models import SpeechSegment, Word, join_words
 from reels_scripter.rows import MAX_ROW_SEC, plan_rows
 from support.factories import measurements, segment
 

@@ -96,9 +96,7 @@ def _ends_sentence(word: Word) -> bool:
     return bool(_SENTENCE_END.search(word.text.strip()))
 
 
-def _best_cut(
-    span: _Span, words: list[Word], change: _Change, min_len: float
-) -> float | None:
+def _best_cut(span: _Span, words: list[Word], change: _Change, min_len: float) -> float | None:
     """The best measured boundary inside `span` that leaves both sides at least min_len."""
     start, end = span.start, span.end
     inside = [w for w in words if start <= w.start < end]

@@ -451,6 +451,6 @@ def notice_text(
     if isinstance(values.get("paths"), list):
         values["parts"] = part_names(values["paths"], language)
     if "language" in values or "source" in values:
-        code = values.get("language", values.get("source"))
-        values["language_text"] = language_label(str(code) if code else None, language)
+        spoken = values.get("language", values.get("source"))
+        values["language_text"] = language_label(str(spoken) if spoken else None, language)
     return text.render(values)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.test_loudness import ffmpeg_ebur128
 from reels_scripter.analysis import AnalysisOptions, Measurements, analyze
 from reels_scripter.analysis.models import join_words
 from reels_scripter.analysis.speech import load_model, resolve_model, transcribe
@@ -22,7 +23,6 @@ from reels_scripter.providers.base import WriteRequest
 from reels_scripter.providers.local import LocalProvider
 from reels_scripter.rows import MAX_ROW_SEC, plan_rows
 from support.reelgen import SPEECH_TEXTS, espeak, make_reel, wer
-from analysis.test_loudness import ffmpeg_ebur128
 
 pytestmark = [
     pytest.mark.slow,

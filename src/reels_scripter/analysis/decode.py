@@ -226,6 +226,4 @@ def decode_video(
         consumer.finish(end)
     if progress is not None:
         progress(1.0)
-    return DecodeReport(
-        frames=decoded, last_time=prev_t, notices=notices, decoder_cpu=sum(cpu)
-    )
+    return DecodeReport(frames=decoded, last_time=prev_t, notices=notices, decoder_cpu=sum(cpu))

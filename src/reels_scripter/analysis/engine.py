@@ -97,7 +97,9 @@ def _speech_job(
         report("speech", 1.0)
         return audio, None
     started = time.perf_counter()
-    outcome = listen(audio.samples, info.duration, models.result(), report.stage("speech"), cancelled)
+    outcome = listen(
+        audio.samples, info.duration, models.result(), report.stage("speech"), cancelled
+    )
     timer.add("speech", started)
     for name, seconds in outcome.cpu.items():
         timer.set(f"cpu_{name}", seconds)
@@ -148,9 +150,11 @@ def run(
     probing: Future[tuple[ProbeInfo, float]],
     started: float,
     known_sha256: str | None = None,
+    models: Future[SpeechModels] | None = None,
 ) -> Measurements:
     """See `reels_scripter.analysis.analyze`; `probing` gives the probe's facts (already
-    running in its child, or already known)."""
+    running in its child, or already known), `models` the speech models if their loading
+    has already started (`analysis.begin`)."""
     report = Progress(progress, weights=None)
     timer = _Timer()
     threads = options.whisper_threads or DEFAULT_WHISPER_THREADS
@@ -162,8 +166,7 @@ def run(
         ThreadPoolExecutor(max_workers=4, thread_name_prefix="analyze") as pool,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr") as ocr_pool,
     ):
-        models = None
-        if options.transcribe:
+        if models is None and options.transcribe:
             models = pool.submit(
                 SpeechModels,
                 options.whisper_model,

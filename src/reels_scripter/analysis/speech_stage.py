@@ -84,9 +84,7 @@ class SpeechModels:
                 resolve_model(None)  # raises the "no speech model" error with its advice
         order = [self.configured, self.multilingual, self.english]
         self.workers: dict[ModelChoice, set[int]] = {}
-        self._loaded: dict[ModelChoice, Future[Any]] = {
-            c: Future() for c in order if c is not None
-        }
+        self._loaded: dict[ModelChoice, Future[Any]] = {c: Future() for c in order if c is not None}
         pool.submit(self._load_all, timer)
 
     def _load_all(self, timer: Callable[[str, float], None] | None) -> None:
@@ -132,7 +130,9 @@ class SpeechOutcome:
     cpu: dict[str, float] = field(default_factory=dict)  # thread CPU seconds per step
 
 
-def _language(transcript: Transcript, guess: LanguageGuess | None, forced: str | None) -> Transcript:
+def _language(
+    transcript: Transcript, guess: LanguageGuess | None, forced: str | None
+) -> Transcript:
     """The detection's language and probability where it was used: when the language is
     forced, faster-whisper reports probability 1.0, which is not what was measured."""
     if guess is None:

@@ -149,11 +149,7 @@ def describe_scene(scene: SceneFacts, shots: int = 1) -> str:
 
 
 def _pauses(words: list[Word]) -> list[float]:
-    return [
-        b.start - a.end
-        for a, b in itertools.pairwise(words)
-        if b.start - a.end >= PAUSE_SEC
-    ]
+    return [b.start - a.end for a, b in itertools.pairwise(words) if b.start - a.end >= PAUSE_SEC]
 
 
 def _phrase_lengths(words: list[Word]) -> list[int]:
@@ -319,7 +315,7 @@ def _visual_key(f: _Facts) -> Key:
         evidence.append(f"в движении в среднем {num(f.moving_share * 100, 0)}% кадра")
     else:
         evidence.append(f"среднее изменение кадра {num(f.motion * 100)}%")
-    moves = {m: f.camera_moves.count(m) for m in set(f.camera_moves)}
+    moves: dict[str, int] = {m: f.camera_moves.count(m) for m in set(f.camera_moves)}
     total = len(f.camera_moves)
     plans = ("плана", "планов", "планов")  # «в 1 из 5 планов», «в 2 из 5 планов»
     if moves:
