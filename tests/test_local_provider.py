@@ -230,3 +230,13 @@ def test_loudness_is_cited_in_lufs() -> None:
     assert "громкость -20.7 LUFS" in audio.evidence
     assert "диапазон громкости 5.1 LU" in audio.evidence and "пик -1.2 dBTP" in audio.evidence
     assert "тише обычных для Reels" in audio.description
+
+
+def test_hook_type_reads_the_caption_when_nothing_is_said() -> None:
+    m = measurements(cuts=[], duration=6.0)
+    hook = m.hook.model_copy(
+        update={"onscreen_text": [OnscreenText(start=0.0, end=2.5, text="WAIT FOR IT")]}
+    )
+    _rows, c = _write(m.model_copy(update={"hook": hook}))
+    assert c.hook_type is not None and c.hook_type.type == "tension_wait"
+    assert c.hook_type.evidence == "в надписи на экране: «WAIT FOR IT»"
