@@ -113,12 +113,13 @@ def test_transcript_coverage_tells_untranscribed_speech_apart() -> None:
     assert not silent.speech_not_transcribed and silent.covered_share == 1.0
 
 
-def test_speech_clip_joins_the_first_thirty_seconds_of_speech() -> None:
+def test_speech_clip_joins_the_first_seconds_of_speech() -> None:
     samples = np.arange(60 * RATE, dtype=np.float32)
-    clip = speech_clip(samples, [(10.0, 30.0), (40.0, 55.0)])
+    clip = speech_clip(samples, [(10.0, 30.0), (40.0, 55.0)], seconds=30.0)
     assert len(clip) == 30 * RATE
     assert clip[0] == 10 * RATE and clip[20 * RATE] == 40 * RATE
-    assert len(speech_clip(samples, [])) == 30 * RATE
+    assert len(speech_clip(samples, [])) == 15 * RATE  # the detection window by default
+    assert len(speech_clip(samples, [(10.0, 30.0)])) == 15 * RATE
 
 
 # --- the model policy (pure) ---------------------------------------------------------------

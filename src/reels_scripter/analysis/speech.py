@@ -146,6 +146,7 @@ def transcribe(
     progress: Callable[[float], None] | None = None,
     cancelled: threading.Event | None = None,
     language: str | None = None,
+    beam_size: int = 5,
 ) -> Transcript:
     """Transcript of 16 kHz mono samples with word timestamps; empty when nothing is said.
     Setting `cancelled` stops the work after the segment being decoded. `language` (ISO 639-1,
@@ -162,7 +163,7 @@ def transcribe(
         vad_filter=True,
         # Conditioning on earlier text is what lets one invented phrase repeat forever.
         condition_on_previous_text=False,
-        beam_size=5,
+        beam_size=beam_size,
     )
     segments: list[SpeechSegment] = []
     for seg in segments_iter:
