@@ -76,14 +76,12 @@ def analyze(
     # Start the probe (a child process) and the speech models' loading first: they run while
     # the rest of the program is imported below.
     from reels_scripter.analysis import begin
-    from reels_scripter.config import get_settings
+    from reels_scripter.config import analysis_options, get_settings
 
     try:
         settings = get_settings()
     except Exception as exc:  # a malformed .env or environment value
         _fail(f"bad settings: {exc}", EXIT_BAD_INPUT)
-    from reels_scripter.pipeline import analysis_options
-
     head = begin(path, analysis_options(settings))
     from reels_scripter.analysis.errors import AnalysisError
     from reels_scripter.providers.base import ProviderError

@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reels_scripter.analysis.models import AnalysisOptions, Measurements, Notice, ProbedVideo
+from reels_scripter.analysis.models import Measurements, Notice, ProbedVideo
 
 if TYPE_CHECKING:
     from reels_scripter.analysis import HeadStart
 from reels_scripter.analysis.progress import Progress, ProgressCallback
 from reels_scripter.compose import compose_result
-from reels_scripter.config import Settings
+from reels_scripter.config import Settings, analysis_options
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.keyframes import KeyframeSink, publish
 from reels_scripter.providers.base import (
@@ -30,20 +30,9 @@ from reels_scripter.providers.base import (
 from reels_scripter.providers.registry import get_provider
 from reels_scripter.rows import plan_rows
 
+__all__ = ["analysis_options", "analyze_reel"]
+
 log = logging.getLogger(__name__)
-
-
-def analysis_options(settings: Settings) -> AnalysisOptions:
-    return AnalysisOptions(
-        max_duration=settings.max_video_duration_sec,
-        max_pixels=settings.max_pixels,
-        max_size_bytes=settings.max_file_size_bytes,
-        probe_timeout=settings.probe_timeout_sec,
-        probe_memory_mb=settings.probe_memory_mb,
-        whisper_model=settings.whisper_model,
-        whisper_threads=settings.whisper_threads,
-        model_cache_dir=settings.data_dir / "models",
-    )
 
 
 def _write_creative(
