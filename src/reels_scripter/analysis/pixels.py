@@ -104,7 +104,8 @@ def gray_at(bgr: npt.NDArray[np.uint8], width: int) -> npt.NDArray[np.uint8]:
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     h, w = gray.shape
     if w > width:
-        size = (width, max(2, round(width * h / w)))
+        # an even height, as `scaled` makes (the face cascade is sensitive to a pixel)
+        size = (width, max(2, round(width * h / w / 2) * 2))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     return np.asarray(gray, dtype=np.uint8)
 
