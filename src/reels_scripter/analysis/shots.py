@@ -150,9 +150,7 @@ class ShotBuilder:
             keyframe = pick_keyframe(shot.candidates, start, end)
             jpeg = jpeg_of(keyframe.bgr)
             if self.faces.available:
-                count, largest = self.faces.largest_faces(
-                    gray_at(keyframe.bgr, FACE_FRAME_WIDTH)
-                )
+                count, largest = self.faces.largest_faces(gray_at(keyframe.bgr, FACE_FRAME_WIDTH))
         self.scenes.append(
             SceneFacts(
                 index=len(self.scenes),

@@ -31,7 +31,12 @@ import numpy.typing as npt
 from reels_scripter.analysis.errors import SpeechModelError
 from reels_scripter.analysis.models import Notice, Transcript
 from reels_scripter.analysis.speech import ModelChoice, load_model, resolve_model, transcribe
-from reels_scripter.analysis.speech_policy import LanguageGuess, detect_language, plan_speech
+from reels_scripter.analysis.speech_policy import (
+    FORCE_MIN_PROBABILITY,
+    LanguageGuess,
+    detect_language,
+    plan_speech,
+)
 from reels_scripter.analysis.thread_cpu import cpu_seconds, thread_ids
 from reels_scripter.analysis.voice_activity import (
     SpeechPresence,
@@ -72,6 +77,8 @@ class SpeechModels:
         timer: Callable[[str, float], None] | None = None,
     ) -> None:
         self.threads = threads
+        self.cache_dir = cache_dir
+        self._fallback_detector: ModelChoice | None = None
         self.configured: ModelChoice | None = None
         self.english: ModelChoice | None = None
         self.multilingual: ModelChoice | None = None
@@ -119,6 +126,28 @@ class SpeechModels:
     def get(self, choice: ModelChoice) -> Any:
         """The loaded model (waits for its load; re-raises its SpeechModelError)."""
         return self._loaded[choice].result()
+
+    def detector(self) -> ModelChoice | None:
+        """The model that identifies the language: the configured one when it is
+        multilingual, else the bundled base (loaded now, on this rare path: an English-only
+        WHISPER_MODEL would otherwise write invented English over foreign speech)."""
+        if self.configured is None:
+            return self.multilingual
+        if bool(self.get(self.configured).model.is_multilingual):
+            return self.configured
+        if self._fallback_detector is None:
+            from reels_scripter.analysis.whisper_base import bundled_base
+
+            choice = bundled_base(self.cache_dir)
+            if choice is None:
+                return None
+            future: Future[Any] = Future()
+            before = thread_ids()
+            future.set_result(load_model(choice, self.threads))
+            self.workers[choice] = thread_ids() - before
+            self._loaded[choice] = future
+            self._fallback_detector = choice
+        return self._fallback_detector
 
 
 @dataclass
@@ -174,7 +203,7 @@ def listen(
         return SpeechOutcome(Transcript(), presence, cpu=cpu)
 
     guess: LanguageGuess | None = None
-    detector = models.configured or models.multilingual
+    detector = models.detector()
     if detector is not None:
         model = models.get(detector)
         t0, c0 = time.thread_time(), models.cpu(detector)
@@ -190,15 +219,27 @@ def listen(
         raise SpeechModelError("No speech model is available.")
     log.info("speech: %s (%s)", plan.model.label, plan.reason)
     model = models.get(plan.model)
-    t0, c0 = time.thread_time(), models.cpu(plan.model)
-    # Greedy decoding for the bundled tiny.en: on the English sample it keeps the WER (0.042)
-    # at two thirds of beam search's CPU (0.66 vs 0.98 CPU-s). Base keeps its beam of 5:
-    # greedy doubled its Spanish WER (0.185 -> 0.37).
-    beam = GREEDY if plan.model == models.english else BEAM
-    transcript = transcribe(
-        samples, model, plan.model.label, progress, cancelled, plan.language, beam_size=beam
-    )
-    _add_cpu(cpu, f"transcription_{plan.model.label}", t0, c0, models.cpu(plan.model))
+    english_only = not bool(model.model.is_multilingual)
+    if (
+        english_only
+        and guess is not None
+        and guess.language != "en"
+        and guess.probability >= FORCE_MIN_PROBABILITY
+    ):
+        # An English-only model on other speech writes fluent English that was never said
+        # ("You can't miss Lee Pao." three times over Spanish): transcribe nothing instead.
+        log.info("speech is %s; %s reads English only: not transcribed", guess.language, plan.model)
+        transcript = Transcript(model=f"{plan.model.label} (English-only)")
+    else:
+        t0, c0 = time.thread_time(), models.cpu(plan.model)
+        # Greedy decoding for the bundled tiny.en: on the English sample it keeps the WER
+        # (0.042) at two thirds of beam search's CPU (0.66 vs 0.98 CPU-s). Base keeps its beam
+        # of 5: greedy doubled its Spanish WER (0.185 -> 0.37).
+        beam = GREEDY if plan.model == models.english else BEAM
+        transcript = transcribe(
+            samples, model, plan.model.label, progress, cancelled, plan.language, beam_size=beam
+        )
+        _add_cpu(cpu, f"transcription_{plan.model.label}", t0, c0, models.cpu(plan.model))
     transcript = _language(transcript, guess, plan.language)
     coverage = transcript_coverage(presence, [(s.start, s.end) for s in transcript.segments])
     notices = []
