@@ -230,6 +230,8 @@ def listen(
         # ("You can't miss Lee Pao." three times over Spanish): transcribe nothing instead.
         log.info("speech is %s; %s reads English only: not transcribed", guess.language, plan.model)
         transcript = Transcript(model=f"{plan.model.label} (English-only)")
+        if progress is not None:
+            progress(1.0)
     else:
         t0, c0 = time.thread_time(), models.cpu(plan.model)
         # Greedy decoding for the bundled tiny.en: on the English sample it keeps the WER
