@@ -198,7 +198,7 @@ def test_visual_text_differs_for_differently_measured_shots() -> None:
     first, second = c.rows[0].visual, c.rows[1].visual
     assert first != second
     assert "Камера неподвижна" in first and "Преобладает зелёный цвет" in first
-    assert "Камера панорамирует вправо, в движении около 40% кадра" in second
+    assert "Камера панорамирует вправо; меняется около 40% картинки" in second
     assert "Преобладают коричневый и серый цвета" in second
     assert "надпись «WAIT FOR IT»" in second.lower() or "Надпись «WAIT FOR IT»" in second
     visual_key = c.keys[3]

@@ -153,3 +153,16 @@ def test_no_text_no_ocr(reel: Callable[..., Path], reader: RapidOcrReader) -> No
     _collect(path, collector)
     assert collector.finish(5.0) == []
     assert collector.stats.ocr_runs == 0 and collector.stats.frames_offered == 12 + 2
+
+
+def test_a_caption_belongs_to_the_shots_it_is_really_shown_in() -> None:
+    from reels_scripter.analysis.models import OnscreenText
+    from reels_scripter.analysis.onscreen_text import texts_in
+
+    spans = [
+        OnscreenText(start=0.0, end=3.18, text="3 TRICKS"),  # drawn until 3.0, next sample 3.18
+        OnscreenText(start=5.0, end=5.2, text="flash"),
+    ]
+    assert texts_in(spans, 0.0, 3.03) == ["3 TRICKS"]
+    assert texts_in(spans, 3.03, 7.0) == ["flash"]  # not the caption that ended at the cut
+    assert texts_in(spans, 7.0, 9.0) == []

@@ -431,10 +431,16 @@ class OnscreenTextConsumer:
         self.spans = self.collector.finish(end)
 
 
+# A caption belongs to a shot when they share at least this long (or the whole caption): a
+# span ends at the first sample without it, up to one sampling step after it went.
+MIN_SHARED_SEC = 0.3
+
+
 def texts_in(spans: list[OnscreenText], start: float, end: float) -> list[str]:
-    """Distinct texts shown at some point in [start, end), in order of appearance."""
+    """Distinct texts shown in [start, end), in order of appearance."""
     seen: dict[str, str] = {}
     for span in spans:
-        if span.start < end and span.end > start:
+        shared = min(span.end, end) - max(span.start, start)
+        if shared >= min(MIN_SHARED_SEC, span.end - span.start) and shared > 0:
             seen.setdefault(_key(span.text), span.text)
     return list(seen.values())

@@ -67,6 +67,15 @@ def plural(n: int, forms: tuple[str, str, str]) -> str:
     return forms[2]
 
 
+def plural_of(value: float, forms: tuple[str, str, str]) -> str:
+    """The form after a figure as it is written: a fraction takes the genitive singular
+    («9.2 слова»), a whole number the usual plural («9 слов»)."""
+    rounded = round(value, 1)
+    if rounded != int(rounded):
+        return forms[1]
+    return plural(int(rounded), forms)
+
+
 def count(n: int, forms: tuple[str, str, str]) -> str:
     """«1 сцена», «3 сцены», «11 сцен»."""
     return f"{n} {plural(n, forms)}"
@@ -131,15 +140,15 @@ def describe_scene(scene: SceneFacts, shots: int = 1) -> str:
     if camera:
         moving = round(scene.camera.changed * 100) if scene.camera is not None else 0
         if moving >= 5:
-            camera += f", в движении около {moving}% кадра"
+            camera += f"; меняется около {moving}% картинки"
         parts.append(camera)
     light = _level(
         scene.brightness, 0.3, 0.7, ("тёмная картинка", "ровный свет", "светлая картинка")
     )
     if scene.contrast is not None and scene.contrast >= 0.25:
-        light += ", контрастная"
+        light += ", высокий контраст"
     elif scene.contrast is not None and scene.contrast < 0.08:
-        light += ", мягкая, почти без контраста"
+        light += ", низкий контраст"
     colours = colour_phrase([c.name_ru for c in scene.colours[:3]])
     parts.append(f"{colours}, {light}" if colours else light)
     if scene.onscreen_text:
@@ -223,6 +232,11 @@ def _hook_key(f: _Facts) -> Key:
         )
         if captions:
             desc += f" Надпись {_quote(captions[0])} дублирует обещание текстом."
+    elif h.first_word_at is not None and h.first_word_at < h.window:
+        desc = (
+            f"Первая реплика звучит на {num(h.first_word_at)} с: «{h.first_words}». До неё "
+            "внимание держит только картинка; фраза с первой же секунды удержит сильнее."
+        )
     elif h.cuts >= 2:
         desc = (
             f"Внимание удерживается монтажом: {count(h.cuts, ('смена', 'смены', 'смен'))} "
@@ -230,7 +244,7 @@ def _hook_key(f: _Facts) -> Key:
         )
     else:
         desc = (
-            "Хук держится на картинке: в первые секунды нет ни ранней речи, ни частых склеек, "
+            "Хук держится на картинке: в первые секунды нет ни речи, ни частых склеек, "
             "ни надписи. Сильнее сработает фраза, надпись или резкая смена кадра в первую "
             "секунду."
         )
@@ -285,8 +299,8 @@ def _delivery_key(f: _Facts) -> Key:
     if f.phrases:
         avg = mean(f.phrases)
         length = "короткие" if avg < 8 else "длинные" if avg > 15 else "средней длины"
-        parts.append(f"Фразы {length}: в среднем {num(avg)} {plural(round(avg), WORD_FORMS)}.")
-        evidence.append(f"в среднем {num(avg)} {plural(round(avg), WORD_FORMS)} во фразе")
+        parts.append(f"Фразы {length}: в среднем {num(avg)} {plural_of(avg, WORD_FORMS)}.")
+        evidence.append(f"в среднем {num(avg)} {plural_of(avg, WORD_FORMS)} во фразе")
     if f.pauses:
         longest = max(f.pauses)
         parts.append(
