@@ -1,7 +1,8 @@
 """CPU seconds of each new measurement stage on a 30 s 1080x1920 reel (one Whisper thread).
 
-Not part of `make bench` until the engine calls these stages; run it by hand:
-    .venv/bin/python bench/bench_measure_stages.py [--voice es|en-us]
+Each stage alone, one after another (`make bench` reports them as the engine runs them,
+overlapped); run it by hand:
+    PYTHONPATH=tests .venv/bin/python bench/bench_measure_stages.py [--voice es|en-us]
 The reel: a camera pan with cuts every 8 s, a caption in the hook and one later, and espeak
 speech in the chosen language. Prints CPU seconds (process time; stages run one after another)
 per stage and the WER.
@@ -10,7 +11,6 @@ per stage and the WER.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,20 +20,17 @@ from typing import TypeVar
 import av
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from reels_scripter.analysis.audio import decode_audio  # noqa: E402
-from reels_scripter.analysis.loudness import measure_loudness  # noqa: E402
-from reels_scripter.analysis.onscreen_text import OcrCollector, RapidOcrReader  # noqa: E402
-from reels_scripter.analysis.probe import probe  # noqa: E402
-from reels_scripter.analysis.shot_visuals import ShotVisualsCollector  # noqa: E402
-from reels_scripter.analysis.speech import load_model, resolve_model, transcribe  # noqa: E402
-from reels_scripter.analysis.speech_policy import detect_language, plan_speech  # noqa: E402
-from reels_scripter.analysis.video import _plane  # noqa: E402
-from reels_scripter.analysis.voice_activity import detect_speech  # noqa: E402
-from reels_scripter.analysis.whisper_base import bundled_base  # noqa: E402
-from support.reelgen import SPEECH_TEXTS, make_reel, wer  # noqa: E402
+from reels_scripter.analysis.audio import decode_audio
+from reels_scripter.analysis.loudness import measure_loudness
+from reels_scripter.analysis.onscreen_text import OcrCollector, RapidOcrReader
+from reels_scripter.analysis.pixels import plane_view
+from reels_scripter.analysis.probe import probe
+from reels_scripter.analysis.shot_visuals import ShotVisualsCollector
+from reels_scripter.analysis.speech import load_model, resolve_model, transcribe
+from reels_scripter.analysis.speech_policy import detect_language, plan_speech
+from reels_scripter.analysis.voice_activity import detect_speech
+from reels_scripter.analysis.whisper_base import bundled_base
+from support.reelgen import SPEECH_TEXTS, make_reel, wer
 
 T = TypeVar("T")
 CUTS = (8.0, 16.0, 24.0)
@@ -117,7 +114,9 @@ def main() -> None:
                         t, frame.reformat(width=180, height=320, format="bgr24").to_ndarray()
                     )
                 elif shot.wants(t):  # gray from the decoder's Y plane, every 6th sample
-                    shot.offer(t, np.ascontiguousarray(_plane(frame.planes[0], np.uint8)[::6, ::6]))
+                    shot.offer(
+                        t, np.ascontiguousarray(plane_view(frame.planes[0], np.uint8)[::6, ::6])
+                    )
         return ocr, shots, frames
 
     def decode_only() -> int:

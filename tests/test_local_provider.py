@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import pytest
+
+from reels_scripter.analysis.models import CameraFacts, OnscreenText, SceneColour
 from reels_scripter.config import Settings
 from reels_scripter.contract import KEY_CATEGORIES, REQUIRED_RECOMMENDATION_KINDS
 from reels_scripter.providers.base import WriteRequest
-from reels_scripter.providers.local import LocalProvider, plural
+from reels_scripter.providers.local import LocalProvider, plural, with_prep
 from reels_scripter.rows import plan_rows
+from reels_scripter.texts import notice_text
 from support.factories import measurements, segment
 
 
@@ -35,12 +39,17 @@ def test_recommendations_cover_required_kinds() -> None:
     assert all(r.text and r.category for r in c.recommendations)
 
 
-def test_voice_over_keeps_original_with_notice_when_no_translator() -> None:
+def test_offline_translation_is_empty_and_the_voice_over_keeps_the_marked_original() -> None:
     m = measurements(cuts=[3.0], duration=6.0, segments=[segment("hello world", 0.5)])
     _rows, c = _write(m)
-    assert c.rows[0].text == "hello world"
+    assert c.translation == ""  # never the source text passed off as a translation
+    assert c.rows[0].text == "[английский, без перевода] hello world"
+    assert c.rows[0].text_language == "en"
     [notice] = c.notices
     assert (notice.code, notice.params["source"]) == ("translation_unavailable", "en")
+    shown = notice_text(notice.code, "ru", notice.params)
+    assert shown is not None and "английский" in shown
+    assert "AI_PROVIDER" in shown and "argostranslate" in shown
 
 
 def test_hook_type_is_classified_from_the_first_sentence() -> None:
@@ -73,7 +82,7 @@ def test_silent_reel_gets_placeholder_text_and_no_translation_warning() -> None:
     assert all("без текста" in r.text for r in c.rows)
     assert c.translation == ""
     assert not c.notices
-    assert c.keys[2].evidence == ["распознанной речи нет"]
+    assert c.keys[2].evidence == ["речи не обнаружено"]
 
 
 def test_russian_plurals() -> None:
@@ -88,3 +97,146 @@ def test_russian_plurals() -> None:
         "сцен",
         "сцен",
     ]
+
+
+# --- claims only from measurements, in grammatical Russian -------------------------------
+
+
+def _scene_update(m, index: int, **fields):
+    scenes = list(m.scenes)
+    scenes[index] = scenes[index].model_copy(update=fields)
+    return m.model_copy(update={"scenes": scenes})
+
+
+def test_speech_heard_but_not_transcribed_is_never_called_no_speech() -> None:
+    m = measurements(cuts=[3.0], duration=6.0, segments=[])
+    m = m.model_copy(
+        update={
+            "audio": m.audio.model_copy(
+                update={"speech_share": 0.7, "speech_seconds": 4.2, "untranscribed_speech_sec": 4.2}
+            ),
+            "voice_spans": [(0.5, 4.7)],
+            "hook": m.hook.model_copy(update={"speech_at": 0.5}),
+        }
+    )
+    _rows, c = _write(m)
+    delivery = c.keys[2]
+    text = " ".join([delivery.title, delivery.description, *delivery.evidence])
+    assert "нет речи" not in text and "речи не обнаружено" not in text
+    assert "не удалось распознать" in delivery.description
+    assert "речь начинается на 0.5 с (не распознана)" in c.keys[0].evidence
+    assert "звучит речь" in c.rows[0].text
+    assert all("нет речи" not in k.description for k in c.keys)
+
+
+def test_delivery_cites_pace_pauses_and_phrase_length_from_the_words() -> None:
+    continuous = segment("one two three four five six seven eight nine ten eleven twelve.", 0.2)
+    _rows, c = _write(measurements(cuts=[], duration=5.0, segments=[continuous]))
+    delivery = c.keys[2]
+    assert "вырезан" not in delivery.description  # nothing measured says pauses were cut
+    assert "без пауз длиннее 0.5 с" in delivery.description
+    assert "в среднем 12 слов во фразе" in delivery.evidence
+    paused = [segment("stop.", 0.2), segment("look here.", 1.5), segment("now go.", 3.5)]
+    _rows, c = _write(measurements(cuts=[], duration=5.0, segments=paused))
+    assert "2 паузы длиннее 0.5 с" in c.keys[2].evidence
+    assert "Фразы короткие" in c.keys[2].description
+
+
+def test_structure_text_agrees_with_its_numbers_and_prepositions() -> None:
+    _rows, c = _write(measurements(cuts=[6.0], duration=12.0))  # 2 shots of 6 s: calm
+    desc = c.keys[1].description
+    assert "Ролик собран из 2 сцен со спокойным ритмом монтажа" in desc
+    assert "с спокойным" not in desc
+    _rows, c = _write(measurements(cuts=[4.0, 8.0], duration=12.0))  # 3 shots of 4 s
+    assert "из 3 сцен с ровным ритмом" in c.keys[1].description
+    _rows, c = _write(measurements(cuts=[], duration=4.0))
+    assert "из 1 сцены" in c.keys[1].description
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("спокойным", "со спокойным"),
+        ("звуком", "со звуком"),
+        ("всеми", "со всеми"),
+        ("светом", "со светом"),
+        ("сильным", "с сильным"),
+        ("быстрым", "с быстрым"),
+        ("сами", "с сами"),
+        ("ровным", "с ровным"),
+    ],
+)
+def test_preposition_s_before_consonant_clusters(word: str, expected: str) -> None:
+    assert with_prep(word) == expected
+
+
+def test_visual_text_differs_for_differently_measured_shots() -> None:
+    m = measurements(cuts=[4.0], duration=8.0)
+    m = _scene_update(
+        m,
+        0,
+        shot_scale="unknown",
+        faces=0,
+        brightness=0.2,
+        camera=CameraFacts(move="static", changed=0.01),
+        colours=[SceneColour(name="green", name_ru="зелёный", share=0.6, rgb="#208020")],
+    )
+    m = _scene_update(
+        m,
+        1,
+        shot_scale="unknown",
+        faces=0,
+        brightness=0.2,
+        camera=CameraFacts(move="pan", direction="right", speed=0.2, changed=0.4),
+        colours=[
+            SceneColour(name="brown", name_ru="коричневый", share=0.5, rgb="#604020"),
+            SceneColour(name="grey", name_ru="серый", share=0.3, rgb="#808080"),
+        ],
+        onscreen_text=["WAIT FOR IT"],
+    )
+    _rows, c = _write(m)
+    first, second = c.rows[0].visual, c.rows[1].visual
+    assert first != second
+    assert "Камера неподвижна" in first and "Преобладает зелёный цвет" in first
+    assert "Камера панорамирует вправо; меняется около 40% картинки" in second
+    assert "Преобладают коричневый и серый цвета" in second
+    assert "надпись «WAIT FOR IT»" in second.lower() or "Надпись «WAIT FOR IT»" in second
+    visual_key = c.keys[3]
+    assert "в движении в среднем 20% кадра" in visual_key.evidence
+    assert "1 неподвижный план" in visual_key.description and "1 панорама" in visual_key.description
+
+
+def test_hook_key_cites_the_caption_on_screen() -> None:
+    m = measurements(cuts=[], duration=6.0)
+    hook = m.hook.model_copy(
+        update={"onscreen_text": [OnscreenText(start=0.0, end=2.5, text="3 TRICKS")]}
+    )
+    _rows, c = _write(m.model_copy(update={"hook": hook}))
+    assert "надпись на экране: «3 TRICKS»" in c.keys[0].evidence
+    assert "«3 TRICKS»" in c.keys[0].description
+
+
+def test_loudness_is_cited_in_lufs() -> None:
+    m = measurements(cuts=[], duration=6.0)
+    m = m.model_copy(
+        update={
+            "audio": m.audio.model_copy(
+                update={"loudness_lufs": -20.7, "loudness_range_lu": 5.1, "true_peak_dbtp": -1.2}
+            )
+        }
+    )
+    _rows, c = _write(m)
+    audio = c.keys[4]
+    assert "громкость -20.7 LUFS" in audio.evidence
+    assert "диапазон громкости 5.1 LU" in audio.evidence and "пик -1.2 dBTP" in audio.evidence
+    assert "тише обычных для Reels" in audio.description
+
+
+def test_hook_type_reads_the_caption_when_nothing_is_said() -> None:
+    m = measurements(cuts=[], duration=6.0)
+    hook = m.hook.model_copy(
+        update={"onscreen_text": [OnscreenText(start=0.0, end=2.5, text="WAIT FOR IT")]}
+    )
+    _rows, c = _write(m.model_copy(update={"hook": hook}))
+    assert c.hook_type is not None and c.hook_type.type == "tension_wait"
+    assert c.hook_type.evidence == "в надписи на экране: «WAIT FOR IT»"

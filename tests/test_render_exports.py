@@ -22,6 +22,7 @@ from reels_scripter.render.subtitles import (
     NoSubtitlesError,
     cues_for,
     join_words,
+    original_cues,
     render_srt,
     render_vtt,
     wrap,
@@ -197,3 +198,38 @@ def test_markdown_and_docx_name_the_hook_type_in_russian() -> None:
     doc = Document(io.BytesIO(render_docx(result, {})))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Тип хука: Открытый вопрос. Развязка — на 2.5 с." in text
+
+
+def test_an_empty_offline_translation_is_said_to_be_missing_in_markdown_and_docx() -> None:
+    from reels_scripter.render.markdown import render_markdown, translation_text
+
+    result = result_of([segment("Hola a todos.", 0.5)], [3.0], 6.0)
+    assert result.original.translation == ""  # the local provider, offline
+    untranslated = result.model_copy(
+        update={
+            "original": result.original.model_copy(
+                update={"translation": "", "transcription": "Hola a todos.", "language": "es"}
+            )
+        }
+    )
+    assert translation_text(untranslated).startswith("не выполнен")
+    assert "**Перевод:** не выполнен" in render_markdown(untranslated)
+    assert "## Предупреждения" in render_markdown(untranslated)
+    assert "Перевод не выполнен" in render_markdown(untranslated)
+    silent = untranslated.model_copy(
+        update={"original": untranslated.original.model_copy(update={"transcription": ""})}
+    )
+    assert translation_text(silent) == "—"
+
+
+def test_subtitles_join_pieces_the_recogniser_wrote_without_a_space() -> None:
+    words = [
+        Word(start=0.5, end=0.8, text="Reels"),
+        Word(start=0.8, end=1.1, text="cript", joined=True),
+        Word(start=1.1, end=1.4, text="is"),
+        Word(start=1.4, end=1.7, text="cold"),
+        Word(start=1.7, end=2.0, text="-hearted.", joined=True),
+    ]
+    seg = SpeechSegment(start=0.5, end=2.0, text="Reelscript is cold-hearted.", words=words)
+    cues = original_cues(result_of([seg], [], 4.0))
+    assert [c.text for c in cues] == ["Reelscript is cold-hearted."]

@@ -4,11 +4,12 @@ import itertools
 
 import pytest
 
+from reels_scripter.analysis.models import SpeechSegment, Word, join_words
 from reels_scripter.compose import compose_result, format_interval
 from reels_scripter.config import Settings
 from reels_scripter.providers.base import Creative, ProviderError, WriteRequest
 from reels_scripter.providers.local import LocalProvider
-from reels_scripter.rows import plan_rows
+from reels_scripter.rows import MAX_ROW_SEC, plan_rows
 from support.factories import measurements, segment
 
 
@@ -49,10 +50,73 @@ def test_long_scene_splits_at_widest_speech_pause() -> None:
     assert spoken == (first.text + " " + second.text + " " + third.text).split()
 
 
-def test_long_silent_scene_is_not_split_at_invented_times() -> None:
+def test_long_silent_still_shot_is_split_evenly_within_the_limit() -> None:
     m = measurements(cuts=[], duration=20.0)
     rows = plan_rows(m)
-    assert [(r.start, r.end) for r in rows] == [(0.0, 20.0)]
+    assert [(r.start, r.end) for r in rows] == [(0.0, 6.67), (6.67, 13.33), (13.33, 20.0)]
+
+
+def test_long_silent_shot_is_split_at_its_strongest_visual_change() -> None:
+    m = measurements(cuts=[], duration=12.0)
+    change = [0.01] * 24
+    change[13] = 0.2  # something happens at 6.5 s
+    m = m.model_copy(update={"visual_change": change, "visual_change_step": 0.5})
+    rows = plan_rows(m)
+    assert [(r.start, r.end) for r in rows] == [(0.0, 6.5), (6.5, 12.0)]
+
+
+def test_a_24_second_clip_without_speech_gets_no_row_over_the_limit() -> None:
+    m = measurements(cuts=[6.0], duration=24.0)  # one 18 s shot after a 6 s one
+    rows = plan_rows(m)
+    assert all(r.end - r.start <= MAX_ROW_SEC for r in rows), rows
+    assert rows[0].start == 0.0 and rows[-1].end == 24.0
+
+
+def test_continuous_speech_without_pauses_is_still_split_between_words() -> None:
+    text = " ".join(f"w{i}" for i in range(40))  # 12 s of words 0.3 s apart, no pause
+    m = measurements(cuts=[], duration=13.0, segments=[segment(text, 0.5)])
+    rows = plan_rows(m)
+    assert all(r.end - r.start <= MAX_ROW_SEC for r in rows)
+    assert " ".join(r.speech for r in rows).split() == text.split()
+    starts = {w.start for w in m.transcript.segments[0].words or []}
+    assert all(r.start in starts for r in rows[1:])  # cut between words, never inside one
+
+
+def test_a_sentence_crossing_a_cut_by_under_a_second_stays_in_one_row() -> None:
+    first = segment("Here are three tricks for you.", 0.3)  # 0.3 .. ~2.0
+    second = segment("First, shoot near a window.", 2.4)  # ~2.4 .. 3.8, cut at 3.2
+    third = segment("Second, hold the phone still and steady please.", 5.0)
+    m = measurements(cuts=[3.2], duration=8.0, segments=[first, second, third])
+    rows = plan_rows(m)
+    assert [(r.start, r.end) for r in rows] == [(0.0, 3.2), (3.2, 8.0)]
+    assert rows[0].speech == "Here are three tricks for you. First, shoot near a window."
+    assert rows[1].speech == "Second, hold the phone still and steady please."
+
+
+def test_a_sentence_that_mostly_follows_the_cut_moves_after_it() -> None:
+    first = segment("Watch this.", 0.3)
+    second = segment("The whole trick is in the light from the window.", 2.6)  # 2.6 .. 5.3
+    m = measurements(cuts=[3.2], duration=8.0, segments=[first, second])
+    rows = plan_rows(m)
+    assert rows[0].speech == "Watch this."
+    assert rows[1].speech == "The whole trick is in the light from the window."
+
+
+def test_voice_over_rebuilds_word_pieces_as_spoken() -> None:
+    words = [
+        Word(start=0.5, end=0.7, text="An"),
+        Word(start=0.7, end=0.9, text="ill"),
+        Word(start=0.9, end=1.2, text="-disposed,", joined=True),
+        Word(start=1.2, end=1.4, text="cold"),
+        Word(start=1.4, end=1.7, text="-hearted", joined=True),
+        Word(start=1.7, end=1.9, text="man", joined=False),
+        Word(start=1.9, end=2.0, text="."),
+    ]
+    seg = SpeechSegment(start=0.5, end=2.0, text="An ill-disposed, cold-hearted man.", words=words)
+    m = measurements(cuts=[], duration=4.0, segments=[seg])
+    [row] = plan_rows(m)
+    assert row.speech == "An ill-disposed, cold-hearted man."
+    assert join_words(words) == seg.text
 
 
 def test_rows_are_monotonic_and_cover_the_video() -> None:

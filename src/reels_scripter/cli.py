@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    from reels_scripter.analysis import HeadStart
     from reels_scripter.config import Settings
     from reels_scripter.contract import AnalysisResult
 
@@ -65,10 +66,6 @@ def analyze(
     debug: Annotated[bool, typer.Option(help="Show tracebacks on errors.")] = False,
 ) -> None:
     """Analyse one reel and print the result (JSON or a Markdown script)."""
-    from reels_scripter.analysis.errors import AnalysisError
-    from reels_scripter.config import get_settings
-    from reels_scripter.providers.base import ProviderError
-
     if sample:
         with as_file(files("reels_scripter.samples").joinpath("sample_reel.mp4")) as p:
             path = Path(p)
@@ -76,9 +73,21 @@ def analyze(
         _fail("give a video file (or --sample)", EXIT_BAD_INPUT)
     if not path.is_file():
         _fail(f"no such file: {path}", EXIT_BAD_INPUT)
+    # Start the probe (a child process) and the speech models' loading first: they run while
+    # the rest of the program is imported below.
+    from reels_scripter.analysis import begin
+    from reels_scripter.config import analysis_options, get_settings
+
     try:
         settings = get_settings()
-        result = _run_with_progress(path, settings, provider, keyframes, quiet)
+    except Exception as exc:  # a malformed .env or environment value
+        _fail(f"bad settings: {exc}", EXIT_BAD_INPUT)
+    head = begin(path, analysis_options(settings))
+    from reels_scripter.analysis.errors import AnalysisError
+    from reels_scripter.providers.base import ProviderError
+
+    try:
+        result = _run_with_progress(head, settings, provider, keyframes, quiet)
     except AnalysisError as exc:
         if debug:
             raise
@@ -107,11 +116,8 @@ def analyze(
 
 
 def _run_with_progress(
-    path: Path, settings: Settings, provider: str | None, keyframes: Path | None, quiet: bool
+    head: HeadStart, settings: Settings, provider: str | None, keyframes: Path | None, quiet: bool
 ) -> AnalysisResult:
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from reels_scripter.keyframes import FolderSink
     from reels_scripter.pipeline import analyze_reel
 
@@ -121,10 +127,13 @@ def _run_with_progress(
         if keyframes is not None
         else FolderSink(settings.data_dir / "keyframes", by_content=True)
     )
-    run = partial(analyze_reel, path, settings, provider=provider, keyframes=sink)
+    run = partial(analyze_reel, head, settings, provider=provider, keyframes=sink)
+    if quiet or not sys.stderr.isatty():
+        return run()  # no bar: rich is not even imported
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
-    if quiet or not console.is_terminal:
-        return run()
     with Progress(
         TextColumn("[bold]{task.description:<8}"),
         BarColumn(),

@@ -61,6 +61,7 @@ def compose_result(
             visual=by_id[r.id].visual,
             text=by_id[r.id].text,
             note=by_id[r.id].note,
+            text_language=by_id[r.id].text_language,
         )
         for r in rows
     ]
@@ -78,6 +79,11 @@ def compose_result(
                 shot_scale=s.shot_scale,
                 brightness=round(s.brightness, 3),
                 motion=round(s.motion, 4),
+                faces=s.faces,
+                camera=s.camera,
+                colours=s.colours,
+                contrast=s.contrast,
+                onscreen_text=s.onscreen_text,
             )
             for s in m.scenes
         ],
@@ -87,11 +93,14 @@ def compose_result(
         ],
         audio=m.audio,
         hook=m.hook,
+        onscreen_text=m.onscreen_text,
     )
     meta = Meta(
         provider=provider,
         model=creative.model,
         source_language=m.transcript.language,
+        source_language_probability=m.transcript.language_probability,
+        speech_model=m.transcript.model,
         target_language=target_language,
         warnings=[
             *render_notices(all_notices, target_language),

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reels_scripter.providers.gemini.options import GeminiOptions
 from reels_scripter.providers.openai_compat.options import OpenAIOptions
+
+if TYPE_CHECKING:
+    from reels_scripter.analysis.models import AnalysisOptions
 
 
 class Settings(BaseSettings, GeminiOptions, OpenAIOptions):
@@ -112,3 +115,19 @@ class Settings(BaseSettings, GeminiOptions, OpenAIOptions):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def analysis_options(settings: Settings) -> AnalysisOptions:
+    """The analysis engine's knobs from the settings (the engine stays framework-free)."""
+    from reels_scripter.analysis.models import AnalysisOptions
+
+    return AnalysisOptions(
+        max_duration=settings.max_video_duration_sec,
+        max_pixels=settings.max_pixels,
+        max_size_bytes=settings.max_file_size_bytes,
+        probe_timeout=settings.probe_timeout_sec,
+        probe_memory_mb=settings.probe_memory_mb,
+        whisper_model=settings.whisper_model,
+        whisper_threads=settings.whisper_threads,
+        model_cache_dir=settings.data_dir / "models",
+    )

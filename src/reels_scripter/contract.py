@@ -12,7 +12,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from reels_scripter.analysis.models import AudioFacts, HookFacts, Notice, ShotScale, Word
+from reels_scripter.analysis.models import (
+    AudioFacts,
+    CameraFacts,
+    HookFacts,
+    Notice,
+    OnscreenText,
+    SceneColour,
+    ShotScale,
+    Word,
+)
 
 KeyCategory = Literal["hook", "structure", "delivery", "visual", "audio"]
 RecommendationKind = Literal["voice", "music", "avatar", "editing", "other"]
@@ -65,7 +74,10 @@ HOOK_TYPES: tuple[HookTypeName, ...] = (
 
 class Original(BaseModel):
     transcription: str = Field(description="Full transcript in the spoken language.")
-    translation: str = Field(description="The transcript in the target language.")
+    translation: str = Field(
+        description="The transcript in the target language; empty when no translator was "
+        "available (never the untranslated text)."
+    )
     language: str | None = Field(None, description="ISO 639-1 code of the spoken language.")
 
 
@@ -86,6 +98,11 @@ class ScriptRow(BaseModel):
     visual: str
     text: str = Field(description="Voice-over text in the target language.")
     note: str
+    text_language: str | None = Field(
+        None,
+        description="ISO 639-1 code of `text` when it is not in the target language: an "
+        "original line kept because no translator was available.",
+    )
 
 
 class Recommendation(BaseModel):
@@ -115,6 +132,11 @@ class TimelineScene(BaseModel):
     shot_scale: ShotScale = "unknown"
     brightness: float | None = None
     motion: float | None = None
+    faces: int = 0
+    camera: CameraFacts | None = Field(None, description="How the camera moves in the shot.")
+    colours: list[SceneColour] = Field(default_factory=list, description="Largest share first.")
+    contrast: float | None = None
+    onscreen_text: list[str] = Field(default_factory=list, description="Text read on screen.")
 
 
 class TimelineSpeech(BaseModel):
@@ -130,6 +152,9 @@ class Timeline(BaseModel):
     speech: list[TimelineSpeech]
     audio: AudioFacts
     hook: HookFacts
+    onscreen_text: list[OnscreenText] = Field(
+        default_factory=list, description="Text read on screen (captions) and when it was shown."
+    )
 
 
 class VideoInfo(BaseModel):
@@ -160,6 +185,10 @@ class Meta(BaseModel):
     provider: str
     model: str | None = None
     source_language: str | None = None
+    source_language_probability: float | None = Field(
+        None, description="How sure the language identification was, 0..1."
+    )
+    speech_model: str | None = Field(None, description="The speech model that transcribed.")
     target_language: str = "ru"
     warnings: list[str] = Field(
         default_factory=list, description="Things a person should know, in the target language."

@@ -9,11 +9,15 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reels_scripter.analysis.models import AnalysisOptions, Measurements, Notice, ProbedVideo
+from reels_scripter.analysis.models import Measurements, Notice, ProbedVideo
+
+if TYPE_CHECKING:
+    from reels_scripter.analysis import HeadStart
 from reels_scripter.analysis.progress import Progress, ProgressCallback
 from reels_scripter.compose import compose_result
-from reels_scripter.config import Settings
+from reels_scripter.config import Settings, analysis_options
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.keyframes import KeyframeSink, publish
 from reels_scripter.providers.base import (
@@ -26,19 +30,9 @@ from reels_scripter.providers.base import (
 from reels_scripter.providers.registry import get_provider
 from reels_scripter.rows import plan_rows
 
+__all__ = ["analysis_options", "analyze_reel"]
+
 log = logging.getLogger(__name__)
-
-
-def analysis_options(settings: Settings) -> AnalysisOptions:
-    return AnalysisOptions(
-        max_duration=settings.max_video_duration_sec,
-        max_pixels=settings.max_pixels,
-        max_size_bytes=settings.max_file_size_bytes,
-        probe_timeout=settings.probe_timeout_sec,
-        probe_memory_mb=settings.probe_memory_mb,
-        whisper_model=settings.whisper_model,
-        whisper_threads=settings.whisper_threads,
-    )
 
 
 def _write_creative(
@@ -89,7 +83,7 @@ def _write_creative(
 
 
 def analyze_reel(
-    video: Path | ProbedVideo,
+    video: Path | ProbedVideo | HeadStart,
     settings: Settings,
     *,
     provider: str | None = None,
@@ -98,18 +92,20 @@ def analyze_reel(
     video_uri: str | None = None,
 ) -> AnalysisResult:
     """Measure the reel and return the full contract written by `provider` (default:
-    settings). `video` is a path, or a `ProbedVideo` whose facts the upload already found.
+    settings). `video` is a path, a `ProbedVideo` whose facts the upload already found, or the
+    `HeadStart` of `analysis.begin` (the CLI starts the probe and model loads before its
+    imports).
     `progress(stage, overall)` gets one overall figure that never goes back."""
-    from reels_scripter.analysis import analyze  # heavy imports only when analysing
+    from reels_scripter import analysis  # heavy imports only when analysing
 
     # resolve the provider first: a misnamed one should fail before minutes of measuring
     chosen = get_provider(provider or settings.ai_provider, settings)
     overall = Progress(progress)
-    m = analyze(video, analysis_options(settings), progress=overall)
+    m = analysis.analyze(video, analysis_options(settings), progress=overall)
+    path = video.path if isinstance(video, analysis.HeadStart | ProbedVideo) else Path(video)
     rows = plan_rows(m)
     overall("ai", 0.0)
     started = time.perf_counter()
-    path = video.path if isinstance(video, ProbedVideo) else Path(video)
     creative, used = _write_creative(m, rows, path, settings, chosen, video_uri)
     ai_seconds = time.perf_counter() - started
     overall("ai", 1.0)

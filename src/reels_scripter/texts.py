@@ -218,10 +218,23 @@ _RU_NOTICES: dict[str, Text] = {
     ),
     "faces_unavailable": T("Распознавание лиц недоступно: крупность плана не определена"),
     "translation_unavailable": T(
-        "Перевод с языка «{source}» недоступен офлайн: в озвучке оставлен оригинальный текст. "
-        "Для перевода подключите ИИ-провайдер (AI_PROVIDER=gemini) или офлайн-переводчик "
-        "argostranslate",
-        "Перевод недоступен офлайн: в озвучке оставлен оригинальный текст",
+        "Перевод не выполнен: офлайн-переводчика с языка «{language_text}» нет. Поле перевода "
+        "оставлено пустым, в озвучке сценария — оригинальные реплики с пометкой языка. Чтобы "
+        "получить перевод, подключите ИИ-провайдер (AI_PROVIDER=gemini или openai) или "
+        "установите argostranslate с языковым пакетом {source}→{target} (см. README)",
+        "Перевод не выполнен: офлайн-переводчика нет. Подключите ИИ-провайдер или argostranslate",
+    ),
+    "speech_not_transcribed": T(
+        "В ролике звучит речь ({seconds:.0f} с), но {missing:.0f} с из неё не удалось "
+        "распознать (язык: {language_text}, модель {model}). Ключи и сценарий не опираются на "
+        "эти слова. Для лучшего распознавания задайте WHISPER_MODEL=small или large-v3-turbo",
+        "В ролике звучит речь, но её не удалось распознать: ключи и сценарий не опираются на "
+        "эти слова",
+    ),
+    "onscreen_text_unread": T(
+        "В кадре, похоже, есть надписи, которые не удалось прочитать ({count}): встроенная "
+        "модель читает латиницу, но не кириллицу — проверьте текст на экране вручную",
+        "В кадре, похоже, есть надписи, которые не удалось прочитать",
     ),
     "local_writes_russian_only": T(
         "Локальный режим пишет тексты только по-русски; для других языков нужен ИИ-провайдер"
@@ -242,9 +255,22 @@ _EN_NOTICES: dict[str, Text] = {
         "The video was not read to the end",
     ),
     "translation_unavailable": T(
-        "No offline translation from {source!r}: the voice-over keeps the original lines. "
-        "Use an AI provider or install argostranslate",
-        "No offline translation: the voice-over keeps the original lines",
+        "Not translated: there is no offline translator from {language_text}. The translation "
+        "is left empty and the script keeps the original lines, marked with their language. "
+        "Use an AI provider (AI_PROVIDER=gemini or openai) or install argostranslate with the "
+        "{source}->{target} package (see the README)",
+        "Not translated: no offline translator. Use an AI provider or argostranslate",
+    ),
+    "speech_not_transcribed": T(
+        "The reel has speech ({seconds:.0f} s), but {missing:.0f} s of it could not be "
+        "transcribed (language: {language_text}, model {model}). The keys and the script do not "
+        "rest on those words. For better recognition set WHISPER_MODEL=small or large-v3-turbo",
+        "The reel has speech that could not be transcribed",
+    ),
+    "onscreen_text_unread": T(
+        "There seems to be on-screen text that could not be read ({count}): the bundled model "
+        "reads Latin script, not Cyrillic; check the on-screen text by hand",
+        "There seems to be on-screen text that could not be read",
     ),
     "ai_fallback": T(
         "AI provider {provider} failed; texts were written locally ({fallback})",
@@ -300,6 +326,49 @@ _KINDS = {
         "other": "a document",
     },
 }
+
+# Spoken languages (ISO 639-1), as a person names them.
+_LANGUAGES = {
+    "ru": {
+        "en": "английский",
+        "es": "испанский",
+        "de": "немецкий",
+        "fr": "французский",
+        "it": "итальянский",
+        "pt": "португальский",
+        "ru": "русский",
+        "uk": "украинский",
+        "be": "белорусский",
+        "kk": "казахский",
+        "pl": "польский",
+        "tr": "турецкий",
+        "ar": "арабский",
+        "zh": "китайский",
+        "ja": "японский",
+        "ko": "корейский",
+        "hi": "хинди",
+        "nl": "нидерландский",
+    },
+    "en": {
+        "en": "English",
+        "es": "Spanish",
+        "de": "German",
+        "fr": "French",
+        "it": "Italian",
+        "pt": "Portuguese",
+        "ru": "Russian",
+        "uk": "Ukrainian",
+    },
+}
+_UNKNOWN_LANGUAGE = {"ru": "не определён", "en": "unknown"}
+
+
+def language_label(code: str | None, language: str = "ru") -> str:
+    """A spoken language as a person names it («испанский»); the code when unnamed."""
+    if not code:
+        return _UNKNOWN_LANGUAGE.get(language.lower().split("-")[0], "unknown")
+    return _catalog(_LANGUAGES, language).get(code.lower(), code)
+
 
 # Subtitle tracks, as `?track=` names them.
 _TRACKS = {
@@ -425,4 +494,7 @@ def notice_text(
     values = dict(params or {})
     if isinstance(values.get("paths"), list):
         values["parts"] = part_names(values["paths"], language)
+    if "language" in values or "source" in values:
+        spoken = values.get("language", values.get("source"))
+        values["language_text"] = language_label(str(spoken) if spoken else None, language)
     return text.render(values)

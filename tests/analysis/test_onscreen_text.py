@@ -153,3 +153,54 @@ def test_no_text_no_ocr(reel: Callable[..., Path], reader: RapidOcrReader) -> No
     _collect(path, collector)
     assert collector.finish(5.0) == []
     assert collector.stats.ocr_runs == 0 and collector.stats.frames_offered == 12 + 2
+
+
+def test_a_caption_belongs_to_the_shots_it_is_really_shown_in() -> None:
+    from reels_scripter.analysis.models import OnscreenText
+    from reels_scripter.analysis.onscreen_text import texts_in
+
+    spans = [
+        OnscreenText(start=0.0, end=3.18, text="3 TRICKS"),  # drawn until 3.0, next sample 3.18
+        OnscreenText(start=5.0, end=5.2, text="flash"),
+    ]
+    assert texts_in(spans, 0.0, 3.03) == ["3 TRICKS"]
+    assert texts_in(spans, 3.03, 7.0) == ["flash"]  # not the caption that ended at the cut
+    assert texts_in(spans, 7.0, 9.0) == []
+
+
+class _CannotRead:
+    """A reader at its worst legal behaviour: it finds nothing (a Cyrillic caption for the
+    bundled Latin models)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def read(self, image: np.ndarray) -> list[TextLine]:
+        self.calls += 1
+        return []
+
+
+def test_a_caption_that_cannot_be_read_is_reported_not_invented(
+    reel: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reels_scripter.analysis import AnalysisOptions, analyze
+    from reels_scripter.texts import notice_text
+
+    path = reel(
+        "u.mp4",
+        duration=6.0,
+        cuts=(),
+        camera="static",
+        width=360,
+        height=640,
+        captions=[(0.0, 2.5, "THREE TIPS"), (4.0, 4.3, "flash")],
+    )
+    stub = _CannotRead()
+    monkeypatch.setattr(RapidOcrReader, "shared", classmethod(lambda cls: stub))
+    m = analyze(path, AnalysisOptions(transcribe=False))
+    assert m.onscreen_text == [] and m.hook.onscreen_text == []
+    assert stub.calls >= 1
+    [notice] = [n for n in m.notices if n.code == "onscreen_text_unread"]
+    assert notice.params["count"] == 1  # the 2.5 s caption; the 0.3 s flash is not counted
+    text = notice_text(notice.code, "ru", notice.params)
+    assert text is not None and "не кириллицу" in text

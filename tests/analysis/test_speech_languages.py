@@ -7,6 +7,7 @@ word error rate and the time covered by speech are all known truth.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from reels_scripter.analysis.speech_policy import (
     plan_speech,
     speech_clip,
 )
+from reels_scripter.analysis.speech_stage import SpeechModels, listen
 from reels_scripter.analysis.voice_activity import detect_speech, transcript_coverage
 from reels_scripter.analysis.whisper_base import bundled_base, package_files
 from support.reelgen import SPEECH_TEXTS, espeak, make_reel, wer
@@ -113,12 +115,13 @@ def test_transcript_coverage_tells_untranscribed_speech_apart() -> None:
     assert not silent.speech_not_transcribed and silent.covered_share == 1.0
 
 
-def test_speech_clip_joins_the_first_thirty_seconds_of_speech() -> None:
+def test_speech_clip_joins_the_first_seconds_of_speech() -> None:
     samples = np.arange(60 * RATE, dtype=np.float32)
-    clip = speech_clip(samples, [(10.0, 30.0), (40.0, 55.0)])
+    clip = speech_clip(samples, [(10.0, 30.0), (40.0, 55.0)], seconds=30.0)
     assert len(clip) == 30 * RATE
     assert clip[0] == 10 * RATE and clip[20 * RATE] == 40 * RATE
-    assert len(speech_clip(samples, [])) == 30 * RATE
+    assert len(speech_clip(samples, [])) == 15 * RATE  # the detection window by default
+    assert len(speech_clip(samples, [(10.0, 30.0)])) == 15 * RATE
 
 
 # --- the model policy (pure) ---------------------------------------------------------------
@@ -248,9 +251,7 @@ def test_russian_is_identified_even_from_robotic_speech(
 
 @needs_models
 @pytest.mark.slow
-def test_english_only_model_on_spanish_is_speech_not_transcribed(
-    tmp_path: Path, models: dict[str, Any]
-) -> None:
+def test_english_only_model_on_spanish_is_speech_not_transcribed(tmp_path: Path) -> None:
     text = "Deja de deslizar. Hoy te enseño tres trucos sencillos para grabar mejores videos."
     path = make_reel(
         tmp_path / "r.mp4",
@@ -262,11 +263,17 @@ def test_english_only_model_on_spanish_is_speech_not_transcribed(
         speech_offset=OFFSET,
     )
     samples = _samples(path)
-    presence = detect_speech(samples, 8.0)
-    transcript = transcribe(samples, models["tiny.en"][1], "tiny.en")
-    coverage = transcript_coverage(presence, [(s.start, s.end) for s in transcript.segments])
-    assert presence.share >= 0.5  # the speech is measured...
-    assert coverage.speech_not_transcribed, (transcript.text, coverage)  # ...and its loss named
+    with ThreadPoolExecutor(2) as pool:
+        # WHISPER_MODEL set to an English-only model: base still identifies the language
+        models = SpeechModels(resolve_model(None).source, tmp_path / "models", 1, pool)
+        outcome = listen(samples, 8.0, models)
+    assert outcome.presence.share >= 0.5  # the speech is measured...
+    assert outcome.guess is not None and outcome.guess.language == "es"
+    # ...never passed off as English it was not (tiny.en invents fluent English over it)...
+    assert outcome.transcript.segments == [] and outcome.transcript.language == "es"
+    assert outcome.coverage is not None and outcome.coverage.speech_not_transcribed
+    [notice] = outcome.notices  # ...and its loss is named
+    assert notice.code == "speech_not_transcribed" and notice.params["language"] == "es"
 
 
 @needs_models

@@ -212,3 +212,26 @@ def test_quantizer_refuses_what_it_does_not_understand(damage: str) -> None:
         data += b"x"
     with pytest.raises(Ct2FormatError):
         quantize_model_bin(io.BytesIO(data), io.BytesIO())
+
+
+def test_a_stamp_skips_the_hash_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model_dir = whisper_base.prepare_base(tmp_path)
+    whisper_base._verified.clear()
+    assert whisper_base.verify_model_dir(model_dir, whisper_base.INT8_SHA256)  # hashes, stamps
+    hashed: list[Path] = []
+    real = whisper_base.sha256_of
+    monkeypatch.setattr(whisper_base, "sha256_of", lambda p: hashed.append(p) or real(p))
+    whisper_base._verified.clear()  # a new process: only the stamp on disk is known
+    assert whisper_base.verify_model_dir(model_dir, whisper_base.INT8_SHA256)
+    assert hashed == []
+    model = model_dir / "model.bin"
+    with model.open("r+b") as f:  # damaged after the stamp was written
+        f.seek(1000)
+        byte = f.read(1)
+        f.seek(1000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    whisper_base._verified.clear()
+    assert not whisper_base.verify_model_dir(model_dir, whisper_base.INT8_SHA256)
+    assert hashed == [model]

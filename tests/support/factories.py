@@ -84,6 +84,7 @@ def measurements(
             has_audio=True,
             loudness_lufs=-16.0,
             speech_share=speech_time / duration,
+            speech_seconds=speech_time,
             music=music,
             music_confidence=0.8 if music else 0.1,
             tempo_bpm=120.0 if music else None,
@@ -97,6 +98,7 @@ def measurements(
             words_per_minute=len(words) / duration * 60 if words else None,
         ),
         sha256="ab" * 32,
+        voice_spans=[(s.start, s.end) for s in segments],
     )
 
 

@@ -521,6 +521,11 @@ def test_fields_later_issues_add_are_shown(
     assert "вопрос в первой фразе" in hook
     assert page.locator(".warnings li").inner_text() == "Текст в кадре прочитан без кириллицы"
     page.locator(".timeline-panel").screenshot(path=artifacts / "desktop-timeline-onscreen.png")
+    # offline, English speech has no translator: an empty translation is said so, not shown blank
+    assert result["original"]["translation"] == ""
+    pair = page.locator(".pair").inner_text()
+    assert "Перевод не выполнен" in pair and "Stop scrolling" in pair
+    page.locator(".pair").screenshot(path=artifacts / "desktop-untranslated.png")
 
     labels = page.evaluate(
         """async () => {

@@ -1,8 +1,10 @@
 """The audio track, decoded once to 16 kHz mono float32, and the facts measured from it.
 
 The same array feeds the speech recogniser (Whisper works at 16 kHz) and everything here:
-loudness, music presence and tempo. 16 kHz keeps everything up to 8 kHz, which is plenty for
-loudness and rhythm.
+the loudness curve, music presence and tempo. 16 kHz keeps everything up to 8 kHz, which is
+plenty for levels and rhythm. The EBU R 128 figures (integrated loudness, range, true peak)
+need the original samples, so the same decode loop feeds each original frame to a
+`LoudnessMeter` before resampling it.
 
 Music is recognised by its beat: the onset strength (spectral flux) of a band repeats at a
 steady period. Speech has onsets too, but at irregular syllable intervals, so its onset
@@ -13,17 +15,22 @@ the voice dominates the full-band flux. Beatless ambient music is not recognised
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 import numpy.typing as npt
 
 from reels_scripter.analysis.container import open_container
+from reels_scripter.analysis.loudness import Loudness, LoudnessMeter
 from reels_scripter.analysis.models import AudioFacts, Notice, ProbeInfo
+
+log = logging.getLogger(__name__)
 
 RATE = 16_000
 CURVE_STEP = 0.5
@@ -46,14 +53,48 @@ Samples = npt.NDArray[np.float32]
 class DecodedAudio:
     samples: Samples  # 16 kHz mono float32
     notice: Notice | None = None  # the track could not be decoded to its end
+    loudness: Loudness | None = None  # EBU R 128 of the original stream; None: not measured
 
 
 def _mono(frame: av.AudioFrame) -> Samples:
     return np.asarray(frame.to_ndarray(), dtype=np.float32).reshape(-1)
 
 
+class _Meter:
+    """A `LoudnessMeter` that gives up quietly: an odd stream (a layout or rate the filter
+    refuses, a frame whose format changes mid-stream) costs the R 128 figures, not the
+    analysis."""
+
+    def __init__(self, stream: Any) -> None:
+        self._meter: LoudnessMeter | None
+        try:
+            self._meter = LoudnessMeter(stream)
+        except (av.FFmpegError, ValueError, TypeError) as exc:
+            log.warning("loudness meter unavailable for this stream: %s", exc)
+            self._meter = None
+
+    def push(self, frame: av.AudioFrame) -> None:
+        if self._meter is None:
+            return
+        try:
+            self._meter.push(frame)
+        except (av.FFmpegError, ValueError) as exc:
+            log.warning("loudness measurement stopped: %s", exc)
+            self._meter = None
+
+    def result(self) -> Loudness | None:
+        if self._meter is None:
+            return None
+        try:
+            return self._meter.result()
+        except (av.FFmpegError, ValueError) as exc:
+            log.warning("loudness measurement failed: %s", exc)
+            return None
+
+
 def decode_audio(path: str | Path, info: ProbeInfo, max_pixels: int) -> DecodedAudio | None:
-    """The first audio stream as 16 kHz mono float32; None when the file has no audio."""
+    """The first audio stream as 16 kHz mono float32 and its R 128 loudness; None when the
+    file has no audio."""
     chunks: list[Samples] = []
     notice = None
     with open_container(path, info.family, max_pixels=max_pixels) as container:
@@ -61,8 +102,10 @@ def decode_audio(path: str | Path, info: ProbeInfo, max_pixels: int) -> DecodedA
             return None
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+        meter = _Meter(stream)
         try:
             for frame in container.decode(stream):
+                meter.push(frame)
                 chunks.extend(_mono(out) for out in resampler.resample(frame))
         except av.FFmpegError as exc:
             got = sum(len(c) for c in chunks) / RATE
@@ -71,7 +114,7 @@ def decode_audio(path: str | Path, info: ProbeInfo, max_pixels: int) -> DecodedA
             )
         chunks.extend(_mono(out) for out in resampler.resample(None))
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    return DecodedAudio(samples=samples, notice=notice)
+    return DecodedAudio(samples=samples, notice=notice, loudness=meter.result())
 
 
 def _db(power: float) -> float:
@@ -95,8 +138,9 @@ def loudness_curve(
 
 
 def integrated_loudness(samples: Samples) -> float | None:
-    """EBU R 128-style gated loudness, without K-weighting: 400 ms blocks every 100 ms, an
-    absolute gate at -70 and a relative gate 10 dB under the ungated mean. None for silence."""
+    """Gated loudness of the 16 kHz copy *without* K-weighting (400 ms blocks every 100 ms,
+    gates at -70 and 10 dB under the mean): only a fallback for when the R 128 meter could not
+    measure the original stream. None for silence."""
     block, hop = int(0.4 * RATE), int(0.1 * RATE)
     if len(samples) < block:
         block = hop = len(samples)
@@ -204,21 +248,36 @@ def covered(spans: Sequence[tuple[float, float]]) -> float:
 
 
 def audio_facts(
-    audio: DecodedAudio | None, duration: float, speech: Sequence[tuple[float, float]] = ()
+    audio: DecodedAudio | None,
+    duration: float,
+    speech: Sequence[tuple[float, float]] = (),
+    untranscribed: float = 0.0,
 ) -> AudioFacts:
-    """Loudness, music and speech share of a decoded track (None: the file has no audio)."""
+    """Loudness, music and speech share of a decoded track (None: the file has no audio).
+    `speech` is where someone speaks (voice activity), `untranscribed` the seconds of it that
+    no transcript segment covers."""
     if audio is None:
         return AudioFacts(has_audio=False, curve_step=CURVE_STEP)
     samples = audio.samples
     beat = rhythm(samples)
     music = beat.strength >= MUSIC_THRESHOLD
-    share = covered(speech) / duration if duration > 0 else 0.0
+    spoken = covered(speech)
+    share = spoken / duration if duration > 0 else 0.0
+    r128 = audio.loudness
+    if r128 is not None:
+        lufs, lra, peak = r128.integrated_lufs, r128.range_lu, r128.true_peak_dbtp
+    else:
+        lufs, lra, peak = integrated_loudness(samples), None, None
     return AudioFacts(
         has_audio=True,
-        loudness_lufs=integrated_loudness(samples),
+        loudness_lufs=lufs,
+        loudness_range_lu=lra,
+        true_peak_dbtp=peak,
         loudness_curve=loudness_curve(samples, duration),
         curve_step=CURVE_STEP,
         speech_share=round(min(1.0, share), 3),
+        speech_seconds=round(spoken, 2),
+        untranscribed_speech_sec=round(untranscribed, 2),
         music=music,
         music_confidence=round(beat.strength, 3),
         tempo_bpm=beat.bpm if music else None,

@@ -6,6 +6,8 @@ the script's time intervals are taken from here, never from a model.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,8 +56,29 @@ class Notice(BaseModel):
 class Word(BaseModel):
     start: float
     end: float
-    text: str
+    text: str  # the piece as recognised, without surrounding spaces
     probability: float | None = None
+    # True when the recogniser wrote no space before this piece: it continues the previous
+    # word ("ill" + "-disposed", "don" + "'t"). `join_words` rebuilds the text exactly.
+    joined: bool = False
+
+
+# A piece that is only punctuation never takes a space before it.
+_PUNCTUATION = re.compile(r"^[,.!?;:%…)»\]]+$")
+
+
+def join_words(words: Iterable[Word]) -> str:
+    """The words as they were spoken: a space before each new word, none before a piece that
+    continues the previous one (`Word.joined`) or before bare punctuation."""
+    text = ""
+    for word in words:
+        piece = word.text.strip()
+        if not piece:
+            continue
+        if text and not word.joined and not _PUNCTUATION.match(piece):
+            text += " "
+        text += piece
+    return text
 
 
 class SpeechSegment(BaseModel):
@@ -76,6 +99,28 @@ class Transcript(BaseModel):
         return " ".join(s.text.strip() for s in self.segments if s.text.strip())
 
 
+CameraMove = Literal["static", "pan", "tilt", "zoom", "handheld"]
+CameraDirection = Literal["left", "right", "up", "down", "in", "out"]
+
+
+class CameraFacts(BaseModel):
+    """How the camera moves within a shot (global motion between frames 0.2 s apart)."""
+
+    move: CameraMove
+    direction: CameraDirection | None = None  # the camera's, for pan / tilt / zoom
+    speed: float = 0.0  # frame sizes per second (zoom: log-scale per second)
+    shake: float = 0.0  # back-and-forth part of the movement, frame sizes per second
+    subject_motion: float = 0.0  # share of pixels moving on their own, 0..1
+    changed: float = 0.0  # share of pixels that changed between samples, 0..1
+
+
+class SceneColour(BaseModel):
+    name: str  # basic colour term in English ("blue")
+    name_ru: str  # nominative masculine singular («синий»)
+    share: float  # of the picture, 0..1
+    rgb: str  # "#rrggbb"
+
+
 class SceneFacts(BaseModel):
     """One measured shot, from cut to cut."""
 
@@ -86,6 +131,10 @@ class SceneFacts(BaseModel):
     motion: float  # mean absolute frame difference 0..1 within the shot
     shot_scale: ShotScale = "unknown"
     faces: int = 0  # max faces seen in the shot's sampled frames
+    camera: CameraFacts | None = None
+    colours: list[SceneColour] = Field(default_factory=list)  # largest share first
+    contrast: float | None = None  # standard deviation of luma, 0..1
+    onscreen_text: list[str] = Field(default_factory=list)  # text read on screen in the shot
     keyframe_jpeg: bytes | None = Field(default=None, exclude=True, repr=False)
 
 
@@ -99,12 +148,18 @@ class OnscreenText(BaseModel):
 
 class AudioFacts(BaseModel):
     has_audio: bool
-    loudness_lufs: float | None = (
-        None  # integrated, approximate (RMS based, K-weighting not applied)
-    )
+    # EBU R 128 over the original stream, as `ffmpeg -af ebur128` reports it; None: silence
+    loudness_lufs: float | None = None  # integrated loudness, LUFS
+    loudness_range_lu: float | None = None  # LRA, LU
+    true_peak_dbtp: float | None = None  # dBTP
     loudness_curve: list[float] = Field(default_factory=list)  # dBFS per `curve_step` seconds
     curve_step: float = 0.5
-    speech_share: float = 0.0  # fraction of the duration covered by speech
+    # fraction of the duration covered by speech, from voice activity (not from recognised
+    # words: speech in a language no model reads still counts)
+    speech_share: float = 0.0
+    speech_seconds: float = 0.0
+    # speech that voice activity found but no transcript segment covers
+    untranscribed_speech_sec: float = 0.0
     music: bool = False
     music_confidence: float = 0.0
     tempo_bpm: float | None = None
@@ -116,6 +171,8 @@ class HookFacts(BaseModel):
     window: float = 3.0
     first_word_at: float | None = None
     first_words: str = ""
+    speech_at: float | None = None  # first voice activity, recognised or not
+    onscreen_text: list[OnscreenText] = Field(default_factory=list)  # shown in the window
     cuts: int = 0
     motion: float = 0.0
     loudness_db: float | None = None
@@ -129,6 +186,14 @@ class Measurements(BaseModel):
     audio: AudioFacts
     hook: HookFacts
     sha256: str
+    onscreen_text: list[OnscreenText] = Field(default_factory=list)
+    # speech found by voice activity, seconds (start, end), recognised or not
+    voice_spans: list[tuple[float, float]] = Field(default_factory=list)
+    speech_model_reason: str | None = None  # why this speech model (logs, meta)
+    # The strongest frame-to-frame change (0..1 per 1/30 s) in each `visual_change_step`
+    # seconds, cuts included: where a long silent shot can be split for the script.
+    visual_change: list[float] = Field(default_factory=list)
+    visual_change_step: float = 0.5
     timings: dict[str, float] = Field(default_factory=dict)
     notices: list[Notice] = Field(default_factory=list)
 
@@ -154,8 +219,12 @@ class AnalysisOptions(BaseModel):
     max_size_bytes: int | None = None
     probe_timeout: float = 20.0
     probe_memory_mb: int = 1024
-    whisper_model: str | None = None  # name or path; None -> bundled tiny.en when installed
+    # name or path; None -> the offline policy (`speech_policy`): base detects the language,
+    # tiny.en transcribes English, base everything else
+    whisper_model: str | None = None
     whisper_threads: int = 0  # 0 -> let the pipeline decide
     transcribe: bool = True
+    model_cache_dir: Path = Path("data/models")  # where the bundled base is joined once
+    read_onscreen_text: bool = True
     keyframe_width: int = 360
     hook_window: float = 3.0

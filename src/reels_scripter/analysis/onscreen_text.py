@@ -26,8 +26,9 @@ from __future__ import annotations
 import re
 import threading
 import time
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import cv2
 import numpy as np
@@ -35,12 +36,18 @@ import numpy.typing as npt
 
 from reels_scripter.analysis.models import OnscreenText
 
+if TYPE_CHECKING:
+    from reels_scripter.analysis.decode import Frame
+
 PRESENCE_WIDTH = 180
 OCR_WIDTH = 360
 DET_MAX_SIDE = 480
 MIN_SCORE = 0.6
 # A stroke edge: the 3x3 gradient of a caption's letter against its outline or box is large.
-EDGE_LEVEL = 80
+# 140 (of 255), not lower: at 80 a busy photo-like texture passed for text lines and broke a
+# caption drawn over it into pieces (the bench reel: 3 false captions, "WAIT FOR IT" missed);
+# at 140 both captions are found and the texture is not.
+EDGE_LEVEL = 140
 # Text line shape on the presence grid (fractions of the frame height / width).
 LINE_MIN_H, LINE_MAX_H = 0.015, 0.2
 LINE_MIN_W = 0.1
@@ -163,7 +170,18 @@ class TextReader(Protocol):
 
 class RapidOcrReader:
     """RapidOCR with the bundled models, one ONNX thread, the detector capped at 480 px.
-    The engine is built on first use (importing rapidocr takes ~0.9 s)."""
+    The engine is built on first use (importing rapidocr takes ~0.9 s); `shared()` keeps one
+    per process, so a worker pays that once."""
+
+    _shared: ClassVar[RapidOcrReader | None] = None
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> RapidOcrReader:
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
 
     def __init__(self, det_max_side: int = DET_MAX_SIDE, threads: int = 1) -> None:
         self._params = {
@@ -232,13 +250,42 @@ class OcrStats:
     ocr_runs: int = 0
     ocr_cpu_seconds: float = 0.0
     presence_cpu_seconds: float = 0.0
+    # distinct captions the presence test kept finding (3+ samples) that OCR read as nothing
+    unread_captions: int = 0
+
+
+Text = str | Future[str]
+
+
+def _resolved(text: Text) -> str:
+    return text if isinstance(text, str) else text.result()
+
+
+class _Caption:
+    """One distinct caption: its reading (a Future while it runs in the executor) and how
+    many samples showed it."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+        self.sightings = 0
+
+    def resolved(self) -> str:
+        return _resolved(self.text)
 
 
 @dataclass
 class _Reading:
     t: float
-    text: str
     step: float  # how long this reading stands for when nothing is sampled after it
+    caption: _Caption | None = None
+
+    def show(self, caption: _Caption) -> None:
+        self.caption = caption
+        caption.sightings += 1
+
+    @property
+    def text(self) -> str:
+        return self.caption.resolved() if self.caption is not None else ""
 
 
 @dataclass
@@ -248,9 +295,16 @@ class OcrCollector:
     The decode loop asks `wants(t, keyframe)` (cheap, no image needed) and, when True, hands a
     small copy of that frame to `offer(t, frame, keyframe)`: BGR or gray uint8, ideally 360 px
     wide (larger is downscaled here, smaller is used as it is). `finish(end)` returns the spans.
+    With an `executor`, readings run there (the decode loop only runs the presence test);
+    `finish` waits for them.
     """
 
     reader: TextReader = field(default_factory=RapidOcrReader)
+    executor: Executor | None = None
+    # Read a caption only once this many consecutive samples show it: a real caption stays
+    # on screen, while busy pictures (foliage, a patterned shirt) pass the presence test on
+    # one frame and not on the next. 2 saves ~0.2 CPU-s per such false alarm.
+    confirm_sightings: int = 1
     hook_window: float = 3.0
     dense_interval: float = 0.25
     interval_after: float | None = 1.0
@@ -258,7 +312,11 @@ class OcrCollector:
     stats: OcrStats = field(default_factory=OcrStats)
     _next: float = 0.0
     _readings: list[_Reading] = field(default_factory=list)
-    _last: tuple[TextPresence, str] | None = None
+    _last: tuple[TextPresence, _Caption] | None = None
+    _captions: list[_Caption] = field(default_factory=list)
+    # Sightings of a caption not read yet (the presence test and the last one agree).
+    _sightings: list[tuple[TextPresence, _Reading]] = field(default_factory=list)
+    _stats_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _step(self, t: float) -> float:
         if t < self.hook_window:
@@ -283,28 +341,54 @@ class OcrCollector:
         started = time.thread_time()
         presence = text_presence(frame, fine_width=min(self.ocr_width, frame.shape[1]))
         self.stats.presence_cpu_seconds += time.thread_time() - started
-        text = ""
+        reading = _Reading(t, step)
         if presence.found:
             self.stats.frames_with_text += 1
             if self._last is not None and same_caption(self._last[0], presence):
-                text = self._last[1]
+                reading.show(self._last[1])
             else:
-                text = self._read(frame)
-                self._last = (presence, text)
-        self._readings.append(_Reading(t, text, step))
+                self._sightings = [
+                    (p, r) for p, r in self._sightings if same_caption(p, presence)
+                ] + [(presence, reading)]
+                if len(self._sightings) >= self.confirm_sightings:
+                    caption = self._start_reading(frame)
+                    for _, earlier in self._sightings:
+                        earlier.show(caption)  # the first sightings show the same caption
+                    self._last = (presence, caption)
+                    self._sightings = []
+        else:
+            self._sightings = []
+        self._readings.append(reading)
 
-    def _read(self, frame: Image) -> str:
+    def _start_reading(self, frame: Image) -> _Caption:
         small = frame if frame.shape[1] <= self.ocr_width else _resize_width(frame, self.ocr_width)
+        text: Text = (
+            self.executor.submit(self._read, small.copy())
+            if self.executor is not None
+            else self._read(small)
+        )
+        caption = _Caption(text)
+        self._captions.append(caption)
+        return caption
+
+    def _read(self, small: Image) -> str:
         started = time.thread_time()
         lines = self.reader.read(small)
-        self.stats.ocr_cpu_seconds += time.thread_time() - started
-        self.stats.ocr_runs += 1
+        with self._stats_lock:
+            self.stats.ocr_cpu_seconds += time.thread_time() - started
+            self.stats.ocr_runs += 1
         return reading_order(lines)
 
     def finish(self, end: float | None = None) -> list[OnscreenText]:
         """Spans of identical text (case and spacing ignored); a span ends where the next
         sample shows something else, or one sampling step after its last sighting."""
         spans: list[OnscreenText] = []
+        # A caption the presence test kept seeing for 3+ samples but OCR read as nothing is
+        # text in a script the models do not read (Cyrillic); a busy picture that passed the
+        # test on two samples is not worth a warning.
+        self.stats.unread_captions = sum(
+            1 for c in self._captions if c.sightings >= 3 and not c.resolved()
+        )
         readings = self._readings
         i = 0
         while i < len(readings):
@@ -324,3 +408,39 @@ class OcrCollector:
                 )
             i = j + 1
         return spans
+
+
+class OnscreenTextConsumer:
+    """Frame consumer for the decode loop: hands `OcrCollector` a 360-px copy of the frames it
+    wants (the BGR copy when another consumer already made one, else a cheaper gray one)."""
+
+    def __init__(self, collector: OcrCollector) -> None:
+        self.collector = collector
+        self.spans: list[OnscreenText] = []
+
+    def push(self, frame: Frame) -> None:
+        if not self.collector.wants(frame.time):
+            return
+        width = self.collector.ocr_width
+        image = frame.cached(width, "bgr24")
+        if image is None:
+            image = frame.scaled(width, "gray")
+        self.collector.offer(frame.time, image)
+
+    def finish(self, end: float) -> None:
+        self.spans = self.collector.finish(end)
+
+
+# A caption belongs to a shot when they share at least this long (or the whole caption): a
+# span ends at the first sample without it, up to one sampling step after it went.
+MIN_SHARED_SEC = 0.3
+
+
+def texts_in(spans: list[OnscreenText], start: float, end: float) -> list[str]:
+    """Distinct texts shown in [start, end), in order of appearance."""
+    seen: dict[str, str] = {}
+    for span in spans:
+        shared = min(span.end, end) - max(span.start, start)
+        if shared >= min(MIN_SHARED_SEC, span.end - span.start) and shared > 0:
+            seen.setdefault(_key(span.text), span.text)
+    return list(seen.values())

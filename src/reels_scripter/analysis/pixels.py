@@ -94,10 +94,20 @@ def scaled(frame: Any, display_width: int, fmt: str) -> npt.NDArray[np.uint8]:
     return upright(image, rotation)
 
 
-def keyframe_jpeg(frame: Any, width: int) -> bytes | None:
-    bgr = scaled(frame, width, "bgr24")
+def jpeg_of(bgr: npt.NDArray[np.uint8]) -> bytes | None:
     ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     return bytes(buf) if ok else None
+
+
+def gray_at(bgr: npt.NDArray[np.uint8], width: int) -> npt.NDArray[np.uint8]:
+    """A gray copy of a small BGR image, at most `width` wide."""
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape
+    if w > width:
+        # an even height, as `scaled` makes (the face cascade is sensitive to a pixel)
+        size = (width, max(2, round(width * h / w / 2) * 2))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return np.asarray(gray, dtype=np.uint8)
 
 
 def sharpness(frame: Any) -> float:

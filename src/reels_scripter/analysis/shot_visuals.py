@@ -13,6 +13,7 @@ evenly spread) and clustered at `finish` (~3 ms a frame, 3 frames).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -20,12 +21,19 @@ import numpy.typing as npt
 
 from reels_scripter.analysis.camera_motion import CameraMotion, Step, classify, measure_step
 from reels_scripter.analysis.colours import Colour, dominant_colours, tiny
+from reels_scripter.analysis.pixels import plane_view
+
+if TYPE_CHECKING:
+    from reels_scripter.analysis.decode import Frame
 
 MOTION_WIDTH = 160
 MOTION_INTERVAL = 0.2  # 5 samples a second: enough for shake at 1-2 Hz, half the cost of 10
 COLOUR_INTERVAL = 1.0
 MAX_COLOUR_FRAMES = 6
 COLOUR_FRAMES_USED = 3
+COLOUR_WIDTH = 180
+# Decoder layouts whose first plane is 8-bit luma (the strided gray view reads it in place).
+_PLANAR_8BIT = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"})
 
 Image = npt.NDArray[np.uint8]
 
@@ -107,3 +115,51 @@ class ShotVisualsCollector:
             contrast=round(float(np.sqrt(max(0.0, variance))), 4),
             samples=self._samples,
         )
+
+
+class ShotVisualsConsumer:
+    """Frame consumer for the decode loop: one `ShotVisualsCollector` per shot (the shot
+    builder, which runs first, tags each frame with its shot), fed a 180-px BGR copy when a
+    colour sample is due and otherwise a gray view of the decoder's own luma plane."""
+
+    def __init__(self) -> None:
+        self.visuals: dict[int, ShotVisuals] = {}
+        self._shot = -1
+        self._collector = ShotVisualsCollector()
+
+    def push(self, frame: Frame) -> None:
+        if frame.shot != self._shot:
+            if self._shot >= 0:
+                self.visuals[self._shot] = self._collector.finish()
+            self._shot = frame.shot
+            self._collector = ShotVisualsCollector()
+        collector = self._collector
+        t = frame.time
+        if collector.wants_colour(t):
+            bigger = frame.cached(360, "bgr24")  # a keyframe candidate's copy, if any
+            if bigger is not None:
+                h, w = bigger.shape[:2]
+                size = (COLOUR_WIDTH, max(2, round(COLOUR_WIDTH * h / w)))
+                small = np.asarray(
+                    cv2.resize(bigger, size, interpolation=cv2.INTER_AREA), dtype=np.uint8
+                )
+            else:
+                small = frame.scaled(COLOUR_WIDTH, "bgr24")
+            collector.offer(t, small)
+        elif collector.wants(t):
+            collector.offer(t, _luma_view(frame))
+
+    def finish(self, end: float) -> None:
+        if self._shot >= 0:
+            self.visuals[self._shot] = self._collector.finish()
+
+
+def _luma_view(frame: Frame) -> Image:
+    """~180-px gray view of an upright frame: a strided view of the decoder's Y plane
+    (0.1 ms) when the frame needs no rotation, else a scaled copy."""
+    av_frame = frame.av
+    if not (av_frame.rotation or 0) and av_frame.format.name in _PLANAR_8BIT:
+        step = max(1, av_frame.width // (MOTION_WIDTH + 20))
+        y = plane_view(av_frame.planes[0], np.uint8)
+        return np.ascontiguousarray(y[::step, ::step])
+    return frame.scaled(MOTION_WIDTH, "gray")

@@ -146,6 +146,7 @@ def transcribe(
     progress: Callable[[float], None] | None = None,
     cancelled: threading.Event | None = None,
     language: str | None = None,
+    beam_size: int = 5,
 ) -> Transcript:
     """Transcript of 16 kHz mono samples with word timestamps; empty when nothing is said.
     Setting `cancelled` stops the work after the segment being decoded. `language` (ISO 639-1,
@@ -162,7 +163,7 @@ def transcribe(
         vad_filter=True,
         # Conditioning on earlier text is what lets one invented phrase repeat forever.
         condition_on_previous_text=False,
-        beam_size=5,
+        beam_size=beam_size,
     )
     segments: list[SpeechSegment] = []
     for seg in segments_iter:
@@ -178,6 +179,7 @@ def transcribe(
                 seg.avg_logprob,
             )
             continue
+        pieces = [w for w in (seg.words or []) if w.word.strip()]
         words = refine_onsets(
             [
                 Word(
@@ -185,9 +187,11 @@ def transcribe(
                     end=round(w.end, 3),
                     text=w.word.strip(),
                     probability=round(w.probability, 3),
+                    # Whisper starts every new word with a space; a piece without one
+                    # continues the word before it ("ill" "-disposed").
+                    joined=i > 0 and not w.word[:1].isspace(),
                 )
-                for w in (seg.words or [])
-                if w.word.strip()
+                for i, w in enumerate(pieces)
             ],
             samples,
         )

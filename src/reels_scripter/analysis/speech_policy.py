@@ -7,8 +7,11 @@ Offline, two models ship with the `offline-models` extra:
 
 Policy, when `WHISPER_MODEL` is not set:
 1. no speech found by voice activity detection: no model runs at all;
-2. otherwise base's `detect_language` reads up to the first 30 s of *speech* (the VAD spans
-   joined, so a silent or musical intro does not dilute it): one encoder pass, ~0.35 CPU-s;
+2. otherwise base identifies the language from up to the first 15 s of *speech* (the VAD
+   spans joined, so a silent or musical intro does not dilute it): one encoder pass over
+   1500 mel frames instead of Whisper's usual 3000 (CTranslate2 takes the shorter input),
+   ~0.2 CPU-s instead of ~0.8, with the same answers on English, Spanish, German and Russian
+   speech (10 s was too short: German read as Latin);
 3. English (probability >= `ENGLISH_MIN_PROBABILITY`) and tiny.en installed: tiny.en;
 4. anything else: base, told the detected language when the detection is confident (so it
    does not detect again on its own first 30 s, which may be music).
@@ -33,7 +36,8 @@ from reels_scripter.analysis.audio import RATE
 from reels_scripter.analysis.speech import ModelChoice
 from reels_scripter.analysis.voice_activity import Span
 
-DETECT_SECONDS = 30.0  # Whisper's window: more audio is not read by one detection pass
+DETECT_SECONDS = 15.0  # of speech, read by one encoder pass of DETECT_FRAMES mel frames
+DETECT_FRAMES = 1500  # 10 ms each
 ENGLISH_MIN_PROBABILITY = 0.5
 # Below this the detected language is not forced on the transcription pass.
 FORCE_MIN_PROBABILITY = 0.5
@@ -73,11 +77,14 @@ def detect_language(
     clip = speech_clip(samples, spans)
     if len(clip) < RATE // 4:
         return None
-    language, probability, ranked = model.detect_language(audio=clip)
-    alternatives = tuple(
-        (str(code), round(float(p), 3)) for code, p in ranked[1:4] if code != language
-    )
-    return LanguageGuess(str(language), round(float(probability), 3), alternatives)
+    from faster_whisper.transcribe import get_ctranslate2_storage, pad_or_trim
+
+    features = pad_or_trim(model.feature_extractor(clip), DETECT_FRAMES)
+    encoded = model.model.encode(get_ctranslate2_storage(np.expand_dims(features, 0)))
+    ranked = [(token[2:-2], float(p)) for token, p in model.model.detect_language(encoded)[0]]
+    language, probability = ranked[0]
+    alternatives = tuple((code, round(p, 3)) for code, p in ranked[1:4])
+    return LanguageGuess(language, round(probability, 3), alternatives)
 
 
 @dataclass(frozen=True)

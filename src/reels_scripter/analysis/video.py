@@ -29,6 +29,7 @@ class VideoResult:
     frame_motion: npt.NDArray[np.float64]
     frames_decoded: int
     notices: list[Notice] = field(default_factory=list)
+    decoder_cpu: float = 0.0
 
 
 def measure_video(
@@ -69,4 +70,5 @@ def measure_video(
         frame_motion=shots.frame_motion,
         frames_decoded=report.frames,
         notices=[*notices, *report.notices],
+        decoder_cpu=report.decoder_cpu,
     )

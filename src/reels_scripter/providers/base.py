@@ -48,6 +48,7 @@ class RowContent(BaseModel):
     visual: str
     text: str
     note: str
+    text_language: str | None = None  # set when `text` is an untranslated original line
 
 
 class Creative(BaseModel):

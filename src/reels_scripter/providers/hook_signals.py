@@ -1,7 +1,8 @@
 """The hook type from measured signals alone, for the local provider.
 
 Only what the measurements can show is claimed: the words of the first sentence (a question, a
-"you", a myth, a secret...) and, without speech, a burst of cuts. Anything else is `unknown`;
+"you", a myth, a secret...), else of the caption on screen in the first seconds, and, without
+either, a burst of cuts. Anything else is `unknown`;
 the payoff moment is never guessed. English and Russian cue words, since those are the speech
 languages the bundled models handle.
 """
@@ -73,18 +74,33 @@ def first_sentence(m: Measurements) -> str:
     return ""
 
 
+def _classify(sentence: str, where: str) -> HookType | None:
+    """The hook type a sentence's words show; `where` names it in the evidence («в первой
+    фразе», «в надписи на экране»)."""
+    if sentence.endswith("?") or _QUESTION_START.match(sentence):
+        return HookType(type="open_question", evidence=f"вопрос {where}: «{sentence}»")
+    for name, cue in _CUES:
+        if cue.search(sentence):
+            return HookType(type=name, evidence=f"{where}: «{sentence}»")
+    if _YOU.search(sentence):
+        return HookType(
+            type="direct_callout", evidence=f"обращение к зрителю {where}: «{sentence}»"
+        )
+    return None
+
+
 def hook_type_from_measurements(m: Measurements) -> HookType:
     sentence = first_sentence(m)
+    caption = m.hook.onscreen_text[0].text.strip() if m.hook.onscreen_text else ""
     if sentence:
-        quoted = f"первая фраза: «{sentence}»"
-        if sentence.endswith("?") or _QUESTION_START.match(sentence):
-            return HookType(type="open_question", evidence=f"вопрос в первой фразе: «{sentence}»")
-        for name, cue in _CUES:
-            if cue.search(sentence):
-                return HookType(type=name, evidence=quoted)
-        if _YOU.search(sentence):
-            return HookType(type="direct_callout", evidence=f"обращение к зрителю: «{sentence}»")
-    elif m.hook.cuts >= 2:
+        found = _classify(sentence, "в первой фразе")
+        if found is not None:
+            return found
+    if caption:
+        found = _classify(caption, "в надписи на экране")
+        if found is not None:
+            return found
+    if not sentence and m.hook.cuts >= 2:
         return HookType(
             type="demo_novelty",
             evidence=f"без речи; смен кадра за первые {m.hook.window:g} с: {m.hook.cuts}",

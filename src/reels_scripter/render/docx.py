@@ -14,6 +14,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from reels_scripter.compose import format_seconds
 from reels_scripter.contract import AnalysisResult
+from reels_scripter.render.markdown import translation_text
 from reels_scripter.texts import hook_type_label
 
 KEY_LABELS = {
@@ -125,7 +126,7 @@ def render_docx(
     p.add_run(result.original.transcription or "—")
     p = document.add_paragraph()
     p.add_run("Перевод: ").bold = True
-    p.add_run(result.original.translation or "—")
+    p.add_run(translation_text(result))
 
     if result.meta.warnings:
         document.add_heading("Предупреждения", level=1)

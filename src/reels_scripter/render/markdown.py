@@ -7,6 +7,18 @@ from reels_scripter.contract import AnalysisResult
 from reels_scripter.texts import hook_type_label
 
 
+def translation_text(result: AnalysisResult) -> str:
+    """The translation as a person reads it: an empty one of foreign speech is said to be
+    missing (no offline translator), not shown as a blank."""
+    original = result.original
+    if original.translation:
+        return original.translation
+    foreign = original.language and original.language != result.meta.target_language
+    if original.transcription and foreign:
+        return "не выполнен (офлайн-переводчика нет; см. предупреждения)"
+    return "—"
+
+
 def _cell(text: str) -> str:
     return " ".join(text.replace("|", "\\|").split())
 
@@ -33,8 +45,8 @@ def render_markdown(result: AnalysisResult) -> str:
     lines += ["", "## Оригинал", ""]
     lines.append(f"**Транскрипция:** {result.original.transcription or '—'}")
     lines.append("")
-    lines.append(f"**Перевод:** {result.original.translation or '—'}")
+    lines.append(f"**Перевод:** {translation_text(result)}")
     if result.meta.warnings:
-        lines += ["", "## Обратите внимание", ""]
+        lines += ["", "## Предупреждения", ""]
         lines += [f"- {w}" for w in result.meta.warnings]
     return "\n".join(lines) + "\n"

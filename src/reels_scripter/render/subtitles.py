@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,8 +36,9 @@ PAUSE_BREAK_SEC = 0.8
 
 _SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*$")
 _CLAUSE_END = re.compile(r"[,;:—–]$")
-# Word pieces that continue the previous word (Whisper splits "ill-disposed" as "ill" "-disposed")
-# or are punctuation: joined without a space.
+# Pieces joined to the previous one without a space. `Word.joined` says so for every piece the
+# recogniser wrote without a leading space; this pattern covers results stored before it existed
+# (Whisper splits "ill-disposed" as "ill" "-disposed") and bare punctuation.
 _ATTACHED = re.compile(r"^(?:[,.!?;:%…)»\]]|-\w|'\w|’\w|n't\b)")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+")
 _CLAUSE_SPLIT = re.compile(r"(?<=[,;:])\s+|\s+(?=[—–]\s)")
@@ -58,13 +60,15 @@ class NoSubtitlesError(ValueError):
     """The chosen track has nothing to show (no recognised speech, no voice-over text)."""
 
 
-def join_words(tokens: list[str]) -> str:
+def join_words(tokens: Sequence[str | Word]) -> str:
+    """Words as spoken: `Word.joined` pieces and punctuation take no space before them."""
     text = ""
     for raw in tokens:
-        token = raw.strip()
+        joined = isinstance(raw, Word) and raw.joined
+        token = (raw.text if isinstance(raw, Word) else raw).strip()
         if not token:
             continue
-        if text and not _ATTACHED.match(token):
+        if text and not joined and not _ATTACHED.match(token):
             text += " "
         text += token
     return text
@@ -153,7 +157,7 @@ class _Draft:
 
 def _word_drafts(words: list[Word]) -> list[_Draft]:
     drafts: list[_Draft] = []
-    tokens: list[str] = []
+    tokens: list[Word] = []
     start = end = 0.0
 
     def close() -> None:
@@ -168,14 +172,14 @@ def _word_drafts(words: list[Word]) -> list[_Draft]:
         if not piece:
             continue
         if tokens:
-            candidate = join_words([*tokens, piece])
+            candidate = join_words([*tokens, word])
             too_long = word.end - start > MAX_CUE_SEC
             paused = word.start - end >= PAUSE_BREAK_SEC
             if not fits(candidate) or too_long or paused:
                 close()
         if not tokens:
             start = word.start
-        tokens.append(piece)
+        tokens.append(word)
         end = max(end, word.end) if len(tokens) > 1 else word.end
         text = join_words(tokens)
         sentence_done = bool(_SENTENCE_END.search(piece))

@@ -357,11 +357,31 @@ function originalText(result) {
   const meta = result.meta || {};
   const source = original.language || meta.source_language;
   const target = meta.target_language || "ru";
+  const foreign = Boolean(original.transcription && source && source !== target);
+  // An empty translation of foreign speech means no translator ran (offline); results from
+  // before that rule carried the transcript itself in `translation`.
   const untranslated =
-    original.transcription &&
-    original.translation === original.transcription &&
-    source &&
-    source !== target;
+    foreign && (!original.translation || original.translation === original.transcription);
+  let translation;
+  if (untranslated) {
+    translation = [
+      h("p", { class: "long-text muted" }, "Перевод не выполнен."),
+      h(
+        "p",
+        { class: "muted" },
+        "Офлайн-переводчика нет: в сценарии оставлены оригинальные реплики с пометкой языка. " +
+          "Для перевода подключите ИИ-провайдер или офлайн-переводчик argostranslate.",
+      ),
+    ];
+  } else {
+    translation = [
+      h(
+        "p",
+        { class: "long-text" },
+        original.translation || (original.transcription ? "Перевода нет." : "Речь не распознана."),
+      ),
+    ];
+  }
   return h(
     "div",
     { class: "pair" },
@@ -371,13 +391,7 @@ function originalText(result) {
       h("h3", {}, source ? `Оригинал (${source})` : "Оригинал"),
       h("p", { class: "long-text" }, original.transcription || "Речь не распознана."),
     ),
-    h(
-      "div",
-      { class: "card" },
-      h("h3", {}, `Перевод (${target})`),
-      h("p", { class: "long-text" }, original.translation || "Перевода нет."),
-      untranslated ? h("p", { class: "muted" }, "Перевод не выполнен: показан исходный текст.") : null,
-    ),
+    h("div", { class: "card" }, h("h3", {}, `Перевод (${target})`), ...translation),
   );
 }
 
