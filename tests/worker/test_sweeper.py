@@ -36,7 +36,8 @@ def test_sweep(db_settings: Settings, session: Session, tmp_path: Path) -> None:
     repo = JobRepository(session)
     common = {"sha256": "s" * 64, "size_bytes": 1, "settings_fingerprint": "f" * 64}
     stale = repo.add(Job(**common, object_name=in_use, max_attempts=3))
-    exhausted = repo.add(Job(**common, object_name=exhausted_obj, max_attempts=1))
+    # lost by its worker for the JOB_MAX_LOSSES-th time (default 5): it fails as worker_lost
+    exhausted = repo.add(Job(**common, object_name=exhausted_obj, max_attempts=3, lost_count=4))
     lost = repo.add(Job(**common, object_name=young, max_attempts=3))
     session.commit()
     for job in (stale, exhausted):

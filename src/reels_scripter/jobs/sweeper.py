@@ -1,8 +1,11 @@
-"""The periodic sweeper: recovers jobs from dead workers and removes orphaned files.
+"""The sweeper: recovers jobs from dead workers, deletes videos past their retention and
+orphaned files.
 
-Runs every SWEEP_INTERVAL_SEC and can be called directly (`sweep`). Every step is idempotent
-and each row moves by a guarded UPDATE, so several workers may sweep at once without double
-work.
+Every worker runs it every SWEEP_INTERVAL_SEC in a thread of its main process
+(`worker.housekeeping`), outside the job queue, so a backlog never delays it; it can be
+called directly too (`sweep`). Every step is idempotent and each row moves by a guarded
+UPDATE, so several workers may sweep at once without double work. Recovered jobs go to the
+priority queue that every worker reads first, ahead of the backlog.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from reels_scripter.config import Settings
 from reels_scripter.db.base import utcnow
@@ -34,6 +39,7 @@ class SweepReport:
     reenqueued: list[str] = field(default_factory=list)  # waiting too long: message re-sent
     deleted_objects: list[str] = field(default_factory=list)
     deleted_temp_files: list[str] = field(default_factory=list)
+    expired_videos: list[str] = field(default_factory=list)  # past VIDEO_RETENTION_HOURS
 
 
 def lost_message_after(settings: Settings) -> timedelta:
@@ -61,6 +67,7 @@ def sweep(
         stale = repo.requeue_stale(
             stale_cutoff(settings.heartbeat_stale_sec),
             (describe(lost, settings.target_language), lost.code),
+            settings.job_max_losses,
         )
         session.commit()
         lost_messages = repo.waiting_since(utcnow() - lost_message_after(settings))
@@ -81,6 +88,7 @@ def sweep(
     for _, object_name in stale.failed:
         if object_name:
             _delete(storage, object_name, report)
+    _expire_videos(sessions, storage, report)
 
     age = timedelta(hours=settings.orphan_max_age_hours)
     try:
@@ -118,6 +126,24 @@ def sweep(
             len(report.reenqueued),
         )
     return report
+
+
+def _expire_videos(sessions: sessionmaker[Session], storage: Storage, report: SweepReport) -> None:
+    """Delete stored videos of finished jobs past VIDEO_RETENTION_HOURS, then forget them on
+    the jobs (a deduplicated job shares its original's object and its expiry)."""
+    now = utcnow()
+    with sessions() as session:
+        expired = JobRepository(session).expired_videos(now)
+    for name in expired:
+        try:
+            storage.delete(name)
+        except StorageError as exc:
+            log.warning("sweeper: cannot delete expired video %s: %s", name, exc.message)
+            continue
+        with sessions() as session:
+            JobRepository(session).detach_expired(name, now)
+            session.commit()
+        report.expired_videos.append(name)
 
 
 def _delete(storage: Storage, name: str, report: SweepReport) -> None:

@@ -33,7 +33,7 @@ def analyze_job(self: Task[Any, Any], job_id: str) -> str:
     settings = settings_of(self.app)
     try:
         with bind_job_id(job_id):
-            outcome = run_job(job_id, settings)
+            outcome = run_job(job_id, settings, worker=self.request.hostname)
     except (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError) as exc:
         # Could not even claim: nothing recorded; try the whole task again later.
         countdown = backoff_seconds(self.request.retries + 1, settings)
