@@ -62,8 +62,12 @@ def node_name(pid: int | None = None, hostname: str | None = None) -> str:
 def _write(session: Session, name: str, **values: object) -> None:
     """Update the row, or insert it when there is none yet (names are unique per process,
     so no two writers race for one name)."""
-    table = WorkerRecord.__table__
-    result = session.execute(update(table).where(table.c.name == name).values(**values))
+    result = session.execute(
+        update(WorkerRecord)
+        .where(WorkerRecord.name == name)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     assert isinstance(result, CursorResult)
     if result.rowcount == 0:
         now = utcnow()
@@ -76,7 +80,7 @@ def _write(session: Session, name: str, **values: object) -> None:
             "heartbeat_at": now,
             **values,
         }
-        session.execute(insert(table).values(**row))
+        session.execute(insert(WorkerRecord).values(**row))
 
 
 def record_running(session: Session, name: str) -> None:
@@ -107,9 +111,12 @@ def record_failure(session: Session, name: str, cause: str, error: str) -> None:
 
 def forget_old(session: Session, now: datetime | None = None) -> int:
     """Drop rows of workers not heard from for FORGET_AFTER (dead or long stopped)."""
-    table = WorkerRecord.__table__
     cutoff = (now or utcnow()) - FORGET_AFTER
-    result = session.execute(delete(table).where(table.c.heartbeat_at < cutoff))
+    result = session.execute(
+        delete(WorkerRecord)
+        .where(WorkerRecord.heartbeat_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
     assert isinstance(result, CursorResult)
     return int(result.rowcount)
 
@@ -149,22 +156,18 @@ class WorkerHealth:
 
 
 def health(session: Session, stale_after_sec: float, now: datetime | None = None) -> WorkerHealth:
-    table = WorkerRecord.__table__
+    w = WorkerRecord
     now = now or utcnow()
     fresh = now - timedelta(seconds=stale_after_sec)
     alive = session.scalar(
-        select(func.count())
-        .select_from(table)
-        .where(table.c.state == RUNNING, table.c.heartbeat_at >= fresh)
+        select(func.count()).select_from(w).where(w.state == RUNNING, w.heartbeat_at >= fresh)
     )
     newest = session.execute(
-        select(table.c.name, table.c.state, table.c.cause, table.c.error, table.c.heartbeat_at)
-        .order_by(table.c.heartbeat_at.desc())
+        select(w.name, w.state, w.cause, w.error, w.heartbeat_at)
+        .order_by(w.heartbeat_at.desc())
         .limit(1)
     ).first()
-    last_seen = session.scalar(
-        select(func.max(table.c.heartbeat_at)).where(table.c.state != FAILED)
-    )
+    last_seen = session.scalar(select(func.max(w.heartbeat_at)).where(w.state != FAILED))
     failure = None
     if newest is not None and newest.state == FAILED:
         failure = Failure(newest.name, newest.cause or "", newest.error or "", newest.heartbeat_at)
