@@ -325,3 +325,32 @@ def test_postgres_job_routes_answer_after_a_worker_loss(
     finally:
         with get_engine(settings).begin() as conn:
             conn.execute(text("TRUNCATE jobs, workers"))
+
+
+def test_cached_status_polls_keep_every_access_rule(
+    make_client: Callable[..., TestClient], videos: dict[str, Path]
+) -> None:
+    """A cached body is answered before routing: still only to its owner, with the same
+    bytes, request id and metrics as the route."""
+    other = "other-key-7654321"
+    client = make_client(API_KEYS=f"{KEY},{other}")
+    mine = {"X-API-Key": KEY}
+    with videos["good"].open("rb") as f:
+        job_id = client.post("/api/upload", files={"video": ("a.mp4", f)}, headers=mine).json()[
+            "jobId"
+        ]
+    first = client.get(f"/api/status/{job_id}", headers=mine)  # the route: read and cached
+    again = client.get(f"/api/status/{job_id}", headers={**mine, "X-Request-ID": "poll-2"})
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["content-type"] == "application/json"
+    assert again.headers["x-request-id"] == "poll-2"
+    assert_error(
+        client.get(f"/api/status/{job_id}", headers={"X-API-Key": other}), 404, "job_not_found"
+    )
+    assert_error(client.get(f"/api/status/{job_id}"), 401, "unauthorized")
+    bad = client.get(f"/api/status/{job_id}?access=forged.token.x")
+    assert bad.status_code == 401
+    metrics = client.get("/metrics", headers=mine).text
+    assert 'route="/api/status/{jobId}",status="200"' in metrics
+    assert 'route="unmatched"' not in metrics

@@ -17,6 +17,7 @@ from reels_scripter.api.endpoints import docs, exports, health, jobs, media, stu
 from reels_scripter.api.errors import app_error_response, install_error_handlers
 from reels_scripter.api.metrics import ApiMetrics
 from reels_scripter.api.security import presented_key
+from reels_scripter.api.status import CachedStatusMiddleware
 from reels_scripter.config import Settings, get_settings
 from reels_scripter.errors import InternalError
 from reels_scripter.logs import (
@@ -168,7 +169,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = limiter
 
     install_error_handlers(app)
-    # innermost of ours: CORS (added below, outside it) also decorates its 500s
+    # status polls answered from the cache never reach the router (see api/status.py)
+    app.add_middleware(CachedStatusMiddleware, services=services)
+    # around it: request ids, metrics, JSON 500s; CORS (added below, outside) decorates all
     app.add_middleware(ServiceMiddleware, metrics=metrics, language=settings.target_language)
     app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
 
 from reels_scripter.api.security import ApiKeys
 from reels_scripter.api.signed_urls import UrlSigner, owner_from_access_token, signing_secret
@@ -93,7 +94,7 @@ class Services:
 
         return JobService(session, self.storage, self.settings, enqueue=self.enqueue)
 
-    def owner_of(self, request: Request) -> str | None:
+    def owner_of(self, request: HTTPConnection) -> str | None:
         """Who is calling: the hashed API key when keys are on, None (everyone) when off.
 
         A browser's EventSource, <img> and <video> cannot send the key: for them a signed
