@@ -8,7 +8,7 @@ worker that was presumed dead and replaced can never overwrite its successor's w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, Engine, bindparam, case, delete, func, or_, select, update
@@ -30,6 +30,8 @@ from reels_scripter.jobs.models import (
 
 # JOB_MAX_LOSSES' default, for callers without settings at hand (tests, tools).
 DEFAULT_MAX_LOSSES = 5
+# `updated_at` of a waiting job whose queue message was never sent (`mark_unsent`).
+UNSENT_AT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -402,6 +404,16 @@ class JobRepository:
                 .values(updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
+
+    def mark_unsent(self, job_id: str) -> None:
+        """A waiting job whose queue message could not be sent: dated back so that the next
+        sweep's `waiting_since` finds it and sends it (`touch` then dates it to now)."""
+        self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.waiting)
+            .values(updated_at=UNSENT_AT)
+            .execution_options(synchronize_session=False)
+        )
 
     def detach_object(self, job_id: str) -> None:
         """Forget the storage key (after the object was deleted)."""

@@ -193,10 +193,18 @@ class JobService:
         if self.enqueue is not None:
             try:
                 self.enqueue(job.id)
-            except Exception:
+            except Exception as exc:
                 # The row is durable; the sweeper re-enqueues waiting jobs whose message was
-                # lost, so an unreachable broker delays the job instead of losing it.
-                log.exception("could not enqueue job %s; the sweeper will retry", job.id)
+                # lost, so an unreachable broker delays the job instead of losing it. Marked
+                # unsent, it is re-sent by the next sweep rather than after the long wait
+                # that guards jobs merely queued behind a backlog.
+                log.warning(
+                    "could not enqueue job %s (%s); the next sweep sends it",
+                    job.id,
+                    type(exc).__name__,
+                )
+                self.repo.mark_unsent(job.id)
+                self.session.commit()
         return job
 
     def get(self, job_id: str, owner: str | None) -> Job | None:
