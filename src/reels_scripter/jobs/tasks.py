@@ -19,7 +19,14 @@ from reels_scripter.jobs.sweeper import sweep
 from reels_scripter.logs import bind_job_id
 
 ANALYZE_TASK = "reels_scripter.analyze_job"
+# Kept for a beat scheduler of an older deployment still sending it; workers sweep by
+# themselves now (worker.housekeeping), so nothing here schedules it.
 SWEEP_TASK = "reels_scripter.sweep"
+
+
+def priority_queue(settings: Settings) -> str:
+    """The queue of recovered jobs, read before JOB_QUEUE by every worker."""
+    return f"{settings.job_queue}.priority"
 
 
 def settings_of(app: Celery) -> Settings:
@@ -48,7 +55,7 @@ def sweep_task(self: Task[Any, Any]) -> dict[str, int]:
     settings = settings_of(self.app)
 
     def enqueue(job_id: str) -> None:
-        self.app.send_task(ANALYZE_TASK, args=[job_id], queue=settings.job_queue)
+        self.app.send_task(ANALYZE_TASK, args=[job_id], queue=priority_queue(settings))
 
     report = sweep(settings, enqueue)
     return {

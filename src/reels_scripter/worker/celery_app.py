@@ -30,7 +30,7 @@ from kombu.entity import Queue
 
 from reels_scripter.config import Settings, get_settings
 from reels_scripter.errors import AppError
-from reels_scripter.jobs.tasks import ANALYZE_TASK, settings_of
+from reels_scripter.jobs.tasks import ANALYZE_TASK, priority_queue, settings_of
 from reels_scripter.worker import presence
 from reels_scripter.worker.broker_warnings import ignore_kombu_sqlalchemy_deprecations
 
@@ -54,9 +54,6 @@ _housekeeping: Housekeeping | None = None
 _sweeps = True
 
 
-def priority_queue(settings: Settings) -> str:
-    """The queue of recovered jobs, read before JOB_QUEUE by every worker."""
-    return f"{settings.job_queue}.priority"
 
 
 def broker_url(settings: Settings) -> str:

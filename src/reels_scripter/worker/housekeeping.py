@@ -56,11 +56,12 @@ class Housekeeping:
         self._write(presence.record_running)
         for thread in self._threads:
             thread.start()
+        sweeping = f"every {self.settings.sweep_interval_sec:g} s" if self.sweeps else "off"
         log.info(
-            "worker %s: sweeping every %g s, heartbeat every %g s",
+            "worker %s: heartbeat every %g s, sweeps %s",
             self.name,
-            self.settings.sweep_interval_sec if self.sweeps else 0,
             self.settings.heartbeat_interval_sec,
+            sweeping,
         )
 
     def stop(self, timeout: float = 5.0) -> None:

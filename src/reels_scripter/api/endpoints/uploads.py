@@ -17,6 +17,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from slowapi import Limiter
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 
 from reels_scripter.analysis.errors import (
@@ -178,7 +179,12 @@ async def _receive_and_submit(
 
 async def _require_a_worker(services: Services) -> None:
     """Refuse the upload (503) when the workers cannot start: the job would never run."""
-    health = await anyio.to_thread.run_sync(services.worker_health)
+    try:
+        health = await anyio.to_thread.run_sync(services.worker_health)
+    except SQLAlchemyError as exc:
+        # the upload's own writes will meet the same problem and say so; this is no reason
+        log.warning("worker health unknown: %s", type(exc).__name__)
+        return
     if health.can_run_jobs or health.failure is None:
         return
     failure = health.failure
