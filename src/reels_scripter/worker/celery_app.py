@@ -54,8 +54,6 @@ _housekeeping: Housekeeping | None = None
 _sweeps = True
 
 
-
-
 def broker_url(settings: Settings) -> str:
     if settings.redis_url:
         return settings.redis_url
