@@ -74,3 +74,30 @@ def test_sweep(db_settings: Settings, session: Session, tmp_path: Path) -> None:
     # Idempotent: a second sweep (another worker's beat) finds nothing more to do.
     again = sweep(db_settings, sent.append, storage=storage)
     assert again.requeued == again.failed == again.reenqueued == again.deleted_objects == []
+
+
+def test_a_job_the_broker_refused_is_sent_by_the_next_sweep(
+    db_settings: Settings, session: Session
+) -> None:
+    """Redis restarting while the sweeper re-queues a dead worker's job: the job is not
+    stranded until the lost-message guard (minutes), the next sweep sends it."""
+    repo = JobRepository(session)
+    job = repo.add(Job(sha256="s" * 64, size_bytes=1, settings_fingerprint="f" * 64))
+    session.commit()
+    assert repo.claim(job.id, stale_cutoff(60)) is not None
+    session.execute(
+        Job.__table__.update()
+        .where(Job.id == job.id)
+        .values(heartbeat_at=utcnow() - timedelta(minutes=5))
+    )
+    session.commit()
+
+    def broker_down(job_id: str) -> None:
+        raise ConnectionError("Redis is restarting")
+
+    first = sweep(db_settings, broker_down)
+    assert first.requeued == [job.id] and first.unsent == [job.id]
+    sent: list[str] = []
+    second = sweep(db_settings, sent.append)
+    assert sent == [job.id] and second.reenqueued == [job.id] and second.unsent == []
+    assert sweep(db_settings, sent.append).reenqueued == []  # sent once, then it waits

@@ -40,6 +40,7 @@ class SweepReport:
     deleted_objects: list[str] = field(default_factory=list)
     deleted_temp_files: list[str] = field(default_factory=list)
     expired_videos: list[str] = field(default_factory=list)  # past VIDEO_RETENTION_HOURS
+    unsent: list[str] = field(default_factory=list)  # the broker refused: sent next sweep
 
 
 def lost_message_after(settings: Settings) -> timedelta:
@@ -75,16 +76,26 @@ def sweep(
     report.requeued = stale.requeued
     report.failed = [job_id for job_id, _ in stale.failed]
     # A duplicate message is harmless (the claim is atomic); a missing one strands the job.
+    unsent: list[str] = []
     for job_id in stale.requeued:
-        enqueue(job_id)
+        if not _send(enqueue, job_id):
+            unsent.append(job_id)
     for job_id in lost_messages:
-        if job_id not in stale.requeued:
-            enqueue(job_id)
+        if job_id in stale.requeued:
+            continue
+        if _send(enqueue, job_id):
             report.reenqueued.append(job_id)
-    if report.reenqueued:
+        else:
+            unsent.append(job_id)
+    if report.reenqueued or unsent:
         with sessions() as session:
-            JobRepository(session).touch(report.reenqueued)
+            repo = JobRepository(session)
+            repo.touch(report.reenqueued)
+            # the broker is down: the next sweep sends these (not the backlog guard's wait)
+            for job_id in unsent:
+                repo.mark_unsent(job_id)
             session.commit()
+    report.unsent = unsent
     for _, object_name in stale.failed:
         if object_name:
             _delete(storage, object_name, report)
@@ -126,6 +137,15 @@ def sweep(
             len(report.reenqueued),
         )
     return report
+
+
+def _send(enqueue: Callable[[str], None], job_id: str) -> bool:
+    try:
+        enqueue(job_id)
+    except Exception as exc:  # the broker: unreachable, restarting
+        log.warning("sweeper: could not send job %s (%s)", job_id, type(exc).__name__)
+        return False
+    return True
 
 
 def _expire_videos(sessions: sessionmaker[Session], storage: Storage, report: SweepReport) -> None:
