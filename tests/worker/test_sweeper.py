@@ -13,7 +13,7 @@ from reels_scripter.config import Settings
 from reels_scripter.db import utcnow
 from reels_scripter.jobs import Job, JobState
 from reels_scripter.jobs.repository import JobRepository, stale_cutoff
-from reels_scripter.jobs.sweeper import sweep
+from reels_scripter.jobs.sweeper import recover_jobs_of, sweep
 from reels_scripter.storage.local import LocalStorage
 
 
@@ -101,3 +101,26 @@ def test_a_job_the_broker_refused_is_sent_by_the_next_sweep(
     second = sweep(db_settings, sent.append)
     assert sent == [job.id] and second.reenqueued == [job.id] and second.unsent == []
     assert sweep(db_settings, sent.append).reenqueued == []  # sent once, then it waits
+
+
+def test_the_jobs_of_a_worker_seen_dying_are_requeued_at_once(
+    db_settings: Settings, session: Session
+) -> None:
+    repo = JobRepository(session)
+    common = {"sha256": "s" * 64, "size_bytes": 1, "settings_fingerprint": "f" * 64}
+    mine, other = repo.add(Job(**common)), repo.add(Job(**common))
+    session.commit()
+    assert repo.claim(mine.id, stale_cutoff(60), worker="reels-1@host") is not None
+    assert repo.claim(other.id, stale_cutoff(60), worker="reels-2@host") is not None
+    session.commit()
+
+    swept = recover_jobs_of(db_settings, "reels-1@host")  # heartbeats still fresh
+    assert swept.requeued == [mine.id] and swept.failed == []
+    session.expire_all()
+    back, untouched = repo.get(mine.id), repo.get(other.id)
+    assert back is not None and untouched is not None
+    assert (back.state, back.attempts, back.lost_count) == (JobState.waiting, 0, 1)
+    assert untouched.state == JobState.active and untouched.lost_count == 0
+    sent: list[str] = []
+    assert sweep(db_settings, sent.append).reenqueued == [mine.id]  # the next sweep sends it
+    assert sent == [mine.id]

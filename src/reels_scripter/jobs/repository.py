@@ -168,10 +168,13 @@ class JobRepository:
         )
 
     def stale_active(self, stale_before: datetime) -> list[Job]:
+        return self._active_where(Job.heartbeat_at < stale_before)
+
+    def _active_where(self, condition: Any) -> list[Job]:
         return list(
             self.session.scalars(
                 select(Job)
-                .where(Job.state == JobState.active, Job.heartbeat_at < stale_before)
+                .where(Job.state == JobState.active, condition)
                 .execution_options(populate_existing=True)
             )
         )
@@ -345,15 +348,25 @@ class JobRepository:
         back and the loss counted, or failed with `lost_error` (text, code) at the
         `max_losses`-th loss. Each row is moved by a guarded UPDATE, so a worker that
         heartbeats at the same moment wins and keeps its job."""
+        return self._requeue_lost(Job.heartbeat_at < stale_before, lost_error, max_losses)
+
+    def requeue_claimed_by(
+        self, worker: str, lost_error: tuple[str, str], max_losses: int = DEFAULT_MAX_LOSSES
+    ) -> StaleSweep:
+        """The same for the jobs of a worker known to be dead (its supervisor saw it die),
+        without waiting for their heartbeats to go stale."""
+        return self._requeue_lost(Job.claimed_by == worker, lost_error, max_losses)
+
+    def _requeue_lost(self, lost: Any, lost_error: tuple[str, str], max_losses: int) -> StaleSweep:
         swept = StaleSweep()
         now = utcnow()
-        for job in self.stale_active(stale_before):
+        for job in self._active_where(lost):
             still_stale = (
                 (Job.id == job.id)
                 & (Job.state == JobState.active)
                 & (Job.attempts == job.attempts)
                 & (Job.lost_count == job.lost_count)
-                & (Job.heartbeat_at < stale_before)
+                & lost
             )
             if job.lost_count + 1 >= max_losses:
                 res = self.session.execute(

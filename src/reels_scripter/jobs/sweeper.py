@@ -23,7 +23,7 @@ from reels_scripter.config import Settings
 from reels_scripter.db.base import utcnow
 from reels_scripter.db.engine import session_factory
 from reels_scripter.errors import WorkerLostError
-from reels_scripter.jobs.repository import JobRepository, stale_cutoff
+from reels_scripter.jobs.repository import JobRepository, StaleSweep, stale_cutoff
 from reels_scripter.storage import Storage, StorageError, get_storage
 from reels_scripter.texts import describe
 
@@ -137,6 +137,38 @@ def sweep(
             len(report.reenqueued),
         )
     return report
+
+
+def recover_jobs_of(
+    settings: Settings, worker: str, *, storage: Storage | None = None
+) -> StaleSweep:
+    """The jobs of a worker known to be dead (`serve` saw its embedded worker die): back to
+    waiting at once, as the sweeper does for stale heartbeats, and marked unsent, so the
+    next sweep (the restarted worker's first, right at its start) sends them to the
+    priority queue. Recovery then takes the restart's seconds, not the staleness."""
+    lost = WorkerLostError("the analysis stopped unexpectedly too many times; giving up")
+    with session_factory(settings)() as session:
+        repo = JobRepository(session)
+        swept = repo.requeue_claimed_by(
+            worker,
+            (describe(lost, settings.target_language), lost.code),
+            settings.job_max_losses,
+        )
+        for job_id in swept.requeued:
+            repo.mark_unsent(job_id)
+        session.commit()
+    report = SweepReport()
+    for _, object_name in swept.failed:
+        if object_name:
+            _delete(storage or get_storage(settings), object_name, report)
+    if swept.requeued or swept.failed:
+        log.info(
+            "jobs of lost worker %s: requeued %d, failed %d",
+            worker,
+            len(swept.requeued),
+            len(swept.failed),
+        )
+    return swept
 
 
 def _send(enqueue: Callable[[str], None], job_id: str) -> bool:

@@ -1,7 +1,7 @@
 """`serve`'s embedded worker, supervised: restarted when it dies, stopped with `serve`.
 
-* A worker that dies (SIGKILL, OOM, a crash) is started again after a short pause: 1 s, then
-  doubling up to 30 s while it keeps dying soon after starting.
+* A worker that dies (SIGKILL, OOM, a crash) is started again after a short pause: 1 s after
+  a worker that got ready, doubling up to 30 s while it keeps dying before it gets ready.
 * A worker that cannot start for a reason a restart does not fix (a rejected AI key, an
   unknown model, broken storage settings: exit status 78) is not restarted: `serve` logs why
   in one line, and the reason is in the workers table, where `/readyz` and the upload
@@ -22,7 +22,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from multiprocessing.process import BaseProcess
 
 from sqlalchemy import exc as sa_exc
@@ -35,8 +34,6 @@ log = logging.getLogger("reels_scripter.serve")
 
 FIRST_DELAY_SEC = 1.0
 MAX_DELAY_SEC = 30.0
-# A worker that lived this long before dying is restarted after the first delay again.
-STABLE_AFTER_SEC = 60.0
 # Deaths in a row before ever getting ready, after which it is not restarted.
 MAX_START_CRASHES = 3
 READY_POLL_SEC = 0.5
@@ -88,7 +85,6 @@ class EmbeddedWorker:
         delay = FIRST_DELAY_SEC
         start_crashes = 0
         while not self._stopping.is_set():
-            started = time.monotonic()
             process = self._spawn()
             ready = self._watch(process)
             if self._stopping.is_set():
@@ -111,8 +107,9 @@ class EmbeddedWorker:
                 self._record_crash(process, reason)
                 self._give_up(reason)
                 return
-            if time.monotonic() - started >= STABLE_AFTER_SEC:
+            if ready:  # it ran: no crash loop, come back at once
                 delay = FIRST_DELAY_SEC
+            self._recover_jobs_of(process)
             log.warning(
                 "embedded worker (pid %s) %s; restarting in %.0f s",
                 process.pid,
@@ -164,6 +161,20 @@ class EmbeddedWorker:
                 return row.error if row is not None and row.state == presence.FAILED else None
         except sa_exc.SQLAlchemyError:
             return None
+
+    def _recover_jobs_of(self, process: BaseProcess) -> None:
+        """Its running job is lost for sure: re-queue it now, not once its heartbeat is stale
+        (the restarted worker's first sweep sends it, ahead of any backlog)."""
+        from reels_scripter.jobs.sweeper import recover_jobs_of
+
+        name = presence.node_name(process.pid)
+        try:
+            recover_jobs_of(self.settings, name)
+            with session_factory(self.settings)() as session:
+                presence.record_stopped(session, name)
+                session.commit()
+        except Exception:  # the sweeper recovers it later anyway: never stop supervising
+            log.warning("could not re-queue the jobs of %s now", name, exc_info=True)
 
     def _record_crash(self, process: BaseProcess, reason: str) -> None:
         try:
