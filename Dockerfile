@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.7
-# Reels Scripter service image: API (`reels-scripter serve`), worker (`reels-scripter worker`)
-# and beat (`celery ... beat`) from one image. Dependencies come from uv.lock exactly
+# Reels Scripter service image: API (`reels-scripter serve`) and worker (`reels-scripter
+# worker`, which also sweeps) from one image. Dependencies come from uv.lock exactly
 # (--frozen), without dev tools. Python 3.11 (the version CI runs first); 3.12 and 3.13 are
 # supported too: `docker build --build-arg PYTHON_VERSION=3.13 .`
 ARG PYTHON_VERSION=3.11
@@ -64,7 +64,7 @@ VOLUME ["/data", "/cache"]
 EXPOSE 3001
 
 # Liveness of the API only; /readyz (database, broker, storage) is for the orchestrator's
-# readiness probe. Worker and beat containers override it (docker-compose.yml).
+# readiness probe. Worker containers override it (docker-compose.yml).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3001'), timeout=4)"]
 

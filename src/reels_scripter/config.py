@@ -71,26 +71,52 @@ class Settings(BaseSettings, GeminiOptions, OpenAIOptions):
     # --- jobs, worker, storage (service backend) ---
     storage_emulator_host: str | None = Field(None, alias="STORAGE_EMULATOR_HOST")
     job_queue: str = Field("reels", alias="JOB_QUEUE")
+    # Runs a job may spend on its own failures (a provider outage, a storage hiccup).
     job_max_attempts: int = Field(3, ge=1, alias="JOB_MAX_ATTEMPTS")
+    # Times a job may lose its worker (SIGKILL, OOM, a deploy) and still be run again; counted
+    # apart from the attempts, so a deploy never fails an innocent job. The last loss fails it
+    # as `worker_lost` (a video that reliably kills workers stops after this many).
+    job_max_losses: int = Field(5, ge=1, alias="JOB_MAX_LOSSES")
     # Soft limit for one analysis; the hard kill and the broker's redelivery come after it.
     job_time_limit_sec: float = Field(900.0, gt=0, alias="JOB_TIME_LIMIT_SEC")
     job_retry_backoff_sec: float = Field(10.0, ge=0, alias="JOB_RETRY_BACKOFF_SEC")
     job_retry_backoff_max_sec: float = Field(300.0, ge=0, alias="JOB_RETRY_BACKOFF_MAX_SEC")
-    heartbeat_interval_sec: float = Field(10.0, gt=0, alias="HEARTBEAT_INTERVAL_SEC")
-    # An active job whose heartbeat is older than this is taken as lost and re-queued.
-    heartbeat_stale_sec: float = Field(60.0, gt=0, alias="HEARTBEAT_STALE_SEC")
-    sweep_interval_sec: float = Field(60.0, gt=0, alias="SWEEP_INTERVAL_SEC")
+    # Running jobs and worker processes write a heartbeat this often.
+    heartbeat_interval_sec: float = Field(5.0, gt=0, alias="HEARTBEAT_INTERVAL_SEC")
+    # A running job (or a worker) whose heartbeat is older than this is taken as lost: the job
+    # is re-queued ahead of the backlog. With the sweep interval below, a job whose worker was
+    # killed runs again within HEARTBEAT_STALE_SEC + SWEEP_INTERVAL_SEC (+ a free worker).
+    heartbeat_stale_sec: float = Field(30.0, gt=0, alias="HEARTBEAT_STALE_SEC")
+    # Every worker sweeps this often, in a thread of its own (never behind queued jobs).
+    sweep_interval_sec: float = Field(10.0, gt=0, alias="SWEEP_INTERVAL_SEC")
     orphan_max_age_hours: float = Field(24.0, gt=0, alias="ORPHAN_MAX_AGE_HOURS")
+    # How long a completed job's uploaded video stays stored, for the studio's "play this
+    # row" (GET /api/jobs/{id}/video); the sweeper deletes it after that. 0: at once.
+    video_retention_hours: float = Field(24.0, ge=0, alias="VIDEO_RETENTION_HOURS")
     # Test/demo knob only: sleep this long in every progress report so a job stays active
     # long enough to kill its worker mid-way. Always 0 in production.
     job_progress_delay_sec: float = Field(0.0, ge=0, alias="JOB_PROGRESS_DELAY_SEC")
     # --- HTTP API ---
     host: str = Field("0.0.0.0", alias="HOST")  # noqa: S104 - a container must listen on all
+    # The API's public address (https://api.example.com), for absolute links such as the
+    # webhook's statusUrl; unset: taken from each upload request (Host, X-Forwarded-*).
+    public_url: str | None = Field(None, alias="PUBLIC_URL")
     # slowapi/limits syntax, per client (API key, else IP); empty string turns the limit off
     upload_rate_limit: str = Field("10/minute", alias="UPLOAD_RATE_LIMIT")
+    # An upload whose body stops arriving for this long is cut off (408 upload_timeout).
+    upload_idle_timeout_sec: float = Field(30.0, gt=0, alias="UPLOAD_IDLE_TIMEOUT_SEC")
+    # The longest one upload may take in all (a 100 MB file at 1 Mbit/s needs ~14 min).
+    upload_deadline_sec: float = Field(900.0, gt=0, alias="UPLOAD_DEADLINE_SEC")
+    # Uploads one API process receives at once; beyond it: 503 too_many_uploads with
+    # Retry-After. Each costs up to MAX_FILE_SIZE_MB of disk (of RAM on Cloud Run).
+    max_concurrent_uploads: int = Field(16, ge=1, alias="MAX_CONCURRENT_UPLOADS")
     # How long one API process reuses a running job's status body (finished jobs: 10x);
     # 0 reads the database on every poll
     status_cache_sec: float = Field(1.0, ge=0, alias="STATUS_CACHE_SEC")
+    # /metrics: with API_KEYS set it needs `Authorization: Bearer <METRICS_TOKEN>` (or, with no
+    # token set, any API key); METRICS_PUBLIC=true leaves it open (a private scrape network).
+    metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
+    metrics_public: bool = Field(False, alias="METRICS_PUBLIC")
 
     # --- webhooks (reels_scripter.webhooks) ---
     # Default callback for jobs uploaded without `callbackUrl`; unset: no webhook.

@@ -20,6 +20,36 @@ from typing import Any
 
 job_id_var: ContextVar[str | None] = ContextVar("job_id", default=None)
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# The request's trace (Cloud Run's X-Cloud-Trace-Context or W3C traceparent): (trace, span).
+trace_var: ContextVar[tuple[str, str | None] | None] = ContextVar("trace", default=None)
+
+# An incoming X-Request-ID is reused when it is this tame (it is echoed and logged).
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+_CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d{1,20}))?(?:;o=[01])?$")
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+
+
+def incoming_request_id(value: str | None) -> str | None:
+    """The client's (or the load balancer's) request id, if it is safe to reuse."""
+    if value and _REQUEST_ID.match(value):
+        return value
+    return None
+
+
+def parse_trace(cloud: str | None, traceparent: str | None) -> tuple[str, str | None] | None:
+    """(trace id, span id as 16 hex digits) from `X-Cloud-Trace-Context: TRACE/SPAN;o=1`
+    (the span in decimal there) or W3C `traceparent: 00-TRACE-SPAN-01`; None if neither."""
+    if cloud:
+        match = _CLOUD_TRACE.match(cloud.strip())
+        if match:
+            trace, span = match.group(1).lower(), match.group(2)
+            return trace, (f"{int(span):016x}"[-16:] if span else None)
+    if traceparent:
+        match = _TRACEPARENT.match(traceparent.strip().lower())
+        if match and match.group(1) != "0" * 32:
+            return match.group(1), match.group(2)
+    return None
+
 
 # Attributes every LogRecord has; anything else passed via `extra=` is printed as a field.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -77,7 +107,13 @@ class RedactFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, in the field names Cloud Logging understands."""
+    """One JSON object per line, in the field names Cloud Logging understands; with a Google
+    Cloud project, lines logged while serving a traced request carry its trace, so Cloud
+    Logging groups them under the request."""
+
+    def __init__(self, project: str | None = None) -> None:
+        super().__init__()
+        self.project = project
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -91,6 +127,11 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, key, None)
             if value:
                 entry[key] = value
+        trace = trace_var.get()
+        if trace is not None and self.project:
+            entry["logging.googleapis.com/trace"] = f"projects/{self.project}/traces/{trace[0]}"
+            if trace[1]:
+                entry["logging.googleapis.com/spanId"] = trace[1]
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value
@@ -115,8 +156,17 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
-def logging_config(*, json_lines: bool, level: str, secrets: Iterable[str] = ()) -> dict[str, Any]:
+def logging_config(
+    *,
+    json_lines: bool,
+    level: str,
+    secrets: Iterable[str] = (),
+    project: str | None = None,
+) -> dict[str, Any]:
     """A dictConfig for the app and uvicorn alike, so access lines share one format."""
+    formatter: dict[str, Any] = (
+        {"()": JsonFormatter, "project": project} if json_lines else {"()": TextFormatter}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -124,7 +174,7 @@ def logging_config(*, json_lines: bool, level: str, secrets: Iterable[str] = ())
             "context": {"()": ContextFilter},
             "redact": {"()": RedactFilter, "secrets": list(secrets)},
         },
-        "formatters": {"main": {"()": JsonFormatter if json_lines else TextFormatter}},
+        "formatters": {"main": formatter},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
@@ -147,12 +197,21 @@ def logging_config(*, json_lines: bool, level: str, secrets: Iterable[str] = ())
 def service_logging_config(settings: Any) -> dict[str, Any]:
     """The dictConfig for `Settings` (NODE_ENV, LOG_LEVEL, the secrets to redact)."""
     secrets = list(api_keys_of(settings))
-    for name in ("google_ai_api_key", "openai_api_key", "webhook_secret", "url_signing_secret"):
+    for name in (
+        "google_ai_api_key",
+        "openai_api_key",
+        "webhook_secret",
+        "url_signing_secret",
+        "metrics_token",
+    ):
         value = getattr(settings, name, None)
         if value is not None:
             secrets.append(value.get_secret_value())
     return logging_config(
-        json_lines=bool(settings.is_production), level=str(settings.log_level), secrets=secrets
+        json_lines=bool(settings.is_production),
+        level=str(settings.log_level),
+        secrets=secrets,
+        project=getattr(settings, "google_cloud_project_id", None),
     )
 
 

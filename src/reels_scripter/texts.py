@@ -81,7 +81,9 @@ _RU_ERRORS: dict[str, Text] = {
     ),
     "worker_lost": T("Обработчик несколько раз аварийно останавливался, анализ прерван"),
     "worker_unavailable": T(
-        "Обработчик задач не запущен: {reason}", "Обработчик задач не запущен, попробуйте позже"
+        "Анализ сейчас невозможен: обработчик задач не запускается — {cause_text}. "
+        "Обратитесь к администратору",
+        "Анализ сейчас невозможен: обработчик задач не запущен",
     ),
     # HTTP API
     "bad_request": T("Некорректный запрос"),
@@ -101,10 +103,23 @@ _RU_ERRORS: dict[str, Text] = {
     "no_file": T("Файл не загружен"),
     "malformed_multipart": T("Некорректный multipart-запрос"),
     "client_disconnected": T("Загрузка прервана"),
-    "upload_timeout": T("Загрузка шла слишком медленно и была прервана"),
-    "too_many_uploads": T("Сейчас идёт слишком много загрузок, попробуйте через минуту"),
+    "upload_timeout": T("Загрузка шла слишком медленно и была прервана, попробуйте ещё раз"),
+    "too_many_uploads": T(
+        "Сейчас идёт слишком много загрузок, попробуйте через {retry_after} с",
+        "Сейчас идёт слишком много загрузок, попробуйте чуть позже",
+    ),
+    "invalid_callback_url": T(
+        "Некорректный адрес для уведомлений: нужен полный адрес http:// или https://"
+    ),
+    "callback_url_forbidden": T(
+        "Адрес для уведомлений ведёт во внутреннюю сеть; разрешены только публичные адреса"
+    ),
+    "callback_url_unresolvable": T("Не удалось найти сервер, указанный в адресе для уведомлений"),
     "http_error": T("Ошибка запроса"),
-    "video_gone": T("Видео больше не хранится на сервере: после анализа оно удаляется"),
+    "video_gone": T(
+        "Видео больше не хранится на сервере: после анализа оно хранится {hours:g} ч",
+        "Видео больше не хранится на сервере",
+    ),
     "range_not_satisfiable": T("Запрошенный диапазон за пределами файла"),
     "no_subtitles": T(
         "Для дорожки «{track_text}» нет текста — субтитры делать не из чего",
@@ -151,7 +166,39 @@ _EN_ERRORS: dict[str, Text] = {
     "unauthorized": T("A valid API key is required"),
     "rate_limited": T("Too many requests; try again later"),
     "no_file": T("No file was uploaded"),
-    "worker_unavailable": T("No job worker is running: {reason}", "No job worker is running"),
+    "worker_unavailable": T(
+        "Analysis is not possible now: the job worker cannot start ({cause_text}). "
+        "Contact the administrator",
+        "Analysis is not possible now: no job worker is running",
+    ),
+    "upload_timeout": T("The upload was too slow and was cut off; try again"),
+    "too_many_uploads": T(
+        "Too many uploads are in progress; try again in {retry_after} s",
+        "Too many uploads are in progress; try again shortly",
+    ),
+    "invalid_callback_url": T("Invalid callback URL: a full http:// or https:// URL is needed"),
+    "callback_url_forbidden": T(
+        "The callback URL leads into a private network; only public addresses are allowed"
+    ),
+    "callback_url_unresolvable": T("The callback URL's host could not be found"),
+}
+
+# Why a worker could not start (`worker_unavailable`'s `cause`), as a person reads it.
+_CAUSES = {
+    "ru": {
+        "ai_provider": "ИИ-сервис не принимает ключ или модель из настроек",
+        "storage": "хранилище файлов недоступно или настроено неверно",
+        "speech_model": "модель распознавания речи не найдена",
+        "database": "база данных недоступна",
+        "crashed": "процесс обработчика аварийно завершается при запуске",
+    },
+    "en": {
+        "ai_provider": "the AI service rejects the configured key or model",
+        "storage": "file storage is unreachable or misconfigured",
+        "speech_model": "the speech recognition model is not found",
+        "database": "the database is unreachable",
+        "crashed": "the worker process crashes at start-up",
+    },
 }
 
 _STATUS_CODES: dict[int, str] = {
@@ -450,6 +497,9 @@ def error_text(
         )
     if "kind" in values:
         values["kind_text"] = _catalog(_KINDS, language).get(str(values["kind"]), values["kind"])
+    cause = _catalog(_CAUSES, language).get(str(values.get("cause")))
+    if cause is not None:  # an unknown cause: the short form, not a raw code
+        values["cause_text"] = cause
     return text.render(values)
 
 

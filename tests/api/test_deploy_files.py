@@ -1,7 +1,7 @@
 """The deployment files stay in step with the code and are deployable as written.
 
 Docker itself cannot run here, so the files are parsed and their properties asserted; the
-commands they run (worker and beat, their healthchecks, Flower's login guard) are run for
+commands they run (the worker, its healthcheck and its sweeps, Flower's login guard) are run for
 real against the local Redis where that is possible.
 """
 
@@ -121,34 +121,21 @@ def test_dockerfile_keeps_code_read_only_and_home_and_cache_writable() -> None:
 # ----------------------------------------------------------------------------- compose
 
 
-def _runs_beat(service: dict[str, Any]) -> bool:
-    command = service.get("command") or []
-    if command[:2] == ["reels-scripter", "worker"]:
-        return "--no-beat" not in command  # the worker CLI's default is --beat
-    if command[:2] == ["reels-scripter", "serve"]:
-        # serve runs an embedded worker with beat unless told not to (or REDIS_URL is set)
-        return "--no-worker" not in command
-    return "beat" in command and command[0] == "celery"
-
-
 def test_compose_has_its_services_and_commands() -> None:
     compose = _compose()
-    assert set(compose["services"]) == {"api", "worker", "beat", "redis", "postgres", "flower"}
+    assert set(compose["services"]) == {"api", "worker", "redis", "postgres", "flower"}
     services = compose["services"]
     assert services["api"]["command"][:2] == ["reels-scripter", "serve"]
     assert services["worker"]["command"][:2] == ["reels-scripter", "worker"]
-    assert services["beat"]["command"][:4] == [
-        "celery",
-        "-A",
-        "reels_scripter.worker.celery_app",
-        "beat",
-    ]
 
 
-def test_compose_runs_exactly_one_beat() -> None:
-    services = _compose()["services"]
-    assert [name for name, svc in services.items() if _runs_beat(svc)] == ["beat"]
-    assert "replicas" not in services["beat"].get("deploy", {})
+def test_compose_runs_no_scheduler_and_every_worker_sweeps() -> None:
+    """Sweeps run in a thread of every worker, never through the queue: no beat service to
+    keep at one replica, and no worker told not to sweep."""
+    for name, service in _compose()["services"].items():
+        command = service.get("command") or []
+        assert "beat" not in command and "--beat" not in command, name
+        assert "--no-sweep" not in command and "--no-beat" not in command, name
 
 
 def test_compose_every_service_has_a_healthcheck() -> None:
@@ -302,26 +289,46 @@ def test_worker_healthcheck_answers_for_its_own_running_worker(
 
 @pytest.mark.redis
 @pytest.mark.slow
-def test_beat_service_sends_the_sweep_and_is_healthy(
+def test_the_worker_service_sweeps_beside_its_consumer(
     live_env: dict[str, str], tmp_path: Path
 ) -> None:
-    import redis
+    """The compose worker, as written, re-queues a job whose worker died: with no beat."""
+    from datetime import timedelta
 
-    env = {**live_env, "SWEEP_INTERVAL_SEC": "1"}
-    schedule = f"--schedule={tmp_path / 'celerybeat-schedule'}"
-    beat = _start("beat", env, tmp_path, **{"--schedule": schedule})
-    client = redis.Redis.from_url(LIVE_REDIS_URL)
+    from sqlalchemy import update
+
+    from reels_scripter.db import session_factory, upgrade_database, utcnow
+    from reels_scripter.jobs import Job
+    from support.factories import submit_job
+    from support.settings import make_settings
+
+    env = {**live_env, "SWEEP_INTERVAL_SEC": "1", "HEARTBEAT_STALE_SEC": "2"}
+    settings = make_settings(Path(env["DATA_DIR"]))
+    upgrade_database(settings)
+    with session_factory(settings)() as session:
+        job = submit_job(session, settings)  # no message: nobody would ever run it
+        session.execute(
+            update(Job)
+            .where(Job.id == job.id)
+            .values(state="active", attempts=1, heartbeat_at=utcnow() - timedelta(minutes=5))
+        )
+        session.commit()
+    worker = _start("worker", env, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while client.llen(env["JOB_QUEUE"]) < 2:  # sweeps queued, no worker to take them
-            assert beat.poll() is None, (tmp_path / "beat.log").read_text()
-            assert time.monotonic() < deadline, (tmp_path / "beat.log").read_text()
+        deadline = time.monotonic() + 90
+        while True:
+            with session_factory(settings)() as session:
+                row = session.get(Job, job.id)
+                assert row is not None
+                if row.lost_count == 1:
+                    break
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
             time.sleep(0.5)
-        assert _check("beat", env, tmp_path) == 0
     finally:
-        _stop(beat)
-    assert b"reels_scripter.sweep" in client.lindex(env["JOB_QUEUE"], 0)  # type: ignore[operator]
-    assert _check("beat", {**env, "REDIS_URL": "redis://127.0.0.1:1/0"}, tmp_path) != 0
+        _stop(worker)
+    # the attempt the dead worker spent is given back: a loss is not the job's failure
+    assert row.attempts in (0, 1) and row.lost_count == 1
 
 
 # ----------------------------------------------------------------------------- docs
@@ -336,4 +343,7 @@ def test_service_doc_has_its_sections() -> None:
     assert "curl http://localhost:3001/api/status/JOB_ID" in text
     # the worker is deployed as a worker pool (no $PORT to listen on), not as a service
     assert "gcloud beta run worker-pools deploy reels-worker" in text
-    assert "--args worker,--no-beat" in text
+    assert "--args worker,--concurrency,1" in text
+    assert "reels-beat" not in text  # no scheduler to deploy: workers sweep themselves
+    for heading in ("## Recovery", "JOB_MAX_LOSSES", "HEARTBEAT_STALE_SEC"):
+        assert heading in text

@@ -35,9 +35,9 @@ def test_api_keys_guard_every_api_route(
     assert_error(
         client.get("/api/jobs", headers={"Authorization": "Bearer wrong"}), 401, "unauthorized"
     )
-    # probes and metrics stay open: load balancers send no key
+    # probes stay open: load balancers send no key; metrics need one (test_metrics_access)
     assert client.get("/healthz").status_code == 200
-    assert client.get("/metrics").status_code == 200
+    assert_error(client.get("/metrics"), 401, "unauthorized")
 
     a = {"Authorization": f"Bearer {KEY_A}"}
     b = {"X-API-Key": KEY_B}

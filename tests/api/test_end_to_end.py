@@ -26,7 +26,7 @@ from .conftest import LiveServer, leftovers
 WORKER_CODE = """
 from reels_scripter.config import Settings
 from reels_scripter.worker.celery_app import run_worker
-run_worker(Settings(), beat=False, concurrency=1)
+run_worker(Settings(), sweep=False, concurrency=1)
 """
 SERVICE_ENV = (
     "DATA_DIR",
@@ -169,9 +169,19 @@ def test_upload_to_completed_script(
 
     ready = httpx.get(f"{base}/readyz")
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "storage": "ok"}
+    assert ready.json()["checks"] == {
+        "database": "ok",
+        "broker": "ok",
+        "storage": "ok",
+        "worker": "ok",  # the worker's heartbeat, read from the database
+    }
 
+    # the video stays for playback after the analysis; deleting the job takes it at once
+    assert detail["videoStored"] is True
+    assert httpx.get(f"{base}/api/jobs/{job_id}/video").status_code == 200
+    assert [p for p in leftovers(tmp_path / "data") if "uploads" in p.parts]
     assert httpx.delete(f"{base}/api/jobs/{job_id}").status_code == 204
+    assert not [p for p in leftovers(tmp_path / "data") if "uploads" in p.parts]
     gone = httpx.get(f"{base}/api/status/{job_id}")
     assert gone.status_code == 404
     assert gone.json() == {"error": "Задача не найдена", "code": "job_not_found"}

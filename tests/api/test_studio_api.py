@@ -11,6 +11,7 @@ import io
 import re
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -327,11 +328,32 @@ def test_video_streams_with_ranges_while_stored(studio: Studio, reels: dict[str,
     assert c.get(f"/api/jobs/{waiting}/video", headers={"Range": "pages=1-2"}).status_code == 200
 
 
-def test_video_is_gone_after_the_analysis(studio: Studio) -> None:
+def test_video_plays_after_the_analysis_until_its_retention_ends(studio: Studio) -> None:
     job = studio.speech_job  # type: ignore[attr-defined]
-    assert studio.client.get(f"/api/jobs/{job}").json()["videoStored"] is False
-    assert_error(studio.client.get(f"/api/jobs/{job}/video"), 410, "video_gone")
-    assert_error(studio.client.get("/api/jobs/nope/video"), 404, "job_not_found")
+    c = studio.client
+    detail = c.get(f"/api/jobs/{job}").json()
+    # any tab can play a row of a finished job, not only the one that uploaded it
+    assert detail["state"] == "completed" and detail["videoStored"] is True
+    assert detail["videoExpiresAt"] is not None
+    assert c.get(f"/api/jobs/{job}/video", headers={"Range": "bytes=0-99"}).status_code == 206
+
+    # VIDEO_RETENTION_HOURS later the sweeper deletes it and the link says so
+    from sqlalchemy import update
+
+    from reels_scripter.db import session_factory, utcnow
+    from reels_scripter.jobs import Job
+    from reels_scripter.jobs.sweeper import sweep
+
+    with session_factory(studio.settings)() as session:
+        session.execute(
+            update(Job).where(Job.id == job).values(video_expires_at=utcnow() - timedelta(1))
+        )
+        session.commit()
+    assert len(sweep(studio.settings, lambda _id: None).expired_videos) == 1
+    assert c.get(f"/api/jobs/{job}").json()["videoStored"] is False
+    gone = assert_error(c.get(f"/api/jobs/{job}/video"), 410, "video_gone")
+    assert "24 ч" in gone["error"]
+    assert_error(c.get("/api/jobs/nope/video"), 404, "job_not_found")
 
 
 # --- signed links with API keys on ---

@@ -61,7 +61,8 @@ def test_claim_takes_over_only_a_stale_active_job(session: Session) -> None:
     # From the point of view of a moment 2 minutes later, the heartbeat is stale.
     second = repo.claim(job.id, utcnow() + timedelta(minutes=2))
     session.commit()
-    assert second is not None and second.attempt == 2
+    # taking over from a dead worker counts a loss, not an attempt (not the job's fault)
+    assert second is not None and (second.attempt, second.losses) == (1, 1)
     # The first worker is fenced out: its writes no longer land.
     assert not repo.set_progress(first, "video", 50)
     assert not repo.complete(first, {"x": 1}, "local", None)
@@ -73,6 +74,50 @@ def test_claim_takes_over_only_a_stale_active_job(session: Session) -> None:
 def test_claim_respects_max_attempts(session: Session) -> None:
     job = add_job(session, attempts=3, max_attempts=3)
     assert JobRepository(session).claim(job.id, stale_cutoff(60)) is None
+
+
+def test_claim_takes_over_a_dead_workers_job_only_while_losses_are_left(session: Session) -> None:
+    repo = JobRepository(session)
+    later = utcnow() + timedelta(minutes=2)
+    job = add_job(session, attempts=3, max_attempts=3)  # every attempt spent...
+    session.execute(
+        Job.__table__.update()
+        .where(Job.id == job.id)
+        .values(state=JobState.active, heartbeat_at=utcnow(), lost_count=1)
+    )
+    session.commit()
+    # ...but a lost run is not an attempt: the takeover is allowed while losses are left
+    claim = repo.claim(job.id, later, max_losses=3)
+    assert claim is not None and (claim.attempt, claim.losses) == (3, 2)
+    session.commit()
+    assert repo.claim(job.id, utcnow() + timedelta(minutes=4), max_losses=3) is None
+
+
+def test_the_fence_tells_every_claim_apart(session: Session) -> None:
+    """A run presumed dead and replaced never writes over its successor, also when the
+    successor has the same attempt number (a loss gives the attempt back)."""
+    repo = JobRepository(session)
+    job = add_job(session)
+    first = repo.claim(job.id, stale_cutoff(60))
+    session.commit()
+    assert first is not None
+    session.execute(
+        Job.__table__.update()
+        .where(Job.id == job.id)
+        .values(heartbeat_at=utcnow() - timedelta(minutes=5))
+    )
+    swept = repo.requeue_stale(stale_cutoff(60), ("lost", "worker_lost"))
+    assert swept.requeued == [job.id]
+    second = repo.claim(job.id, stale_cutoff(60), worker="reels-2@host")
+    session.commit()
+    assert second is not None and second.attempt == first.attempt == 1
+    assert second.losses == first.losses + 1
+    assert not repo.heartbeat(first) and not repo.complete(first, {"x": 1}, "local", None)
+    assert repo.heartbeat(second)
+    session.commit()
+    session.expire_all()
+    row = repo.get(job.id)
+    assert row is not None and row.claimed_by == "reels-2@host" and row.lost_count == 1
 
 
 def test_progress_never_decreases(session: Session) -> None:
@@ -140,8 +185,8 @@ def test_find_completed_duplicate(session: Session) -> None:
 
 def test_requeue_stale_and_give_up(session: Session) -> None:
     repo = JobRepository(session)
-    retryable = add_job(session, object_name="uploads/r")
-    exhausted = add_job(session, max_attempts=1, object_name="uploads/e")
+    retryable = add_job(session, object_name="uploads/r", max_attempts=1)
+    exhausted = add_job(session, lost_count=4, object_name="uploads/e")
     healthy = add_job(session)
     for job in (retryable, exhausted, healthy):
         assert repo.claim(job.id, stale_cutoff(60)) is not None
@@ -152,14 +197,18 @@ def test_requeue_stale_and_give_up(session: Session) -> None:
         assert job_row is not None
         job_row.heartbeat_at = old
     session.commit()
-    swept = repo.requeue_stale(stale_cutoff(60), ("Обработчик упал", "worker_lost"))
+    swept = repo.requeue_stale(stale_cutoff(60), ("Обработчик упал", "worker_lost"), 5)
     session.commit()
     assert swept.requeued == [retryable.id]
     assert swept.failed == [(exhausted.id, "uploads/e")]
     session.expire_all()
-    states = {j.id: (j.state, j.error_code) for j in repo.list_for_owner(None, 10, 0)[0]}
+    rows = {j.id: j for j in repo.list_for_owner(None, 10, 0)[0]}
+    states = {job_id: (j.state, j.error_code) for job_id, j in rows.items()}
     assert states[retryable.id] == (JobState.waiting, None)
+    # a lost run gives its attempt back: a job with one attempt can still be run
+    assert (rows[retryable.id].attempts, rows[retryable.id].lost_count) == (0, 1)
     assert states[exhausted.id] == (JobState.failed, "worker_lost")
+    assert rows[exhausted.id].lost_count == 5
     assert states[healthy.id] == (JobState.active, None)
     assert repo.object_names_in_use() == {"uploads/r", "uploads/x"}
 

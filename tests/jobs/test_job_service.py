@@ -10,6 +10,7 @@ from reels_scripter.config import Settings
 from reels_scripter.db import session_factory
 from reels_scripter.jobs import JobService, JobState, settings_fingerprint
 from reels_scripter.jobs.service import Upload, display_name
+from reels_scripter.jobs.sweeper import sweep
 from reels_scripter.storage import get_storage
 from reels_scripter.storage.local import LocalStorage
 from support.factories import submit_job
@@ -167,6 +168,11 @@ def test_enqueue_failure_keeps_the_job(db_settings: Settings, session: Session) 
         row = JobService(other, get_storage(db_settings), db_settings).get(job.id, None)
         assert row is not None and row.state == JobState.waiting
         assert row.object_name == job.object_name
+    # the very next sweep sends it (not only after the wait that guards a long backlog)
+    sent: list[str] = []
+    report = sweep(db_settings, sent.append)
+    assert sent == [job.id] and report.reenqueued == [job.id]
+    assert sweep(db_settings, sent.append).reenqueued == []  # once; then it waits its turn
 
 
 def test_display_name_keeps_no_directories_or_control_characters() -> None:

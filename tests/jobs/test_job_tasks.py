@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from reels_scripter.config import Settings
+from reels_scripter.db import utcnow
 from reels_scripter.errors import one_line
 from reels_scripter.jobs import Job, JobService, JobState, keyframes
 from reels_scripter.jobs.failures import backoff_seconds
 from reels_scripter.jobs.runner import run_job
+from reels_scripter.jobs.sweeper import sweep
 from reels_scripter.storage import StorageError
 from reels_scripter.storage.local import LocalStorage
 from support.factories import submit_job
@@ -119,7 +122,11 @@ def test_good_reel_completes_and_bad_file_fails(
     row = reload(session, good.id)
     assert row.state == JobState.completed and row.progress == 100 and row.stage == "done"
     assert row.result is not None and row.result["meta"]["provider"] == row.provider == "local"
-    assert row.object_name is None and not storage.exists(good_name)
+    # the video stays for playback in the studio, until VIDEO_RETENTION_HOURS (24) are up
+    assert row.object_name == good_name and storage.exists(good_name)
+    assert row.video_expires_at is not None and row.finished_at is not None
+    kept = (row.video_expires_at - row.finished_at).total_seconds()
+    assert abs(kept - 24 * 3600) < 60
 
     outcome = run_job(bad.id, db_settings, storage=storage)
     assert outcome.status == "failed"
@@ -153,6 +160,10 @@ def test_keyframes_are_shared_by_duplicates_and_go_with_the_last_job(
     # same content again: deduplicated, same pictures, links under the new job's own id
     second = submit_job(session, db_settings, src, storage=storage, sha256=sha)
     assert second.state == JobState.completed
+    # the duplicate shares the first job's kept video: no second copy is stored
+    assert second.object_name == row.object_name is not None
+    assert second.video_expires_at == row.video_expires_at
+    assert len(list((storage.root / "uploads").iterdir())) == 1
     shown = keyframes.with_urls(second.result, second.id)
     assert shown is not None
     assert shown["timeline"]["scenes"][1]["keyframe"] == f"/api/jobs/{second.id}/keyframes/1.jpg"
@@ -160,8 +171,49 @@ def test_keyframes_are_shared_by_duplicates_and_go_with_the_last_job(
     assert second.result["timeline"]["scenes"][1]["keyframe"] == stored[1]  # not rewritten
 
     service = JobService(session, storage, db_settings)
+    video = row.object_name
     assert service.delete(first.id, None)
     assert all(storage.exists(n) for n in stored)  # still used by the duplicate
+    assert storage.exists(video)  # so is the video
     assert service.delete(second.id, None)
     assert not any(storage.exists(n) for n in stored)
+    assert not storage.exists(video)  # the last job that names it takes it at once
     assert not (storage.root / "keyframes" / sha).exists()  # no empty folder left behind
+
+
+def test_kept_videos_are_deleted_after_their_retention(
+    db_settings: Settings, session: Session, reel: Callable[..., Path]
+) -> None:
+    storage = LocalStorage.from_settings(db_settings)
+    src = reel("kept.mp4", duration=2.0)
+    job = submit_job(session, db_settings, src, storage=storage, sha256="k" * 64)
+    assert run_job(job.id, db_settings, storage=storage).status == "completed"
+    twin = submit_job(session, db_settings, src, storage=storage, sha256="k" * 64)
+    name = reload(session, job.id).object_name
+    assert name and twin.object_name == name
+
+    assert sweep(db_settings, lambda _id: None, storage=storage).expired_videos == []
+    assert storage.exists(name)  # within its retention: the sweeper leaves it
+    past = utcnow() - timedelta(minutes=1)
+    session.execute(
+        Job.__table__.update().where(Job.object_name == name).values(video_expires_at=past)
+    )
+    session.commit()
+    report = sweep(db_settings, lambda _id: None, storage=storage)
+    assert report.expired_videos == [name] and not storage.exists(name)
+    for job_id in (job.id, twin.id):
+        row = reload(session, job_id)
+        assert row.object_name is None and row.video_expires_at is None
+        assert row.result is not None  # the result stays; only the video goes
+
+
+def test_no_retention_deletes_the_video_at_once(
+    db_settings: Settings, session: Session, reel: Callable[..., Path]
+) -> None:
+    settings = db_settings.model_copy(update={"video_retention_hours": 0})
+    storage = LocalStorage.from_settings(settings)
+    job = submit_job(session, settings, reel("gone.mp4", duration=2.0), storage=storage)
+    name = job.object_name
+    assert name and run_job(job.id, settings, storage=storage).status == "completed"
+    row = reload(session, job.id)
+    assert row.object_name is None and not storage.exists(name)

@@ -187,7 +187,8 @@ def test_service_job_uses_the_same_gemini_path(
     assert row.provider == "gemini" and row.model == "gemini-3.5-flash-lite"
     assert row.result is not None
     _assert_complete(row.result, rows)
-    assert not storage.exists(name)
+    # kept for playback until VIDEO_RETENTION_HOURS are up, then the sweeper deletes it
+    assert storage.exists(name) and row.object_name == name and row.video_expires_at
 
 
 def test_a_webm_uploaded_without_an_extension_reaches_gemini_as_webm(

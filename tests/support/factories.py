@@ -113,6 +113,7 @@ def submit_job(
     sha256: str | None = None,
     display_name: str | None = None,
     probe_facts: bool = True,
+    callback_url: str | None = None,
 ) -> Job:
     """A job as the upload use case leaves it: the video in storage, the row written, the id
     queued (through `enqueue`, if given). A real reel gets its probe facts stored (set
@@ -142,5 +143,7 @@ def submit_job(
             info=info,
             display_name=display_name,
             owner=owner,
+            callback_url=callback_url,
+            public_base_url="http://reels.test",
         )
     )

@@ -213,7 +213,7 @@ def test_upload_live_progress_result_and_take_away(
     watch.assert_clean()
 
 
-def test_phone_width_and_keyframe_instead_of_a_deleted_video(
+def test_phone_width_the_kept_video_then_its_keyframe_once_deleted(
     make_studio: Any, open_page: Any, speech_reel: Path, artifacts: Path
 ) -> None:
     server = make_studio()
@@ -232,7 +232,34 @@ def test_phone_width_and_keyframe_instead_of_a_deleted_video(
     assert page.locator(".script thead").is_hidden()
     page.screenshot(path=artifacts / "phone-result.png", full_page=True)
 
-    # opened from the server, not uploaded here: the video is gone, the keyframe shows
+    # opened from the server, not uploaded here: the server keeps a finished job's video for
+    # VIDEO_RETENTION_HOURS, so the row plays from it
+    page.locator(".script-row .play").first.click()
+    kept = page.locator(".player video")
+    kept.wait_for()
+    assert f"/api/jobs/{job_id}/video" in (kept.get_attribute("src") or "")
+    page.wait_for_function(
+        "() => (document.querySelector('.player video') || {}).currentTime > 0.3"
+    )
+    page.get_by_role("button", name="Закрыть").click()
+
+    # after its retention the sweeper deletes it: the keyframe shows instead
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from reels_scripter.db import session_factory, utcnow
+    from reels_scripter.jobs import Job
+    from reels_scripter.jobs.sweeper import sweep
+
+    with session_factory(server.settings)() as session:
+        session.execute(
+            update(Job).where(Job.id == job_id).values(video_expires_at=utcnow() - timedelta(1))
+        )
+        session.commit()
+    assert len(sweep(server.settings, lambda _id: None).expired_videos) == 1
+    page.reload()
+    page.wait_for_selector(".result-head")
     page.locator(".script-row").nth(len(result.script) - 1).click()
     still = page.locator(".player img.player-still")
     still.wait_for()

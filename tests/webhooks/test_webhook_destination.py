@@ -9,9 +9,11 @@ from collections.abc import Sequence
 import pytest
 
 from reels_scripter.config import Settings
+from reels_scripter.texts import describe
 from reels_scripter.webhooks import (
     FORBIDDEN_CODE,
     INVALID_CODE,
+    UNRESOLVABLE_CODE,
     CallbackUrlError,
     UnresolvableHostError,
     parse_callback_url,
@@ -73,7 +75,8 @@ def test_non_public_destinations_are_refused(url: str) -> None:
     with pytest.raises(CallbackUrlError) as refused:
         validate_callback_url(url, allow_private=False)
     assert refused.value.code == FORBIDDEN_CODE
-    assert refused.value.message.startswith("Адрес для уведомлений")
+    assert refused.value.http_status == 422
+    assert describe(refused.value).startswith("Адрес для уведомлений")
 
 
 def test_a_host_with_any_private_address_is_refused() -> None:
@@ -138,7 +141,7 @@ def test_malformed_urls_are_invalid(url: str) -> None:
     with pytest.raises(CallbackUrlError) as refused:
         validate_callback_url(url, allow_private=True)
     assert refused.value.code == INVALID_CODE
-    assert refused.value.message.startswith("Некорректный адрес")
+    assert describe(refused.value).startswith("Некорректный адрес")
 
 
 def test_unresolvable_host_is_invalid_on_upload() -> None:
@@ -146,7 +149,8 @@ def test_unresolvable_host_is_invalid_on_upload() -> None:
         validate_callback_url(
             "https://nowhere.example.com/", allow_private=False, resolver=resolver_for({})
         )
-    assert refused.value.code == INVALID_CODE
+    assert refused.value.code == UNRESOLVABLE_CODE
+    assert describe(refused.value) == "Не удалось найти сервер, указанный в адресе для уведомлений"
 
 
 def test_pinned_request_connects_to_the_checked_address_and_keeps_the_name() -> None:

@@ -13,7 +13,7 @@ from reels_scripter.config import Settings
 from reels_scripter.db import utcnow
 from reels_scripter.jobs import Job, JobState
 from reels_scripter.jobs.repository import JobRepository, stale_cutoff
-from reels_scripter.jobs.sweeper import sweep
+from reels_scripter.jobs.sweeper import recover_jobs_of, sweep
 from reels_scripter.storage.local import LocalStorage
 
 
@@ -36,7 +36,8 @@ def test_sweep(db_settings: Settings, session: Session, tmp_path: Path) -> None:
     repo = JobRepository(session)
     common = {"sha256": "s" * 64, "size_bytes": 1, "settings_fingerprint": "f" * 64}
     stale = repo.add(Job(**common, object_name=in_use, max_attempts=3))
-    exhausted = repo.add(Job(**common, object_name=exhausted_obj, max_attempts=1))
+    # lost by its worker for the JOB_MAX_LOSSES-th time (default 5): it fails as worker_lost
+    exhausted = repo.add(Job(**common, object_name=exhausted_obj, max_attempts=3, lost_count=4))
     lost = repo.add(Job(**common, object_name=young, max_attempts=3))
     session.commit()
     for job in (stale, exhausted):
@@ -73,3 +74,53 @@ def test_sweep(db_settings: Settings, session: Session, tmp_path: Path) -> None:
     # Idempotent: a second sweep (another worker's beat) finds nothing more to do.
     again = sweep(db_settings, sent.append, storage=storage)
     assert again.requeued == again.failed == again.reenqueued == again.deleted_objects == []
+
+
+def test_a_job_the_broker_refused_is_sent_by_the_next_sweep(
+    db_settings: Settings, session: Session
+) -> None:
+    """Redis restarting while the sweeper re-queues a dead worker's job: the job is not
+    stranded until the lost-message guard (minutes), the next sweep sends it."""
+    repo = JobRepository(session)
+    job = repo.add(Job(sha256="s" * 64, size_bytes=1, settings_fingerprint="f" * 64))
+    session.commit()
+    assert repo.claim(job.id, stale_cutoff(60)) is not None
+    session.execute(
+        Job.__table__.update()
+        .where(Job.id == job.id)
+        .values(heartbeat_at=utcnow() - timedelta(minutes=5))
+    )
+    session.commit()
+
+    def broker_down(job_id: str) -> None:
+        raise ConnectionError("Redis is restarting")
+
+    first = sweep(db_settings, broker_down)
+    assert first.requeued == [job.id] and first.unsent == [job.id]
+    sent: list[str] = []
+    second = sweep(db_settings, sent.append)
+    assert sent == [job.id] and second.reenqueued == [job.id] and second.unsent == []
+    assert sweep(db_settings, sent.append).reenqueued == []  # sent once, then it waits
+
+
+def test_the_jobs_of_a_worker_seen_dying_are_requeued_at_once(
+    db_settings: Settings, session: Session
+) -> None:
+    repo = JobRepository(session)
+    common = {"sha256": "s" * 64, "size_bytes": 1, "settings_fingerprint": "f" * 64}
+    mine, other = repo.add(Job(**common)), repo.add(Job(**common))
+    session.commit()
+    assert repo.claim(mine.id, stale_cutoff(60), worker="reels-1@host") is not None
+    assert repo.claim(other.id, stale_cutoff(60), worker="reels-2@host") is not None
+    session.commit()
+
+    swept = recover_jobs_of(db_settings, "reels-1@host")  # heartbeats still fresh
+    assert swept.requeued == [mine.id] and swept.failed == []
+    session.expire_all()
+    back, untouched = repo.get(mine.id), repo.get(other.id)
+    assert back is not None and untouched is not None
+    assert (back.state, back.attempts, back.lost_count) == (JobState.waiting, 0, 1)
+    assert untouched.state == JobState.active and untouched.lost_count == 0
+    sent: list[str] = []
+    assert sweep(db_settings, sent.append).reenqueued == [mine.id]  # the next sweep sends it
+    assert sent == [mine.id]

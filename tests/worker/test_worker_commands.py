@@ -31,9 +31,29 @@ def test_worker_with_a_wrong_provider_fails_at_start(
     monkeypatch.setenv("AI_PROVIDER", "no-such-provider")
     get_settings.cache_clear()
     result = CliRunner().invoke(cli, ["worker"])
-    assert result.exit_code == 1
+    assert result.exit_code == 78  # EX_CONFIG: a setting to fix, not worth restarting
     assert "AI provider 'no-such-provider' is not usable" in result.output
     assert "Traceback" not in result.output
+    # the API learns why from the workers table (its uploads then answer 503)
+    from reels_scripter.db import session_factory
+    from reels_scripter.worker import presence
+
+    with session_factory(get_settings())() as session:
+        health = presence.health(session, 30)
+    assert not health.can_run_jobs and health.failure is not None
+    assert health.failure.cause == "ai_provider"
+    assert "no-such-provider" in health.check()
+
+
+def test_worker_with_an_unknown_speech_model_fails_at_start(
+    cli: typer.Typer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AI_PROVIDER", "local")
+    monkeypatch.setenv("WHISPER_MODEL", "no-such-model")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["worker"])
+    assert result.exit_code == 78
+    assert "WHISPER_MODEL='no-such-model'" in result.output and "Traceback" not in result.output
 
 
 def test_lifecycle_needs_gcs(cli: typer.Typer) -> None:

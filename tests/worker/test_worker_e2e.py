@@ -6,17 +6,22 @@ running when the worker is killed.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reels_scripter.config import Settings
@@ -59,11 +64,11 @@ class Workers:
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self, *, beat: bool, **extra: str) -> subprocess.Popen[bytes]:
+    def start(self, *, sweep: bool, **extra: str) -> subprocess.Popen[bytes]:
         code = (
             "from reels_scripter.config import get_settings\n"
             "from reels_scripter.worker.celery_app import run_worker\n"
-            f"run_worker(get_settings(), beat={beat}, concurrency=1)\n"
+            f"run_worker(get_settings(), sweep={sweep}, concurrency=1)\n"
         )
         log = (self.log_dir / f"worker-{len(self.procs)}.log").open("wb")
         proc = subprocess.Popen(
@@ -166,15 +171,20 @@ def finished(job: Job) -> bool:
     return job.state in (JobState.completed, JobState.failed)
 
 
-def leftovers(settings: Settings, timeout: float = 5) -> list[Any]:
-    """Temp files and stored uploads still present. The stored video is deleted just after
-    the job is marked finished (never before), so give the worker a moment."""
+def leftovers(settings: Settings, timeout: float = 5, kept: tuple[str, ...] = ()) -> list[Any]:
+    """Temp files and stored uploads still present, besides the `kept` videos of completed
+    jobs (VIDEO_RETENTION_HOURS). A failed job's video is deleted just after the job is
+    marked finished (never before), so give the worker a moment."""
     tmp = settings.data_dir / "tmp"
     storage_dir = settings.data_dir / "storage" / "uploads"
     deadline = time.monotonic() + timeout
     while True:
         files = list(tmp.iterdir()) if tmp.is_dir() else []
-        files += list(storage_dir.iterdir()) if storage_dir.is_dir() else []
+        files += [
+            p
+            for p in (storage_dir.iterdir() if storage_dir.is_dir() else [])
+            if f"uploads/{p.name}" not in kept
+        ]
         if not files or time.monotonic() > deadline:
             return files
         time.sleep(0.1)
@@ -183,7 +193,7 @@ def leftovers(settings: Settings, timeout: float = 5) -> list[Any]:
 def test_worker_completes_a_reel_and_fails_a_bad_file(
     broker_settings: Settings, workers: Workers, reel: Callable[..., Path], tmp_path: Path
 ) -> None:
-    workers.start(beat=False)
+    workers.start(sweep=False)
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"definitely not a video" * 20)
     with session_factory(broker_settings)() as session:
@@ -196,7 +206,8 @@ def test_worker_completes_a_reel_and_fails_a_bad_file(
     assert good.attempts == 1 and good.started_at and good.finished_at
     assert failed.state == JobState.failed and failed.attempts == 1
     assert failed.error and "\n" not in failed.error and failed.error_code != "internal_error"
-    assert leftovers(broker_settings) == []
+    assert good.object_name and good.video_expires_at  # kept for playback in the studio
+    assert leftovers(broker_settings, kept=(good.object_name,)) == []
     # every worker line about a job carries its id, bound once around the task
     logs = workers.logs()
     assert f"[job {good_job.id}]" in logs and "completed with provider local" in logs
@@ -206,7 +217,7 @@ def test_worker_completes_a_reel_and_fails_a_bad_file(
 def test_sigkilled_worker_loses_no_job(
     broker_settings: Settings, workers: Workers, reel: Callable[..., Path]
 ) -> None:
-    first = workers.start(beat=False, JOB_PROGRESS_DELAY_SEC="0.25")
+    first = workers.start(sweep=False, JOB_PROGRESS_DELAY_SEC="0.25")
     with session_factory(broker_settings)() as session:
         job = submit(broker_settings, session, reel("slow.mp4", duration=2.0, cuts=(1.0,)))
     wait_for(
@@ -214,10 +225,107 @@ def test_sigkilled_worker_loses_no_job(
     )
     workers.kill(first)  # SIGKILL to the whole worker: no clean-up code runs
     # A fresh worker with the sweeper: the stale heartbeat gets the job re-queued and run.
-    workers.start(beat=True)
+    workers.start(sweep=True)
     done = wait_for(broker_settings, job.id, finished, workers, timeout=60)
     assert done.state == JobState.completed, workers.logs()[-3000:]
-    assert done.attempts == 2 and done.progress == 100
+    # the lost run is counted as a loss, not as one of the job's attempts
+    assert (done.attempts, done.lost_count) == (1, 1) and done.progress == 100
     # Exactly once: the one result, from the second attempt; nothing left behind.
-    assert done.result is not None
-    assert leftovers(broker_settings) == []
+    assert done.result is not None and done.object_name
+    assert leftovers(broker_settings, kept=(done.object_name,)) == []
+
+
+class HookReceiver:
+    """A plain HTTP server on 127.0.0.1 that records the webhooks POSTed to it."""
+
+    def __init__(self) -> None:
+        bodies = self.bodies = []  # type: list[dict[str, Any]]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+BACKLOG = 20
+STALE_SEC = 5.0
+
+
+def test_a_killed_workers_job_runs_again_ahead_of_a_backlog(
+    broker_settings: Settings, workers: Workers, reel: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Two workers; the one running job X is SIGKILLed while 20 jobs wait. The survivor's
+    sweeper (a thread beside its busy consumer) finds X's heartbeat stale and sends X to the
+    priority queue: X runs again within 2 x HEARTBEAT_STALE_SEC, before the backlog drains,
+    with its attempt given back and the loss counted; its webhook is sent by a worker."""
+    timing = {"HEARTBEAT_STALE_SEC": str(STALE_SEC), "WEBHOOK_ALLOW_PRIVATE": "true"}
+    hooks = HookReceiver()
+    victim = workers.start(sweep=False, JOB_PROGRESS_DELAY_SEC="0.25", **timing)
+    settings = broker_settings
+    with session_factory(settings)() as session:
+        x = submit_job(
+            session,
+            settings,
+            reel("x.mp4", duration=2.0, cuts=(1.0,)),
+            enqueue=make_enqueue(settings),
+            callback_url=hooks.url,
+        )
+    running = wait_for(
+        settings, x.id, lambda j: j.state == JobState.active and j.progress > 0, workers
+    )
+    assert running.claimed_by == f"reels-{victim.pid}@{socket.gethostname()}"
+    # the survivor: each backlog job holds it for about a second
+    workers.start(sweep=True, JOB_PROGRESS_DELAY_SEC="0.4", **timing)
+    junk = tmp_path / "junk.mp4"
+    backlog = []
+    with session_factory(settings)() as session:
+        for i in range(BACKLOG):
+            junk.write_bytes(b"not a video %d " % i * 50)
+            backlog.append(
+                submit(settings, session, junk, video=False).id  # fails fast in the worker
+            )
+    killed_at = time.monotonic()
+    workers.kill(victim)
+
+    back = wait_for(
+        settings,
+        x.id,
+        lambda j: j.lost_count == 1 and j.state != JobState.waiting,  # running again
+        workers,
+        timeout=60,
+    )
+    recovered_in = time.monotonic() - killed_at
+    with session_factory(settings)() as session:
+        waiting = session.scalar(
+            select(func.count()).where(Job.id.in_(backlog), Job.state == JobState.waiting)
+        )
+    assert back.state in (JobState.active, JobState.completed)
+    print(f"recovered in {recovered_in:.1f} s with {waiting} of {BACKLOG} jobs still queued")
+    assert recovered_in <= 2 * STALE_SEC, (recovered_in, workers.logs()[-3000:])
+    assert waiting is not None and waiting >= BACKLOG // 2, waiting  # it jumped the queue
+
+    done = wait_for(settings, x.id, finished, workers, timeout=90)
+    assert done.state == JobState.completed, workers.logs()[-3000:]
+    assert (done.attempts, done.lost_count) == (1, 1)
+    deadline = time.monotonic() + 20
+    while not hooks.bodies and time.monotonic() < deadline:
+        time.sleep(0.2)
+    hooks.close()
+    assert [(b["jobId"], b["state"]) for b in hooks.bodies] == [(x.id, "completed")]
+    assert hooks.bodies[0]["statusUrl"] == f"http://reels.test/api/status/{x.id}"
+    for job_id in backlog:
+        wait_for(settings, job_id, finished, workers, timeout=90)
+    assert "Traceback" not in workers.logs()

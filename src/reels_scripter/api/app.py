@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from slowapi import Limiter
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reels_scripter.api.deps import Services
 from reels_scripter.api.endpoints import docs, exports, health, jobs, media, studio, uploads
 from reels_scripter.api.errors import install_error_handlers
-from reels_scripter.api.metrics import ApiMetrics, HttpMetricsMiddleware
+from reels_scripter.api.metrics import ApiMetrics
+from reels_scripter.api.middleware import ServiceMiddleware
 from reels_scripter.api.security import presented_key
+from reels_scripter.api.status import CachedStatusMiddleware
 from reels_scripter.config import Settings, get_settings
-from reels_scripter.logs import job_id_var, request_id_var
 
 log = logging.getLogger(__name__)
 
@@ -36,33 +35,6 @@ When `API_KEYS` is set, every `/api` route needs `Authorization: Bearer <key>` o
 
 The studio, a Russian web page for all of this, is at `/`.
 """
-
-
-class RequestContextMiddleware:
-    """Gives each request an id (echoed as `X-Request-ID`) and a clean job-id context."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = uuid.uuid4().hex[:16]
-        rid_token = request_id_var.set(request_id)
-        job_token = job_id_var.set(None)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            job_id_var.reset(job_token)
-            request_id_var.reset(rid_token)
 
 
 def rate_limit_key(request: Request) -> str:
@@ -120,7 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.limiter = limiter
 
-    install_error_handlers(app, settings.target_language)
+    install_error_handlers(app)
+    # status polls answered from the cache never reach the router (see api/status.py)
+    app.add_middleware(CachedStatusMiddleware, services=services)
+    # around it: request ids, metrics, JSON 500s; CORS (added below, outside) decorates all
+    app.add_middleware(ServiceMiddleware, metrics=metrics, language=settings.target_language)
     app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)
     app.include_router(health.router)
@@ -151,8 +127,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     else:
         log.warning("FRONTEND_URL is not set: browsers on other origins cannot call the API")
-    app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
-    app.add_middleware(RequestContextMiddleware)
     return app
 
 

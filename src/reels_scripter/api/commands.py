@@ -1,32 +1,21 @@
 """`reels-scripter serve`: the HTTP API, plus a worker when running embedded.
 
 Embedded mode (no REDIS_URL) is the one-machine setup: SQLite database, SQLite broker and
-local storage under DATA_DIR, and one command that runs everything. With REDIS_URL set the
+local storage under DATA_DIR, and one command that runs everything; the worker is supervised
+(`worker.supervisor`: restarted when it dies, stopped with `serve`). With REDIS_URL set the
 workers are separate processes (`reels-scripter worker`, docker-compose's `worker`), so
-`serve` runs only the API.
+`serve` runs only the API, and says so.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import multiprocessing
 import signal
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 log = logging.getLogger("reels_scripter.serve")
-
-
-def _worker_main(settings: Any, concurrency: int) -> None:
-    """Entry of the embedded worker process (spawned: a fresh interpreter, no inherited
-    event loop, DB pools or threads from the API)."""
-    from reels_scripter.logs import configure_logging
-    from reels_scripter.worker.celery_app import run_worker
-
-    configure_logging(settings)
-    run_worker(settings, beat=True, concurrency=concurrency)
 
 
 def serve(
@@ -61,14 +50,17 @@ def serve(
         log.info("database schema is up to date")
 
     run_worker = worker if worker is not None else not settings.redis_url
-    child: multiprocessing.process.BaseProcess | None = None
+    embedded = None
     if run_worker:
-        ctx = multiprocessing.get_context("spawn")
-        child = ctx.Process(
-            target=_worker_main, args=(settings, concurrency), name="reels-worker", daemon=False
+        from reels_scripter.worker.supervisor import EmbeddedWorker
+
+        embedded = EmbeddedWorker(settings, concurrency)
+        embedded.start()
+    else:
+        log.info(
+            "no worker in this process (REDIS_URL is set, or --no-worker): jobs wait for a "
+            "separate `reels-scripter worker`; /readyz says whether one is alive"
         )
-        child.start()
-        log.info("embedded worker started (pid %s)", child.pid)
 
     # uvicorn restores the previous SIGTERM handler on shutdown and re-raises the signal;
     # with the default handler the process would die there and orphan the worker, so the
@@ -92,24 +84,9 @@ def serve(
             timeout_graceful_shutdown=30,
         )
     finally:
-        if child is not None and child.is_alive():
-            log.info("stopping embedded worker")
-            # SIGTERM is Celery's warm shutdown: the current job finishes or is re-queued
-            # (the sweeper re-queues it if the grace period runs out).
-            if child.pid is not None:
-                _signal(child.pid, signal.SIGTERM)
-            child.join(timeout=60)
-            if child.is_alive():
-                child.kill()
-                child.join(timeout=5)
+        if embedded is not None:
+            embedded.stop()
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
-
-
-def _signal(pid: int, sig: int) -> None:
-    import os
-
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)

@@ -7,6 +7,7 @@ same under uvicorn, under httpx's ASGITransport (which runs no lifespan) and in 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
 
 from reels_scripter.api.security import ApiKeys
 from reels_scripter.api.signed_urls import UrlSigner, owner_from_access_token, signing_secret
@@ -25,6 +27,10 @@ from reels_scripter.logs import api_keys_of, job_id_var
 if TYPE_CHECKING:
     from reels_scripter.jobs.service import JobService
     from reels_scripter.storage import Storage
+    from reels_scripter.worker.presence import WorkerHealth
+
+# How long an API process trusts what it last read about the workers (upload gate, /readyz).
+WORKER_HEALTH_TTL_SEC = 2.0
 
 
 class Services:
@@ -33,6 +39,10 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
+        self._worker_health: tuple[float, WorkerHealth] | None = None
+        # uploads this process is receiving now (MAX_CONCURRENT_UPLOADS); only touched on
+        # the event loop, so a plain counter needs no lock
+        self.uploads_in_flight = 0
 
     @cached_property
     def api_keys(self) -> ApiKeys:
@@ -84,6 +94,32 @@ class Services:
 
         return JobService(session, self.storage, self.settings, enqueue=self.enqueue)
 
+    def owner_of(self, request: HTTPConnection) -> str | None:
+        """Who is calling: the hashed API key when keys are on, None (everyone) when off.
+
+        A browser's EventSource, <img> and <video> cannot send the key: for them a signed
+        `?access=` token of one job stands in for it (see signed_urls).
+        """
+        if self.api_keys.enabled:
+            signed, owner = owner_from_access_token(request, self.url_signer)
+            if signed:
+                return owner
+        return self.api_keys.owner_for(request)
+
+    def worker_health(self) -> WorkerHealth:
+        """What the workers table says, read at most once per WORKER_HEALTH_TTL_SEC.
+        Blocking (a query): call it from a worker thread."""
+        now = time.monotonic()
+        cached = self._worker_health
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        from reels_scripter.worker import presence
+
+        with self.sessions() as session:
+            health = presence.health(session, self.settings.heartbeat_stale_sec)
+        self._worker_health = (now + WORKER_HEALTH_TTL_SEC, health)
+        return health
+
 
 # The dependencies below are `async def` although they do no I/O: FastAPI runs a plain `def`
 # dependency in the threadpool, and four thread hops per status call cost more than the
@@ -106,16 +142,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_owner(request: Request, services: ServicesDep) -> str | None:
-    """Who is calling: the hashed API key when keys are on, None (everyone) when off.
-
-    A browser's EventSource, <img> and <video> cannot send the key: for them a signed
-    `?access=` token of one job stands in for it (see signed_urls).
-    """
-    if services.api_keys.enabled:
-        signed, owner = owner_from_access_token(request, services.url_signer)
-        if signed:
-            return owner
-    return services.api_keys.owner_for(request)
+    """Who is calling (see `Services.owner_of`)."""
+    return services.owner_of(request)
 
 
 OwnerDep = Annotated[str | None, Depends(get_owner)]

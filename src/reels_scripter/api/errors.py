@@ -20,10 +20,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reels_scripter.analysis.errors import InputError
-from reels_scripter.errors import AppError, InternalError
+from reels_scripter.errors import AppError
 from reels_scripter.texts import describe, error_text, status_code_name
 
 log = logging.getLogger(__name__)
@@ -155,6 +154,30 @@ class RateLimitedError(ApiError):
     http_status = 429
 
 
+class TooManyUploadsError(ApiError):
+    """This API process is receiving as many uploads as it may (MAX_CONCURRENT_UPLOADS)."""
+
+    code = "too_many_uploads"
+    http_status = 503
+    transient = True
+
+
+class WorkerUnavailableError(ApiError):
+    """No worker can run jobs: the workers could not start (the reason is given); no job is
+    accepted until one can."""
+
+    code = "worker_unavailable"
+    http_status = 503
+    transient = True
+
+
+class MetricsUnauthorizedError(ApiError):
+    """/metrics needs `Authorization: Bearer <METRICS_TOKEN>` (or an API key)."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
 def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for these error classes: one entry per status, listing the codes."""
     by_status: dict[int, list[type[AppError]]] = {}
@@ -224,7 +247,30 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = status_code_name(exc.status_code)
     text = error_text(code, _language(request), http_status=exc.status_code)
-    return error_response(exc.status_code, code, text, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        # Starlette's Allow names only the first route that matched the path; a path served
+        # by several routes (GET and DELETE /api/jobs/{id}) allows the methods of them all.
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    return error_response(exc.status_code, code, text, headers=headers)
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this app serves at the request's path: each is tried
+    against the router (routes may be nested in included routers), none is guessed."""
+    from starlette.routing import Match
+
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -248,43 +294,9 @@ async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
     return app_error_response(error, _language(request))
 
 
-def install_error_handlers(app: FastAPI, language: str) -> None:
+def install_error_handlers(app: FastAPI) -> None:
+    """The handlers; a JSON 500 for anything unhandled is `app.ServiceMiddleware`'s."""
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(RateLimitExceeded, _rate_limited)
-    app.add_middleware(CatchAllMiddleware, language=language)
-
-
-class CatchAllMiddleware:
-    """Turns any unhandled exception into a 500 JSON body and logs the traceback here only.
-
-    Starlette's own `Exception` handler re-raises after replying, which makes test clients
-    (and some servers) treat the request as crashed; this one answers and swallows.
-    """
-
-    def __init__(self, app: ASGIApp, language: str = "ru") -> None:
-        self.app = app
-        self.language = language
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, guarded_send)
-        except Exception:
-            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
-            if started:
-                # Headers are out; the only honest signal left is a cut connection.
-                raise
-            response = app_error_response(InternalError("unhandled"), self.language)
-            await response(scope, receive, send)

@@ -55,6 +55,9 @@ class JobSummary(BaseModel):
     provider: str | None
     model: str | None
     attempts: int
+    lost_count: int = Field(
+        0, description="Times the worker running it was lost (crash, deploy) and it was re-run."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -77,9 +80,45 @@ class JobSummary(BaseModel):
             provider=job.provider,
             model=job.model,
             attempts=job.attempts or 0,
+            lost_count=job.lost_count or 0,
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,
+        )
+
+
+class WebhookAttempt(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    number: int
+    at: str
+    status: int | None = Field(description="The receiver's HTTP status; null: no answer.")
+    error: str | None = Field(description="Why the attempt failed (English); null: delivered.")
+    duration_ms: int
+
+
+class WebhookInfo(BaseModel):
+    """The notification of the job's end; the URL itself is not shown (it may hold a token)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    state: str = Field(
+        description="scheduled (sent when the job ends), pending, sending, delivered or failed."
+    )
+    delivery_id: str | None = Field(None, description="The X-Reels-Delivery header.")
+    code: str | None = Field(None, description="Why the destination was refused, if it was.")
+    attempts: list[WebhookAttempt] = []
+
+    @classmethod
+    def of(cls, job: Job) -> WebhookInfo | None:
+        if not job.callback_url:
+            return None
+        record = job.webhook or {}
+        return cls(
+            state=job.webhook_state or "scheduled",
+            delivery_id=record.get("deliveryId"),
+            code=record.get("code"),
+            attempts=[WebhookAttempt.model_validate(a) for a in record.get("attempts", [])],
         )
 
 
@@ -87,6 +126,12 @@ class JobDetail(JobSummary):
     result: dict[str, Any] | None = None
     video_stored: bool = Field(
         False, description="The uploaded video is still stored: GET /api/jobs/{id}/video plays it."
+    )
+    video_expires_at: datetime | None = Field(
+        None, description="When a completed job's video is deleted (VIDEO_RETENTION_HOURS)."
+    )
+    webhook: WebhookInfo | None = Field(
+        None, description="The job's webhook (callbackUrl or WEBHOOK_URL): state and attempts."
     )
 
     @classmethod
@@ -99,6 +144,8 @@ class JobDetail(JobSummary):
                 **JobSummary.of(job, language).model_dump(),
                 "result": result,
                 "video_stored": job.object_name is not None,
+                "video_expires_at": job.video_expires_at if job.object_name else None,
+                "webhook": WebhookInfo.of(job),
             }
         )
 

@@ -32,6 +32,12 @@ STAGE_DONE = "done"
 STAGE_FAILED = "failed"
 STAGE_DEDUPLICATED = "deduplicated"
 
+# Webhook states (Job.webhook_state).
+WEBHOOK_PENDING = "pending"
+WEBHOOK_SENDING = "sending"
+WEBHOOK_DELIVERED = "delivered"
+WEBHOOK_FAILED = "failed"
+
 # JSON on SQLite, JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -67,8 +73,11 @@ class Job(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     # The client's file name: shown back to its owner, never used as a storage key or path.
     display_name: Mapped[str | None] = mapped_column(String(255))
-    # Random storage key; NULL once the video has been deleted from storage.
+    # Random storage key; NULL once the video has been deleted from storage. A completed job
+    # keeps it until `video_expires_at` (VIDEO_RETENTION_HOURS) for playback in the studio; a
+    # deduplicated job shares its original's object rather than keeping a copy.
     object_name: Mapped[str | None] = mapped_column(String(255))
+    video_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     size_bytes: Mapped[int] = mapped_column(Integer)
     duration: Mapped[float | None] = mapped_column(Float)
     # The upload's probe facts (ProbeInfo: container, MIME type, duration, streams...), found
@@ -80,8 +89,24 @@ class Job(Base):
     settings_fingerprint: Mapped[str] = mapped_column(String(64))
     owner: Mapped[str | None] = mapped_column(String(128))
 
+    # Webhook (an outbox): where to POST when the job ends, and how that went. The state is
+    # NULL (no webhook), `pending` (due at `webhook_due_at`), `sending` (an attempt holds it
+    # until `webhook_due_at`), `delivered` or `failed`; `webhook` holds the delivery id, the
+    # absolute status URL and every attempt.
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    webhook_state: Mapped[str | None] = mapped_column(String(16))
+    webhook_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    webhook: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    # Runs spent on the job's own failures (the running one included); JOB_MAX_ATTEMPTS.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    # Times the worker running it was lost (SIGKILL, OOM, deploy): such a run gives its
+    # attempt back and counts here instead, against JOB_MAX_LOSSES. (attempts, lost_count)
+    # together fence a run's writes: their sum grows with every claim.
+    lost_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The worker process running it now (its Celery node name), for logs and diagnostics.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -95,6 +120,10 @@ class Job(Base):
         Index("ix_jobs_dedupe", "sha256", "settings_fingerprint", "state"),
         # Sweeper: active jobs with a stale heartbeat, waiting jobs never picked up.
         Index("ix_jobs_state_heartbeat_at", "state", "heartbeat_at"),
+        # Sweeper: stored videos past their retention.
+        Index("ix_jobs_video_expires_at", "video_expires_at"),
+        # Webhook dispatcher: due notifications.
+        Index("ix_jobs_webhook_state_due_at", "webhook_state", "webhook_due_at"),
     )
 
     @property

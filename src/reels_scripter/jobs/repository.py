@@ -8,7 +8,7 @@ worker that was presumed dead and replaced can never overwrite its successor's w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, Engine, bindparam, case, delete, func, or_, select, update
@@ -21,24 +21,46 @@ from reels_scripter.jobs.models import (
     STAGE_QUEUED,
     STAGE_REQUEUED,
     STAGE_RETRYING,
+    WEBHOOK_PENDING,
+    WEBHOOK_SENDING,
     Job,
     JobState,
     is_job_id,
 )
 
+# JOB_MAX_LOSSES' default, for callers without settings at hand (tests, tools).
+DEFAULT_MAX_LOSSES = 5
+# `updated_at` of a waiting job whose queue message was never sent (`mark_unsent`).
+UNSENT_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class Claim:
-    """A successful claim: the job id and the attempt number that fences later writes."""
+    """A successful claim: the job id and the (attempts, lost_count) pair that fences later
+    writes. The pair is unique per claim: every claim adds one to their sum."""
 
     job_id: str
     attempt: int
+    losses: int = 0
 
 
 @dataclass
 class StaleSweep:
     requeued: list[str] = field(default_factory=list)
     failed: list[tuple[str, str | None]] = field(default_factory=list)  # (id, object name)
+
+
+@dataclass(frozen=True)
+class DueWebhook:
+    """A notification taken for one attempt (see `take_due_webhooks`)."""
+
+    job_id: str
+    url: str
+    state: str
+    progress: int
+    error: str | None
+    error_code: str | None
+    record: dict[str, Any]
 
 
 def _rowcount(result: Any) -> int:
@@ -112,19 +134,47 @@ class JobRepository:
         return [(c, s, f) for c, s, f in rows]
 
     def object_names_in_use(self) -> set[str]:
-        """Storage keys still needed by a waiting or active job."""
-        rows = self.session.scalars(
-            select(Job.object_name).where(
-                Job.state.in_([JobState.waiting, JobState.active]), Job.object_name.is_not(None)
-            )
-        )
+        """Storage keys any job still refers to (queued, running, or kept for playback)."""
+        rows = self.session.scalars(select(Job.object_name).where(Job.object_name.is_not(None)))
         return {name for name in rows if name}
 
+    def object_in_use(self, object_name: str, *, besides: str | None = None) -> bool:
+        """Whether a job (other than `besides`) still refers to this stored object (a
+        deduplicated job shares its original's video)."""
+        stmt = select(Job.id).where(Job.object_name == object_name)
+        if besides is not None:
+            stmt = stmt.where(Job.id != besides)
+        return self.session.scalars(stmt.limit(1)).first() is not None
+
+    def expired_videos(self, now: datetime, limit: int = 500) -> list[str]:
+        """Stored objects of finished jobs past their retention."""
+        rows = self.session.scalars(
+            select(Job.object_name)
+            .where(Job.video_expires_at < now, Job.object_name.is_not(None))
+            .distinct()
+            .limit(limit)
+        )
+        return [name for name in rows if name]
+
+    def detach_expired(self, object_name: str, now: datetime) -> int:
+        """Forget an expired object on every job that still names it (after deleting it)."""
+        return _rowcount(
+            self.session.execute(
+                update(Job)
+                .where(Job.object_name == object_name, Job.video_expires_at < now)
+                .values(object_name=None, video_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+        )
+
     def stale_active(self, stale_before: datetime) -> list[Job]:
+        return self._active_where(Job.heartbeat_at < stale_before)
+
+    def _active_where(self, condition: Any) -> list[Job]:
         return list(
             self.session.scalars(
                 select(Job)
-                .where(Job.state == JobState.active, Job.heartbeat_at < stale_before)
+                .where(Job.state == JobState.active, condition)
                 .execution_options(populate_existing=True)
             )
         )
@@ -147,28 +197,41 @@ class JobRepository:
     def delete(self, job_id: str) -> bool:
         return _rowcount(self.session.execute(delete(Job).where(Job.id == job_id))) == 1
 
-    def claim(self, job_id: str, stale_before: datetime) -> Claim | None:
+    def claim(
+        self,
+        job_id: str,
+        stale_before: datetime,
+        *,
+        max_losses: int = DEFAULT_MAX_LOSSES,
+        worker: str | None = None,
+    ) -> Claim | None:
         """Atomically take the job: only one concurrent caller gets a Claim.
 
-        Claimable: waiting, or active with a heartbeat older than `stale_before` (its worker
-        died), and attempts left. The single UPDATE ... WHERE is the lock: the database
+        Claimable: waiting with attempts left, or active with a heartbeat older than
+        `stale_before` (its worker died) and losses left; taking over such a job counts the
+        loss, not an attempt. The single UPDATE ... WHERE is the lock: the database
         serialises the writes, and the loser's WHERE no longer matches.
         """
         now = utcnow()
+        taking_over = (Job.state == JobState.active) & (Job.heartbeat_at < stale_before)
         result = self.session.execute(
             update(Job)
             .where(
                 Job.id == job_id,
-                Job.attempts < Job.max_attempts,
                 or_(
-                    Job.state == JobState.waiting,
-                    (Job.state == JobState.active) & (Job.heartbeat_at < stale_before),
+                    (Job.state == JobState.waiting) & (Job.attempts < Job.max_attempts),
+                    taking_over & (Job.lost_count + 1 < max_losses),
                 ),
             )
             .values(
+                # evaluated against the row before the update (SQL semantics)
+                attempts=case((Job.state == JobState.active, Job.attempts), else_=Job.attempts + 1),
+                lost_count=case(
+                    (Job.state == JobState.active, Job.lost_count + 1), else_=Job.lost_count
+                ),
                 state=JobState.active,
-                attempts=Job.attempts + 1,
                 stage=STAGE_QUEUED,
+                claimed_by=worker,
                 heartbeat_at=now,
                 started_at=func.coalesce(Job.started_at, now),
                 updated_at=now,
@@ -177,9 +240,10 @@ class JobRepository:
         )
         if _rowcount(result) != 1:
             return None
-        attempt = self.session.scalar(select(Job.attempts).where(Job.id == job_id))
-        assert attempt is not None
-        return Claim(job_id, int(attempt))
+        row = self.session.execute(
+            select(Job.attempts, Job.lost_count).where(Job.id == job_id)
+        ).one()
+        return Claim(job_id, int(row[0]), int(row[1]))
 
     def _fenced_update(self, claim: Claim, **values: Any) -> bool:
         """Write `values` only while the row is still the attempt `claim` took (active, same
@@ -191,6 +255,7 @@ class JobRepository:
                 Job.id == claim.job_id,
                 Job.state == JobState.active,
                 Job.attempts == claim.attempt,
+                Job.lost_count == claim.losses,
             )
             .values(**values)
             .execution_options(synchronize_session=False)
@@ -215,9 +280,20 @@ class JobRepository:
         return self._fenced_update(claim, heartbeat_at=utcnow())
 
     def complete(
-        self, claim: Claim, result: dict[str, Any], provider: str | None, model: str | None
+        self,
+        claim: Claim,
+        result: dict[str, Any],
+        provider: str | None,
+        model: str | None,
+        *,
+        video_expires_at: datetime | None = None,
     ) -> bool:
+        """Finished with a result. The stored video stays until `video_expires_at` (for
+        playback); None detaches it now (the caller deletes the object)."""
         now = utcnow()
+        values: dict[str, Any] = {}
+        if video_expires_at is None:
+            values["object_name"] = None
         return self._fenced_update(
             claim,
             state=JobState.completed,
@@ -228,9 +304,11 @@ class JobRepository:
             model=model,
             error=None,
             error_code=None,
-            object_name=None,
+            video_expires_at=video_expires_at,
             finished_at=now,
             updated_at=now,
+            **_webhook_due(now),
+            **values,
         )
 
     def fail(self, claim: Claim, error: str, code: str) -> bool:
@@ -245,6 +323,7 @@ class JobRepository:
             object_name=None,
             finished_at=now,
             updated_at=now,
+            **_webhook_due(now),
         )
 
     def release_for_retry(self, claim: Claim, error: str, code: str) -> bool:
@@ -259,31 +338,50 @@ class JobRepository:
             updated_at=utcnow(),
         )
 
-    def requeue_stale(self, stale_before: datetime, lost_error: tuple[str, str]) -> StaleSweep:
-        """Active jobs whose worker stopped heartbeating: back to waiting, or failed with
-        `lost_error` (text, code) when out of attempts. Each row is moved by a guarded UPDATE,
-        so a worker that heartbeats at the same moment wins and keeps its job."""
+    def requeue_stale(
+        self,
+        stale_before: datetime,
+        lost_error: tuple[str, str],
+        max_losses: int = DEFAULT_MAX_LOSSES,
+    ) -> StaleSweep:
+        """Active jobs whose worker stopped heartbeating: back to waiting, their attempt given
+        back and the loss counted, or failed with `lost_error` (text, code) at the
+        `max_losses`-th loss. Each row is moved by a guarded UPDATE, so a worker that
+        heartbeats at the same moment wins and keeps its job."""
+        return self._requeue_lost(Job.heartbeat_at < stale_before, lost_error, max_losses)
+
+    def requeue_claimed_by(
+        self, worker: str, lost_error: tuple[str, str], max_losses: int = DEFAULT_MAX_LOSSES
+    ) -> StaleSweep:
+        """The same for the jobs of a worker known to be dead (its supervisor saw it die),
+        without waiting for their heartbeats to go stale."""
+        return self._requeue_lost(Job.claimed_by == worker, lost_error, max_losses)
+
+    def _requeue_lost(self, lost: Any, lost_error: tuple[str, str], max_losses: int) -> StaleSweep:
         swept = StaleSweep()
         now = utcnow()
-        for job in self.stale_active(stale_before):
+        for job in self._active_where(lost):
             still_stale = (
                 (Job.id == job.id)
                 & (Job.state == JobState.active)
                 & (Job.attempts == job.attempts)
-                & (Job.heartbeat_at < stale_before)
+                & (Job.lost_count == job.lost_count)
+                & lost
             )
-            if job.attempts >= job.max_attempts:
+            if job.lost_count + 1 >= max_losses:
                 res = self.session.execute(
                     update(Job)
                     .where(still_stale)
                     .values(
                         state=JobState.failed,
                         stage=STAGE_FAILED,
+                        lost_count=Job.lost_count + 1,
                         error=job.error or lost_error[0],
                         error_code=job.error_code or lost_error[1],
                         object_name=None,
                         finished_at=now,
                         updated_at=now,
+                        **_webhook_due(now),
                     )
                     .execution_options(synchronize_session=False)
                 )
@@ -296,6 +394,10 @@ class JobRepository:
                 .values(
                     state=JobState.waiting,
                     stage=STAGE_REQUEUED,
+                    # not the job's fault: the run gives its attempt back
+                    attempts=case((Job.attempts > 0, Job.attempts - 1), else_=0),
+                    lost_count=Job.lost_count + 1,
+                    claimed_by=None,
                     heartbeat_at=None,
                     updated_at=now,
                 )
@@ -316,6 +418,16 @@ class JobRepository:
                 .execution_options(synchronize_session=False)
             )
 
+    def mark_unsent(self, job_id: str) -> None:
+        """A waiting job whose queue message could not be sent: dated back so that the next
+        sweep's `waiting_since` finds it and sends it (`touch` then dates it to now)."""
+        self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.waiting)
+            .values(updated_at=UNSENT_AT)
+            .execution_options(synchronize_session=False)
+        )
+
     def detach_object(self, job_id: str) -> None:
         """Forget the storage key (after the object was deleted)."""
         self.session.execute(
@@ -324,6 +436,85 @@ class JobRepository:
             .values(object_name=None)
             .execution_options(synchronize_session=False)
         )
+
+    # --- webhooks (an outbox read by every worker's dispatcher) -------------------------------
+
+    def take_due_webhooks(self, now: datetime, lease: timedelta, limit: int) -> list[DueWebhook]:
+        """Notifications due now, each taken for one attempt by a guarded UPDATE (pending, or
+        sending with its lease run out: the dispatcher holding it died). Taken rows are
+        `sending` until `now + lease`, so no other dispatcher sends them meanwhile."""
+        due = self.session.execute(
+            select(Job.id, Job.webhook_state, Job.webhook_due_at)
+            .where(
+                Job.webhook_state.in_([WEBHOOK_PENDING, WEBHOOK_SENDING]),
+                Job.webhook_due_at <= now,
+            )
+            .order_by(Job.webhook_due_at)
+            .limit(limit)
+        ).all()
+        taken: list[DueWebhook] = []
+        for job_id, state, due_at in due:
+            res = self.session.execute(
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    Job.webhook_state == state,
+                    Job.webhook_due_at == due_at,
+                )
+                .values(webhook_state=WEBHOOK_SENDING, webhook_due_at=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(res) != 1:
+                continue  # another dispatcher took it first
+            row = self.session.execute(
+                select(
+                    Job.callback_url,
+                    Job.state,
+                    Job.progress,
+                    Job.error,
+                    Job.error_code,
+                    Job.webhook,
+                ).where(Job.id == job_id)
+            ).one()
+            if not row.callback_url:
+                continue
+            taken.append(
+                DueWebhook(
+                    job_id=job_id,
+                    url=row.callback_url,
+                    state=row.state,
+                    progress=row.progress or 0,
+                    error=row.error,
+                    error_code=row.error_code,
+                    record=dict(row.webhook or {}),
+                )
+            )
+        return taken
+
+    def record_webhook(
+        self, job_id: str, record: dict[str, Any], state: str, due_at: datetime | None
+    ) -> bool:
+        """Store an attempt's outcome: `pending` again at `due_at`, or delivered/failed."""
+        return (
+            _rowcount(
+                self.session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.webhook_state == WEBHOOK_SENDING)
+                    .values(webhook=record, webhook_state=state, webhook_due_at=due_at)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            == 1
+        )
+
+
+def _webhook_due(now: datetime) -> dict[str, Any]:
+    """Values that make a finishing job's webhook due now, if it has a callback URL."""
+    has_callback = Job.callback_url.is_not(None)
+    return {
+        "webhook_state": case((has_callback, WEBHOOK_PENDING), else_=Job.webhook_state),
+        "webhook_due_at": case((has_callback, now), else_=Job.webhook_due_at),
+    }
 
 
 class StatusQuery:

@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reels_scripter.analysis.models import ProbedVideo, ProbeInfo
 from reels_scripter.config import Settings
+from reels_scripter.db.base import utcnow
 from reels_scripter.db.engine import session_factory
 from reels_scripter.errors import AppError
 from reels_scripter.jobs.failures import JobSuperseded, Outcome, backoff_seconds, classify
@@ -60,12 +62,31 @@ def _probed(job: Job, path: Path) -> ProbedVideo | Path:
     return ProbedVideo(path=path, info=ProbeInfo.model_validate(job.probe), sha256=job.sha256)
 
 
-def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) -> Outcome:
-    """Claim and analyse one job; see the module docstring."""
+def video_expiry(settings: Settings) -> datetime | None:
+    """Until when a completed job keeps its video for playback; None: delete it now."""
+    if settings.video_retention_hours <= 0:
+        return None
+    return utcnow() + timedelta(hours=settings.video_retention_hours)
+
+
+def run_job(
+    job_id: str,
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    worker: str | None = None,
+) -> Outcome:
+    """Claim and analyse one job; see the module docstring. `worker` names the process
+    (its Celery node name) on the row while it runs."""
     sessions = session_factory(settings)
     with sessions() as session:
         repo = JobRepository(session)
-        claim = repo.claim(job_id, stale_cutoff(settings.heartbeat_stale_sec))
+        claim = repo.claim(
+            job_id,
+            stale_cutoff(settings.heartbeat_stale_sec),
+            max_losses=settings.job_max_losses,
+            worker=worker,
+        )
         session.commit()
         if claim is None:
             return Outcome("skipped")  # another worker has it, or it is finished or gone
@@ -94,14 +115,20 @@ def run_job(job_id: str, settings: Settings, *, storage: Storage | None = None) 
             )
         tmp.unlink(missing_ok=True)  # before the row says "completed": nothing left behind
         payload: dict[str, Any] = result.model_dump(mode="json")
+        keep_until = video_expiry(settings)
         with sessions() as session:
             done = JobRepository(session).complete(
-                claim, payload, result.meta.provider, result.meta.model
+                claim,
+                payload,
+                result.meta.provider,
+                result.meta.model,
+                video_expires_at=keep_until,
             )
             session.commit()
         if not done:
             return Outcome("superseded")
-        _delete_quietly(storage, object_name)
+        if keep_until is None:
+            _delete_quietly(storage, object_name)
         log.info("completed with provider %s", result.meta.provider)
         return Outcome("completed")
     except JobSuperseded:

@@ -16,7 +16,14 @@ from reels_scripter.analysis.models import ProbeInfo
 from reels_scripter.config import Settings
 from reels_scripter.db.base import utcnow
 from reels_scripter.jobs import keyframes
-from reels_scripter.jobs.models import STAGE_DEDUPLICATED, STAGE_QUEUED, Job, JobState
+from reels_scripter.jobs.models import (
+    STAGE_DEDUPLICATED,
+    STAGE_QUEUED,
+    WEBHOOK_PENDING,
+    Job,
+    JobState,
+    new_job_id,
+)
 from reels_scripter.jobs.repository import JobRepository
 from reels_scripter.providers.registry import result_options
 from reels_scripter.storage.base import Storage, StorageError
@@ -53,6 +60,10 @@ class NewJob:
     info: ProbeInfo | None = None
     display_name: str | None = None
     owner: str | None = None
+    # Where to POST when the job ends (already checked by the caller), and the API's public
+    # base URL, for the notification's absolute statusUrl.
+    callback_url: str | None = None
+    public_base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,14 @@ class JobService:
         self.settings = settings
         self.enqueue = enqueue
 
-    def submit_upload(self, upload: Upload, owner: str | None) -> Job:
+    def submit_upload(
+        self,
+        upload: Upload,
+        owner: str | None,
+        *,
+        callback_url: str | None = None,
+        public_base_url: str | None = None,
+    ) -> Job:
         """The upload use case: check the file by content (the probe, in its sandbox), copy
         it to storage under a random name, record the job and queue it. Raises the probe's
         InputError for bad input; nothing is left in storage on any failure."""
@@ -107,6 +125,8 @@ class JobService:
                     info=info,
                     display_name=display_name(upload.filename),
                     owner=owner,
+                    callback_url=callback_url,
+                    public_base_url=public_base_url,
                 )
             )
         except BaseException:
@@ -117,12 +137,21 @@ class JobService:
 
     def submit(self, new: NewJob) -> Job:
         """Record a stored video as a job and queue it, or answer from an identical one
-        (then the stored copy is deleted: the job needs no analysis)."""
+        (then the new copy is deleted: the job needs no analysis, and it shares the earlier
+        job's stored video, if that is still kept, rather than keeping a second copy)."""
         fingerprint = settings_fingerprint(self.settings)
         duplicate = self.repo.find_completed_duplicate(new.sha256, fingerprint)
         now = utcnow()
         duration = new.info.duration if new.info is not None else None
+        job_id = new_job_id()
+        webhook: dict[str, object] | None = None
+        if new.callback_url:
+            base = (new.public_base_url or "").rstrip("/")
+            webhook = {"statusUrl": f"{base}/api/status/{job_id}"}
         job = Job(
+            id=job_id,
+            callback_url=new.callback_url or None,
+            webhook=webhook,
             sha256=new.sha256,
             display_name=new.display_name,
             size_bytes=new.size_bytes,
@@ -146,7 +175,11 @@ class JobService:
             job.model = duplicate.model
             job.duration = duration if duration is not None else duplicate.duration
             job.started_at = job.finished_at = now
-            job.object_name = None
+            shared = duplicate.object_name is not None and duplicate.video_expires_at is not None
+            job.object_name = duplicate.object_name if shared else None
+            job.video_expires_at = duplicate.video_expires_at if shared else None
+            if job.callback_url:
+                job.webhook_state, job.webhook_due_at = WEBHOOK_PENDING, now
             self.repo.add(job)
             self.session.commit()
             self._delete_object(new.object_name)
@@ -160,10 +193,18 @@ class JobService:
         if self.enqueue is not None:
             try:
                 self.enqueue(job.id)
-            except Exception:
+            except Exception as exc:
                 # The row is durable; the sweeper re-enqueues waiting jobs whose message was
-                # lost, so an unreachable broker delays the job instead of losing it.
-                log.exception("could not enqueue job %s; the sweeper will retry", job.id)
+                # lost, so an unreachable broker delays the job instead of losing it. Marked
+                # unsent, it is re-sent by the next sweep rather than after the long wait
+                # that guards jobs merely queued behind a backlog.
+                log.warning(
+                    "could not enqueue job %s (%s); the next sweep sends it",
+                    job.id,
+                    type(exc).__name__,
+                )
+                self.repo.mark_unsent(job.id)
+                self.session.commit()
         return job
 
     def get(self, job_id: str, owner: str | None) -> Job | None:
@@ -183,7 +224,8 @@ class JobService:
         object_name, sha256 = job.object_name, job.sha256
         self.repo.delete(job.id)
         self.session.commit()
-        if object_name:
+        # a deduplicated job may share this video: the last job that names it deletes it
+        if object_name and not self.repo.object_in_use(object_name):
             self._delete_object(object_name)
         # keyframes are shared by every job of the same content (dedupe): the last one takes them
         if not self.repo.exists_with_sha256(sha256):

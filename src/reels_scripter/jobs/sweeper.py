@@ -1,8 +1,11 @@
-"""The periodic sweeper: recovers jobs from dead workers and removes orphaned files.
+"""The sweeper: recovers jobs from dead workers, deletes videos past their retention and
+orphaned files.
 
-Runs every SWEEP_INTERVAL_SEC and can be called directly (`sweep`). Every step is idempotent
-and each row moves by a guarded UPDATE, so several workers may sweep at once without double
-work.
+Every worker runs it every SWEEP_INTERVAL_SEC in a thread of its main process
+(`worker.housekeeping`), outside the job queue, so a backlog never delays it; it can be
+called directly too (`sweep`). Every step is idempotent and each row moves by a guarded
+UPDATE, so several workers may sweep at once without double work. Recovered jobs go to the
+priority queue that every worker reads first, ahead of the backlog.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from reels_scripter.config import Settings
 from reels_scripter.db.base import utcnow
 from reels_scripter.db.engine import session_factory
 from reels_scripter.errors import WorkerLostError
-from reels_scripter.jobs.repository import JobRepository, stale_cutoff
+from reels_scripter.jobs.repository import JobRepository, StaleSweep, stale_cutoff
 from reels_scripter.storage import Storage, StorageError, get_storage
 from reels_scripter.texts import describe
 
@@ -34,6 +39,8 @@ class SweepReport:
     reenqueued: list[str] = field(default_factory=list)  # waiting too long: message re-sent
     deleted_objects: list[str] = field(default_factory=list)
     deleted_temp_files: list[str] = field(default_factory=list)
+    expired_videos: list[str] = field(default_factory=list)  # past VIDEO_RETENTION_HOURS
+    unsent: list[str] = field(default_factory=list)  # the broker refused: sent next sweep
 
 
 def lost_message_after(settings: Settings) -> timedelta:
@@ -61,6 +68,7 @@ def sweep(
         stale = repo.requeue_stale(
             stale_cutoff(settings.heartbeat_stale_sec),
             (describe(lost, settings.target_language), lost.code),
+            settings.job_max_losses,
         )
         session.commit()
         lost_messages = repo.waiting_since(utcnow() - lost_message_after(settings))
@@ -68,19 +76,30 @@ def sweep(
     report.requeued = stale.requeued
     report.failed = [job_id for job_id, _ in stale.failed]
     # A duplicate message is harmless (the claim is atomic); a missing one strands the job.
+    unsent: list[str] = []
     for job_id in stale.requeued:
-        enqueue(job_id)
+        if not _send(enqueue, job_id):
+            unsent.append(job_id)
     for job_id in lost_messages:
-        if job_id not in stale.requeued:
-            enqueue(job_id)
+        if job_id in stale.requeued:
+            continue
+        if _send(enqueue, job_id):
             report.reenqueued.append(job_id)
-    if report.reenqueued:
+        else:
+            unsent.append(job_id)
+    if report.reenqueued or unsent:
         with sessions() as session:
-            JobRepository(session).touch(report.reenqueued)
+            repo = JobRepository(session)
+            repo.touch(report.reenqueued)
+            # the broker is down: the next sweep sends these (not the backlog guard's wait)
+            for job_id in unsent:
+                repo.mark_unsent(job_id)
             session.commit()
+    report.unsent = unsent
     for _, object_name in stale.failed:
         if object_name:
             _delete(storage, object_name, report)
+    _expire_videos(sessions, storage, report)
 
     age = timedelta(hours=settings.orphan_max_age_hours)
     try:
@@ -118,6 +137,65 @@ def sweep(
             len(report.reenqueued),
         )
     return report
+
+
+def recover_jobs_of(
+    settings: Settings, worker: str, *, storage: Storage | None = None
+) -> StaleSweep:
+    """The jobs of a worker known to be dead (`serve` saw its embedded worker die): back to
+    waiting at once, as the sweeper does for stale heartbeats, and marked unsent, so the
+    next sweep (the restarted worker's first, right at its start) sends them to the
+    priority queue. Recovery then takes the restart's seconds, not the staleness."""
+    lost = WorkerLostError("the analysis stopped unexpectedly too many times; giving up")
+    with session_factory(settings)() as session:
+        repo = JobRepository(session)
+        swept = repo.requeue_claimed_by(
+            worker,
+            (describe(lost, settings.target_language), lost.code),
+            settings.job_max_losses,
+        )
+        for job_id in swept.requeued:
+            repo.mark_unsent(job_id)
+        session.commit()
+    report = SweepReport()
+    for _, object_name in swept.failed:
+        if object_name:
+            _delete(storage or get_storage(settings), object_name, report)
+    if swept.requeued or swept.failed:
+        log.info(
+            "jobs of lost worker %s: requeued %d, failed %d",
+            worker,
+            len(swept.requeued),
+            len(swept.failed),
+        )
+    return swept
+
+
+def _send(enqueue: Callable[[str], None], job_id: str) -> bool:
+    try:
+        enqueue(job_id)
+    except Exception as exc:  # the broker: unreachable, restarting
+        log.warning("sweeper: could not send job %s (%s)", job_id, type(exc).__name__)
+        return False
+    return True
+
+
+def _expire_videos(sessions: sessionmaker[Session], storage: Storage, report: SweepReport) -> None:
+    """Delete stored videos of finished jobs past VIDEO_RETENTION_HOURS, then forget them on
+    the jobs (a deduplicated job shares its original's object and its expiry)."""
+    now = utcnow()
+    with sessions() as session:
+        expired = JobRepository(session).expired_videos(now)
+    for name in expired:
+        try:
+            storage.delete(name)
+        except StorageError as exc:
+            log.warning("sweeper: cannot delete expired video %s: %s", name, exc.message)
+            continue
+        with sessions() as session:
+            JobRepository(session).detach_expired(name, now)
+            session.commit()
+        report.expired_videos.append(name)
 
 
 def _delete(storage: Storage, name: str, report: SweepReport) -> None:

@@ -18,6 +18,7 @@ from reels_scripter.webhooks.delivery import (
 from reels_scripter.webhooks.destination import (
     FORBIDDEN_CODE,
     INVALID_CODE,
+    UNRESOLVABLE_CODE,
     CallbackUrl,
     CallbackUrlError,
     UnresolvableHostError,
@@ -33,6 +34,7 @@ __all__ = [
     "INVALID_CODE",
     "SIGNATURE_HEADER",
     "TERMINAL_STATES",
+    "UNRESOLVABLE_CODE",
     "CallbackUrl",
     "CallbackUrlError",
     "DeliveryAttempt",

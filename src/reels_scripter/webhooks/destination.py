@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from reels_scripter.errors import AppError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -28,6 +30,7 @@ MAX_URL_LENGTH = 2048
 
 INVALID_CODE = "invalid_callback_url"
 FORBIDDEN_CODE = "callback_url_forbidden"
+UNRESOLVABLE_CODE = "callback_url_unresolvable"
 
 # Embedded IPv4 prefixes (RFC 6052 NAT64) and ranges Python's flags miss on some versions
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -36,19 +39,25 @@ _NOT_GLOBAL = (ipaddress.IPv6Network("64:ff9b:1::/48"),)  # RFC 8215 local-use N
 Resolver = Callable[[str, int], Sequence[str]]
 
 
-class CallbackUrlError(ValueError):
-    """A callback URL we will not call. `message` is for the user (Russian), `code` stable,
-    `detail` says why in English for logs and developers."""
+class CallbackUrlError(AppError):
+    """A callback URL we will not call (422). `code` is stable (`invalid_callback_url`,
+    `callback_url_forbidden`); `detail` (also the English `message`) says why, for logs and
+    developers; what a person reads comes from `reels_scripter.texts` by code."""
 
-    def __init__(self, message: str, code: str, detail: str) -> None:
+    code = INVALID_CODE
+    http_status = 422
+
+    def __init__(self, detail: str, code: str | None = None) -> None:
         super().__init__(detail)
-        self.message = message
-        self.code = code
+        if code is not None:
+            self.code = code
         self.detail = detail
 
 
 class UnresolvableHostError(CallbackUrlError):
     """The host name does not resolve (now): refused on upload, retried on delivery."""
+
+    code = UNRESOLVABLE_CODE
 
 
 @dataclass(frozen=True)
@@ -163,27 +172,16 @@ def resolve_destination(
     try:
         raw = list(resolver(callback.host, callback.port))
     except (OSError, UnicodeError) as exc:
-        raise UnresolvableHostError(
-            "Не удалось найти сервер, указанный в адресе для уведомлений",
-            INVALID_CODE,
-            f"host {callback.host!r} does not resolve: {exc}",
-        ) from None
+        raise UnresolvableHostError(f"host {callback.host!r} does not resolve: {exc}") from None
     addresses = [a for a in (_ip_or_none(r) for r in raw) if a is not None]
     if not addresses:
-        raise UnresolvableHostError(
-            "Не удалось найти сервер, указанный в адресе для уведомлений",
-            INVALID_CODE,
-            f"host {callback.host!r} resolves to no address",
-        )
+        raise UnresolvableHostError(f"host {callback.host!r} resolves to no address")
     if not allow_private:
         for address in addresses:
             reason = refused_reason(address)
             if reason is not None:
                 raise CallbackUrlError(
-                    "Адрес для уведомлений ведёт во внутреннюю сеть; разрешены только "
-                    "публичные адреса",
-                    FORBIDDEN_CODE,
-                    f"host {callback.host!r} resolves to {reason}",
+                    f"host {callback.host!r} resolves to {reason}", FORBIDDEN_CODE
                 )
     return addresses
 
@@ -192,7 +190,7 @@ def validate_callback_url(
     url: str, *, allow_private: bool, resolver: Resolver = system_resolver
 ) -> CallbackUrl:
     """The whole check for a URL a client gives (or WEBHOOK_URL): form, then every resolved
-    address. Raises CallbackUrlError (answer it with 422 `{error: message, code}`).
+    address. Raises CallbackUrlError (an AppError: the API answers it with 422).
     Blocking (DNS): from async code run it in a thread."""
     callback = parse_callback_url(url)
     resolve_destination(callback, allow_private=allow_private, resolver=resolver)
@@ -235,8 +233,4 @@ def _ip_or_none(text: str) -> IPAddress | None:
 
 
 def _invalid(detail: str) -> CallbackUrlError:
-    return CallbackUrlError(
-        "Некорректный адрес для уведомлений: нужен полный адрес http:// или https://",
-        INVALID_CODE,
-        detail,
-    )
+    return CallbackUrlError(detail, INVALID_CODE)

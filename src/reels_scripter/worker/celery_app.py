@@ -4,32 +4,54 @@ is the source of truth, so there is no result backend.
 No app is built at import time: `create_app(settings)` builds one for given settings (the
 API's enqueue, the worker, tests). `celery -A reels_scripter.worker.celery_app worker` still
 works: the module attribute `app` is built from the environment on first access.
+
+Two queues: JOB_QUEUE for new jobs and `<JOB_QUEUE>.priority` for jobs the sweeper recovers
+from dead workers. Every worker reads the priority queue first, so a recovered job runs next,
+ahead of any backlog. There is no beat: every worker sweeps from a thread of its own
+(`worker.housekeeping`), started once its consumer is ready.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
-from celery.signals import setup_logging, worker_init, worker_process_init
+from celery.signals import (
+    setup_logging,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
+from kombu.entity import Queue
 
 from reels_scripter.config import Settings, get_settings
 from reels_scripter.errors import AppError
-from reels_scripter.jobs.tasks import ANALYZE_TASK, SWEEP_TASK, settings_of
+from reels_scripter.jobs.tasks import ANALYZE_TASK, priority_queue, settings_of
+from reels_scripter.worker import presence
 from reels_scripter.worker.broker_warnings import ignore_kombu_sqlalchemy_deprecations
+
+if TYPE_CHECKING:
+    from reels_scripter.worker.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
 
 TASK_MODULES = ["reels_scripter.jobs.tasks"]
 
+# Exit status of a worker that cannot start for a reason a restart does not fix (sysexits'
+# EX_CONFIG): `serve` does not restart it. A passing problem exits with EX_TEMPFAIL.
+EXIT_CONFIG = 78
+EXIT_TEMPFAIL = 75
+
 _started = False
 _apps: dict[tuple[str, str], Celery] = {}
 _apps_lock = threading.Lock()
 _main_app: Celery | None = None
+_housekeeping: Housekeeping | None = None
+_sweeps = True
 
 
 def broker_url(settings: Settings) -> str:
@@ -51,13 +73,18 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     # longest a task may legitimately hold it (hard limit, or a retry's countdown/ETA),
     # otherwise a second worker would start the same job while the first still runs.
     visibility = int(max(hard, settings.job_retry_backoff_max_sec) + 600)
-    sweep_every = settings.sweep_interval_sec
     if settings.redis_url:
-        transport_options: dict[str, Any] = {"visibility_timeout": visibility}
+        transport_options: dict[str, Any] = {
+            "visibility_timeout": visibility,
+            # BRPOP the queues in the order given (the priority queue first), not round robin
+            "queue_order_strategy": "priority",
+        }
     else:
         # kombu's SQLAlchemy transport hands these to create_engine. It has no redelivery
         # (no visibility timeout): a message taken by a killed worker is gone, and the
-        # sweeper's re-queue of the stale job is what recovers it.
+        # sweeper's re-queue of the stale job is what recovers it. It polls its queues in
+        # turn, starting again from the first after every message it takes from the last,
+        # so the priority queue is still looked at before each backlog message.
         transport_options = {"connect_args": {"timeout": 30}}
     return {
         "broker_url": broker_url(settings),
@@ -68,6 +95,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_default_queue": settings.job_queue,
+        # consumed in this order by every worker that names no --queues
+        "task_queues": [
+            Queue(priority_queue(settings), routing_key=priority_queue(settings)),  # type: ignore[no-untyped-call]
+            Queue(settings.job_queue, routing_key=settings.job_queue),  # type: ignore[no-untyped-call]
+        ],
         # Long tasks: ack after the work, requeue if the worker process dies, take one at a
         # time so a second job is not stuck behind a long one on a busy worker.
         "task_acks_late": True,
@@ -77,14 +109,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_time_limit": hard,
         "worker_hijack_root_logger": False,
         "timezone": "UTC",
-        "beat_schedule": {
-            "sweep": {
-                "task": SWEEP_TASK,
-                "schedule": sweep_every,
-                # A sweep that waited longer than its interval is superseded by the next one.
-                "options": {"expires": sweep_every, "queue": settings.job_queue},
-            }
-        },
     }
 
 
@@ -106,46 +130,123 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def make_enqueue(settings: Settings) -> Callable[[str], None]:
-    """`enqueue(job_id)` for JobService: sends the id to the broker in `settings`."""
-    key = (broker_url(settings), settings.job_queue)
+def make_enqueue(settings: Settings, *, priority: bool = False) -> Callable[[str], None]:
+    """`enqueue(job_id)` for JobService: sends the id to the broker in `settings`; with
+    `priority`, to the queue every worker reads first (the sweeper's recovered jobs)."""
+    queue = priority_queue(settings) if priority else settings.job_queue
+    key = (broker_url(settings), queue)
     with _apps_lock:
         sender = _apps.get(key)
         if sender is None:
             sender = _apps[key] = create_app(settings)
 
     def enqueue(job_id: str) -> None:
-        sender.send_task(ANALYZE_TASK, args=[job_id], queue=settings.job_queue)
+        sender.send_task(ANALYZE_TASK, args=[job_id], queue=queue)
 
     return enqueue
 
 
 def startup_checks(settings: Settings) -> None:
-    """Migrate the database and fail fast on a misconfigured provider or storage."""
+    """Migrate the database and fail fast on a misconfigured provider, speech model or
+    storage (WorkerStartupError, with a cause and one line saying why)."""
+    from sqlalchemy import exc as sa_exc
+
     from reels_scripter.db import upgrade_database
-    from reels_scripter.providers.base import ProviderError
+    from reels_scripter.providers.base import ProviderConfigError, ProviderError
     from reels_scripter.providers.registry import get_provider
     from reels_scripter.storage import StorageError, get_storage
 
-    upgrade_database(settings)
+    try:
+        upgrade_database(settings)
+    except sa_exc.SQLAlchemyError as exc:
+        raise WorkerStartupError(
+            f"the database is not usable: {type(exc).__name__}",
+            cause=presence.CAUSE_DATABASE,
+            transient=True,
+        ) from exc
     try:
         get_provider(settings.ai_provider, settings).check()
     except ProviderError as exc:
         raise WorkerStartupError(
-            f"AI provider {settings.ai_provider!r} is not usable: {exc.message}"
+            f"AI provider {settings.ai_provider!r} is not usable: {exc.message}",
+            cause=presence.CAUSE_AI_PROVIDER,
+            # a rejected key or an unknown model stays so; an outage may pass
+            transient=not isinstance(exc, ProviderConfigError) and exc.transient,
         ) from exc
+    _check_speech_model(settings)
     try:
         get_storage(settings).check()
     except StorageError as exc:
-        raise WorkerStartupError(f"storage is not usable: {exc.message}") from exc
+        raise WorkerStartupError(
+            f"storage is not usable: {exc.message}",
+            cause=presence.CAUSE_STORAGE,
+            transient=exc.transient,
+        ) from exc
     (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
 
 
+def _check_speech_model(settings: Settings) -> None:
+    """WHISPER_MODEL must be a model directory, a faster-whisper model name or a Hugging Face
+    repository id; unset needs the bundled model. Anything else fails every job, so refuse
+    it here, at start-up, with the setting named."""
+    name = settings.whisper_model
+    if name:
+        from pathlib import Path
+
+        from faster_whisper.utils import available_models
+
+        if Path(name).expanduser().is_dir() or name in available_models() or "/" in name:
+            return
+        raise WorkerStartupError(
+            f"WHISPER_MODEL={name!r} is neither a model directory nor a faster-whisper model "
+            f"name ({', '.join(available_models()[:6])}, ...)",
+            cause=presence.CAUSE_SPEECH_MODEL,
+        )
+    from reels_scripter.analysis.speech import resolve_model
+
+    try:
+        resolve_model(None)
+    except AppError as exc:
+        raise WorkerStartupError(exc.message, cause=presence.CAUSE_SPEECH_MODEL) from exc
+
+
 class WorkerStartupError(AppError):
-    """The worker cannot start; the message says why in one line."""
+    """The worker cannot start; the message says why in one line, `cause` names the part
+    (`worker.presence.CAUSE_*`); `transient` when trying again later may succeed."""
 
     code = "worker_unavailable"
     http_status = 503
+
+    def __init__(self, message: str, *, cause: str, transient: bool = False) -> None:
+        super().__init__(message, transient=transient, params={"cause": cause})
+        self.cause = cause
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TEMPFAIL if self.transient else EXIT_CONFIG
+
+
+def checked_start(settings: Settings, name: str | None = None) -> None:
+    """`startup_checks`, with a failure recorded in the workers table (so the API can refuse
+    uploads and /readyz can say why) before it is raised."""
+    try:
+        startup_checks(settings)
+    except WorkerStartupError as exc:
+        _record_failure(settings, name or presence.node_name(), exc.cause, exc.message)
+        raise
+
+
+def _record_failure(settings: Settings, name: str, cause: str, message: str) -> None:
+    from sqlalchemy import exc as sa_exc
+
+    from reels_scripter.db import session_factory
+
+    try:
+        with session_factory(settings)() as session:
+            presence.record_failure(session, name, cause, message)
+            session.commit()
+    except sa_exc.SQLAlchemyError:
+        log.warning("could not record the start-up failure in the database")
 
 
 def _on_worker_init(sender: Any = None, **_: Any) -> None:
@@ -155,16 +256,41 @@ def _on_worker_init(sender: Any = None, **_: Any) -> None:
         return
     app = getattr(sender, "app", None)
     try:
-        startup_checks(settings_of(app) if app is not None else get_settings())
+        checked_start(settings_of(app) if app is not None else get_settings())
     except WorkerStartupError as exc:
-        log.critical("%s", exc)
-        raise SystemExit(f"error: {exc}") from exc
+        log.critical("worker cannot start: %s", exc.message)
+        raise SystemExit(exc.exit_code) from exc
     _started = True
     _dispose_db()
 
 
+def _on_worker_ready(sender: Any = None, **_: Any) -> None:
+    """The consumer is up: report this worker alive and start sweeping (main process)."""
+    global _housekeeping
+    from reels_scripter.worker.housekeeping import Housekeeping
+
+    app = getattr(sender, "app", None)
+    settings = settings_of(app) if app is not None else get_settings()
+    name = str(getattr(sender, "hostname", None) or presence.node_name())
+    _housekeeping = Housekeeping(
+        settings, name, make_enqueue(settings, priority=True), sweeps=_sweeps
+    )
+    _housekeeping.start()
+
+
+def _on_worker_shutdown(**_: Any) -> None:
+    global _housekeeping
+    if _housekeeping is not None:
+        _housekeeping.stop()
+        _housekeeping = None
+
+
 def _on_worker_process_init(**_: Any) -> None:
-    # Pool children are forked: never share the parent's database connections.
+    # Pool children are forked: never share the parent's database connections. They die
+    # with the worker's main process, so a killed worker leaves no analysis running.
+    from reels_scripter.worker.orphans import die_with_parent
+
+    die_with_parent()
     _dispose_db(close=False)
 
 
@@ -176,6 +302,8 @@ def _on_setup_logging(**_: Any) -> None:
 
 
 worker_init.connect(_on_worker_init)
+worker_ready.connect(_on_worker_ready)
+worker_shutdown.connect(_on_worker_shutdown)
 worker_process_init.connect(_on_worker_process_init)
 setup_logging.connect(_on_setup_logging)
 
@@ -186,15 +314,17 @@ def _dispose_db(close: bool = True) -> None:
     dispose_engines(close=close)
 
 
-def run_worker(settings: Settings, *, beat: bool = True, concurrency: int = 1) -> None:
-    """Run a worker (blocking) in this process; with `beat`, also the periodic sweeper.
+def run_worker(settings: Settings, *, sweep: bool = True, concurrency: int = 1) -> None:
+    """Run a worker (blocking) in this process; with `sweep` (the default), it also sweeps.
 
-    Raises WorkerStartupError before starting when the database, provider or storage is not
-    usable. Several workers may each run beat: a sweep is idempotent.
+    Raises WorkerStartupError before starting when the database, provider, speech model or
+    storage is not usable (recorded in the workers table first). Every worker may sweep: a
+    sweep is idempotent.
     """
-    global _started, _main_app
+    global _started, _main_app, _sweeps
     app = _main_app = create_app(settings, main=True)
-    startup_checks(settings)
+    _sweeps = sweep
+    checked_start(settings)
     _started = True
     _dispose_db()
     argv = [
@@ -202,11 +332,10 @@ def run_worker(settings: Settings, *, beat: bool = True, concurrency: int = 1) -
         f"--concurrency={concurrency}",
         "--pool=prefork",
         f"--loglevel={settings.log_level}",
-        f"--queues={settings.job_queue}",
+        # the priority queue (recovered jobs) first: see the module docstring
+        f"--queues={priority_queue(settings)},{settings.job_queue}",
         "--without-gossip",
         "--without-mingle",
-        f"--hostname=reels-{os.getpid()}@%h",  # unique per process: no duplicate-node clash
+        f"--hostname={presence.node_name(hostname='%h')}",  # unique per process
     ]
-    if beat:
-        argv += ["--beat", f"--schedule={(settings.data_dir / 'celerybeat-schedule').resolve()}"]
     app.worker_main(argv)

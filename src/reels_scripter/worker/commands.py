@@ -18,19 +18,28 @@ def worker(
     concurrency: Annotated[
         int, typer.Option("-c", "--concurrency", min=1, help="Parallel analyses.")
     ] = 1,
-    beat: Annotated[
-        bool, typer.Option("--beat/--no-beat", help="Also run the periodic sweeper.")
+    sweep: Annotated[
+        bool,
+        typer.Option(
+            "--sweep/--no-sweep",
+            # the old names, from when a beat scheduler sent the sweeps
+            "--beat/--no-beat",
+            help="Also sweep: re-queue jobs of dead workers, delete expired files (every "
+            "worker may; sweeps are idempotent).",
+        ),
     ] = True,
 ) -> None:
-    """Run a job worker: migrates the database, checks the AI provider, then analyses jobs."""
+    """Run a job worker: migrates the database, checks the AI provider, speech model and
+    storage, then analyses jobs and sweeps."""
     from reels_scripter.config import get_settings
     from reels_scripter.worker.celery_app import WorkerStartupError, run_worker
 
     try:
-        run_worker(get_settings(), beat=beat, concurrency=concurrency)
+        run_worker(get_settings(), sweep=sweep, concurrency=concurrency)
     except WorkerStartupError as exc:
+        # one line, no traceback: 78 (EX_CONFIG) for settings to fix, 75 for a passing fault
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(exc.exit_code) from exc
 
 
 @storage_app.command()

@@ -50,8 +50,11 @@ EVENTS_MAX_SEC = 30 * 60.0
     responses=_NOT_FOUND,
     summary="Job state, progress and result (the seed's status call)",
 )
-async def get_status(jobId: str, services: ServicesDep, owner: OwnerDep) -> Response:
-    # Front ends poll this: a cached body costs no thread hop and no query (see status.py).
+async def get_status(jobId: str, request: Request) -> Response:
+    # Front ends poll this: a cached body costs no thread hop and no query (see status.py),
+    # and the route declares no dependencies, so FastAPI has none to solve per poll.
+    services: Services = request.app.state.services
+    owner = services.owner_of(request)
     bind_job(jobId)
     body = await _status_body(services, jobId, owner)
     if body is None:

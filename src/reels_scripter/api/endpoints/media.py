@@ -1,8 +1,9 @@
 """`GET /api/jobs/{id}/video`: the uploaded video, streamed with HTTP Range, while it is stored.
 
 The studio plays a script row's span of the original from here (a `<video>` element seeks
-with Range requests). The video lives in storage only until the job no longer needs it, so
-afterwards this answers 410 and the page shows the scene's keyframe instead.
+with Range requests). A completed job keeps its video for VIDEO_RETENTION_HOURS (24); after
+that, or once a failed job no longer needs it, this answers 410 and the page shows the
+scene's keyframe instead.
 """
 
 from __future__ import annotations
@@ -100,13 +101,14 @@ def get_video(job_id: str, request: Request, jobs: JobServiceDep, owner: OwnerDe
     name = job.object_name
     # A stream can last minutes: hand the database connection back before it starts.
     jobs.session.rollback()
+    gone = VideoGoneError(params={"hours": jobs.settings.video_retention_hours})
     if not name or not isinstance(storage, RangeReadable):
-        raise VideoGoneError()
+        raise gone
     try:
         size = storage.size(name)
         media_type = _media_type(storage, name)
     except ObjectNotFoundError:
-        raise VideoGoneError() from None
+        raise gone from None
     span = parse_range(request.headers.get("range"), size)
     headers = {
         "Accept-Ranges": "bytes",

@@ -1,4 +1,11 @@
-"""`POST /api/upload`: the seed's upload, streamed to disk, then handed to the job service."""
+"""`POST /api/upload`: the seed's upload, streamed to disk, then handed to the job service.
+
+Before a byte of the body is read, the upload must find a free slot (MAX_CONCURRENT_UPLOADS
+per process, else 503 with Retry-After) and a worker able to run it (else 503
+`worker_unavailable`, with the reason). While it is read, a client that goes quiet for
+UPLOAD_IDLE_TIMEOUT_SEC or runs past UPLOAD_DEADLINE_SEC is cut off with 408; the temp file
+goes in every case.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from slowapi import Limiter
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 
 from reels_scripter.analysis.errors import (
@@ -30,19 +38,26 @@ from reels_scripter.api.errors import (
     MalformedMultipartError,
     NoFileError,
     RateLimitedError,
+    TooManyUploadsError,
     UnauthorizedError,
+    WorkerUnavailableError,
     error_responses,
 )
 from reels_scripter.api.metrics import ApiMetrics
+from reels_scripter.api.multipart import UploadTimeoutError
 from reels_scripter.api.schemas import UploadResponse
 from reels_scripter.api.upload_stream import ReceivedFile, receive_video
 from reels_scripter.errors import AppError
 from reels_scripter.jobs.service import Upload
-from reels_scripter.logs import job_id_var
+from reels_scripter.logs import api_keys_of, job_id_var
+from reels_scripter.webhooks import CallbackUrlError, validate_callback_url
 
 log = logging.getLogger(__name__)
 
 FIELD = "video"
+CALLBACK_FIELD = "callbackUrl"
+# What a refused upload's Retry-After says: uploads in flight end within seconds to minutes.
+RETRY_AFTER_SEC = 10
 
 # The body is parsed by hand (see upload_stream), so FastAPI cannot infer it: describe it.
 UPLOAD_OPENAPI: dict[str, Any] = {
@@ -58,7 +73,15 @@ UPLOAD_OPENAPI: dict[str, Any] = {
                             "type": "string",
                             "format": "binary",
                             "description": "The reel: MP4, MOV or WebM, up to MAX_FILE_SIZE_MB.",
-                        }
+                        },
+                        CALLBACK_FIELD: {
+                            "type": "string",
+                            "format": "uri",
+                            "maxLength": 2048,
+                            "description": "Optional: POST a signed webhook here when the job "
+                            "completes or fails (default: WEBHOOK_URL). http(s) to public "
+                            "addresses only, unless WEBHOOK_ALLOW_PRIVATE=true.",
+                        },
                     },
                 }
             }
@@ -82,6 +105,10 @@ ERRORS = error_responses(
     ResolutionTooLargeError,
     ProbeTimeoutError,
     RateLimitedError,
+    UploadTimeoutError,
+    TooManyUploadsError,
+    WorkerUnavailableError,
+    CallbackUrlError,
 )
 
 
@@ -89,20 +116,46 @@ async def upload(request: Request, services: ServicesDep, owner: OwnerDep) -> Up
     """Upload a reel in the multipart field `video`; returns the job id to poll.
 
     The file is checked by content before it is queued, so bad input is refused here with
-    a precise code rather than failing later in the worker.
+    a precise code rather than failing later in the worker. Optional field `callbackUrl`:
+    where to POST a signed notification when the job ends (default: WEBHOOK_URL).
     """
     metrics: ApiMetrics = request.app.state.metrics
+    settings = services.settings
+    if services.uploads_in_flight >= settings.max_concurrent_uploads:
+        metrics.uploads.labels(TooManyUploadsError.code).inc()
+        raise TooManyUploadsError(
+            detail=f"{settings.max_concurrent_uploads} uploads are being received already.",
+            headers={"Retry-After": str(RETRY_AFTER_SEC)},
+            params={"retry_after": RETRY_AFTER_SEC},
+        )
+    services.uploads_in_flight += 1
+    try:
+        return await _receive_and_submit(request, services, owner, metrics)
+    finally:
+        services.uploads_in_flight -= 1
+
+
+async def _receive_and_submit(
+    request: Request, services: Services, owner: str | None, metrics: ApiMetrics
+) -> UploadResponse:
     settings = services.settings
     started = time.perf_counter()
     received: ReceivedFile | None = None
     try:
+        await _require_a_worker(services)
         received = await receive_video(
             request,
             field_name=FIELD,
             max_bytes=settings.max_file_size_bytes,
             tmp_dir=services.tmp_dir,
+            idle_timeout=settings.upload_idle_timeout_sec,
+            deadline=settings.upload_deadline_sec,
         )
-        job_id = await anyio.to_thread.run_sync(_submit, services, received, owner)
+        callback = await _callback_url(services, received.fields.get(CALLBACK_FIELD))
+        base_url = settings.public_url or str(request.base_url)
+        job_id = await anyio.to_thread.run_sync(
+            _submit, services, received, owner, callback, base_url
+        )
     except ClientDisconnect:
         metrics.uploads.labels("client_disconnected").inc()
         log.info("client went away during upload")
@@ -124,7 +177,59 @@ async def upload(request: Request, services: ServicesDep, owner: OwnerDep) -> Up
     return UploadResponse(jobId=job_id)
 
 
-def _submit(services: Services, received: ReceivedFile, owner: str | None) -> str:
+async def _require_a_worker(services: Services) -> None:
+    """Refuse the upload (503) when the workers cannot start: the job would never run."""
+    try:
+        health = await anyio.to_thread.run_sync(services.worker_health)
+    except SQLAlchemyError as exc:
+        # the upload's own writes will meet the same problem and say so; this is no reason
+        log.warning("worker health unknown: %s", type(exc).__name__)
+        return
+    if health.can_run_jobs or health.failure is None:
+        return
+    failure = health.failure
+    raise WorkerUnavailableError(
+        failure.error,
+        detail=_redacted(services, f"{failure.cause}: {failure.error}"),
+        headers={"Retry-After": "60"},
+        params={"cause": failure.cause},
+    )
+
+
+def _redacted(services: Services, text: str) -> str:
+    """The workers' one-line reason, as shown to clients: no configured secret in it."""
+    settings = services.settings
+    for secret in api_keys_of(settings) + [
+        value.get_secret_value()
+        for value in (settings.google_ai_api_key, settings.openai_api_key)
+        if value is not None
+    ]:
+        if len(secret) >= 6:
+            text = text.replace(secret, "***")
+    return text
+
+
+async def _callback_url(services: Services, given: str | None) -> str | None:
+    """The job's webhook: the form's `callbackUrl` (checked now: 422 when refused), else
+    WEBHOOK_URL (the operator's; checked before every delivery)."""
+    settings = services.settings
+    if given is None or not given.strip():
+        return settings.webhook_url or None
+    url = given.strip()
+    # DNS may block: in a thread. The check runs again before every delivery attempt.
+    await anyio.to_thread.run_sync(
+        lambda: validate_callback_url(url, allow_private=settings.webhook_allow_private)
+    )
+    return url
+
+
+def _submit(
+    services: Services,
+    received: ReceivedFile,
+    owner: str | None,
+    callback_url: str | None,
+    base_url: str,
+) -> str:
     with services.sessions() as session:
         job = services.job_service(session).submit_upload(
             Upload(
@@ -134,6 +239,8 @@ def _submit(services: Services, received: ReceivedFile, owner: str | None) -> st
                 filename=received.filename,
             ),
             owner,
+            callback_url=callback_url,
+            public_base_url=base_url,
         )
         return str(job.id)
 
