@@ -20,18 +20,7 @@ from slowapi import Limiter
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 
-from reels_scripter.analysis.errors import (
-    AudioOnlyError,
-    CorruptVideoError,
-    EmptyFileError,
-    NotAVideoError,
-    NoVideoStreamError,
-    ProbeTimeoutError,
-    ResolutionTooLargeError,
-    TooLargeError,
-    TooLongError,
-    UnsupportedFormatError,
-)
+from reels_scripter.analysis.errors import INPUT_ERRORS
 from reels_scripter.api.deps import OwnerDep, Services, ServicesDep
 from reels_scripter.api.errors import (
     ClientDisconnectedError,
@@ -94,16 +83,7 @@ ERRORS = error_responses(
     MalformedMultipartError,
     ClientDisconnectedError,
     UnauthorizedError,
-    TooLargeError,
-    UnsupportedFormatError,
-    NotAVideoError,
-    EmptyFileError,
-    CorruptVideoError,
-    AudioOnlyError,
-    NoVideoStreamError,
-    TooLongError,
-    ResolutionTooLargeError,
-    ProbeTimeoutError,
+    *INPUT_ERRORS,  # everything the probe refuses a file for
     RateLimitedError,
     UploadTimeoutError,
     TooManyUploadsError,
