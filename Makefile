@@ -44,9 +44,10 @@ run: install
 demo: install
 	$(BIN)/reels-scripter analyze --sample --format md
 
-## test: the whole suite (SQLite and PostgreSQL, Redis, GCS emulator, fake AI servers)
+## test: the whole suite (SQLite and PostgreSQL, Redis, GCS emulator, fake AI servers,
+## Chromium) with the coverage gate of pyproject.toml ([tool.coverage.report] fail_under)
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 
 bench: install
 	PYTHONPATH=tests $(BIN)/python bench/bench_analyze.py
