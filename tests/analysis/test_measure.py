@@ -1,4 +1,4 @@
-"""The measurement engine on synthetic reels whose truth is known (see tests/reelgen.py)."""
+"""The measurement engine on synthetic reels whose truth is known (see tests/support/reelgen.py)."""
 
 from __future__ import annotations
 

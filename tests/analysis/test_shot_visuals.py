@@ -1,5 +1,5 @@
 """Camera motion, subject motion, colours and brightness of a shot, against reels whose
-camera, colours and content are known (tests/reelgen.py)."""
+camera, colours and content are known (tests/support/reelgen.py)."""
 
 from __future__ import annotations
 
