@@ -251,7 +251,7 @@ def test_subtitles_of_the_original_follow_the_words(studio: Studio) -> None:
 
     vtt = studio.client.get(f"/api/jobs/{job}/subtitles.vtt?track=original")
     assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
-    captions = webvtt.from_buffer(io.StringIO(vtt.text))
+    captions = webvtt.from_buffer(io.StringIO(vtt.text)).captions
     same = [(_seconds(c.start), _seconds(c.end), c.text) for c in captions]
     assert [c[2] for c in same] == [c[2] for c in cues]
     flat = [t for c in same for t in c[:2]]
@@ -263,7 +263,7 @@ def test_subtitles_of_the_translation_follow_the_rows(studio: Studio) -> None:
     result = studio.result(job)
     resp = studio.client.get(f"/api/jobs/{job}/subtitles.vtt", params={"track": "translation"})
     assert resp.status_code == 200
-    captions = list(webvtt.from_buffer(io.StringIO(resp.text)))
+    captions = webvtt.from_buffer(io.StringIO(resp.text)).captions
     cues = [(_seconds(c.start), _seconds(c.end), c.text) for c in captions]
     _check_cues(cues)
     assert _words(" ".join(c[2] for c in cues)) == _words(" ".join(r.text for r in result.script))
