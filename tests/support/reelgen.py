@@ -324,8 +324,9 @@ def load_speech(rate: int = 48000) -> np.ndarray:
     return _decode_mono(SPEECH_SAMPLE, rate)
 
 
-def make_reel(path: Path, spec: ReelSpec | None = None, **kw: object) -> Path:
-    """Write a synthetic reel to `path` and return it. Keyword arguments override `spec`."""
+def make_reel(path: Path, spec: ReelSpec | None = None, /, **kw: object) -> Path:
+    """Write a synthetic reel to `path` and return it. Keyword arguments override `spec`
+    (positional, so that every keyword is a ReelSpec field)."""
     spec = spec or ReelSpec()
     for name, value in kw.items():
         setattr(spec, name, value)
