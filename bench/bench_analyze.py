@@ -115,7 +115,7 @@ def short_reel(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         for name, value in timings.items():
             if name.startswith("cpu_"):
                 stage_cpu.setdefault(name[4:], []).append(value)
-    result = json.loads(result_path.read_text())
+    result: dict[str, Any] = json.loads(result_path.read_text())
     med = statistics.median
     print(f"30 s 1080x1920 H.264 reel, English speech + beat + captions, median of {args.runs}:")
     print(
@@ -173,7 +173,9 @@ def lufs_check(video: Path, result: dict[str, Any]) -> None:
         check=True,
     ).stderr
     summary = out[out.rfind("Summary:") :]
-    reference = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    found = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    assert found is not None, f"no integrated loudness in ffmpeg's summary: {summary!r}"
+    reference = float(found.group(1))
     ours = result["timeline"]["audio"]["loudness_lufs"]
     print(
         f"Loudness: ours {ours} LUFS, ffmpeg ebur128 {reference} LUFS, "

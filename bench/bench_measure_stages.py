@@ -107,12 +107,12 @@ def main() -> None:
                 if len(shots) <= len(CUTS) and t >= CUTS[len(shots) - 1]:
                     shots.append(ShotVisualsCollector())
                 if ocr.wants(t):
-                    ocr.offer(t, frame.reformat(width=360, height=640, format="bgr24").to_ndarray())
+                    small = frame.reformat(width=360, height=640, format="bgr24").to_ndarray()
+                    ocr.offer(t, np.asarray(small, dtype=np.uint8))  # bgr24 is bytes
                 shot = shots[-1]
                 if shot.wants_colour(t):
-                    shot.offer(
-                        t, frame.reformat(width=180, height=320, format="bgr24").to_ndarray()
-                    )
+                    small = frame.reformat(width=180, height=320, format="bgr24").to_ndarray()
+                    shot.offer(t, np.asarray(small, dtype=np.uint8))
                 elif shot.wants(t):  # gray from the decoder's Y plane, every 6th sample
                     shot.offer(
                         t, np.ascontiguousarray(plane_view(frame.planes[0], np.uint8)[::6, ::6])

@@ -353,7 +353,7 @@ def production_run(args: argparse.Namespace, work: Path, report: dict[str, Any])
                 "JOB_PROGRESS_DELAY_SEC": "0.2",
                 "LOG_LEVEL": "INFO",
             }
-            settings = Settings(  # type: ignore[call-arg]
+            settings = Settings(
                 _env_file=None, DATABASE_URL=pg_url, DATA_DIR=work / "data", REDIS_URL=redis.url
             )
             upgrade_database(settings)
@@ -557,7 +557,7 @@ def embedded_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -
         env,
         home,
     )
-    settings = Settings(_env_file=None, DATA_DIR=home / "data")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATA_DIR=home / "data")
     sessions = None
     restart_s: list[float] = []
     job_recovery: float | None = None
@@ -591,7 +591,7 @@ def embedded_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -
                     time.sleep(0.2)
             killed_at = time.monotonic()
             os.kill(pid, signal.SIGKILL)
-            while (new := worker_pid()) in (None, pid) or not running(new):  # type: ignore[arg-type]
+            while (new := worker_pid()) in (None, pid) or not running(new):
                 if time.monotonic() - killed_at > 120:
                     raise RuntimeError("embedded worker did not come back")
                 time.sleep(0.05)

@@ -1,18 +1,19 @@
 """Regenerate the bundled sample reel (src/reels_scripter/samples/sample_reel.mp4).
 
 It is the committed speech sample over coloured scenes with hard cuts and a 120 BPM beat,
-so `make demo` shows every part of the result without any download.
+so `make demo` shows every part of the result without any download. The generator is the
+tests' own (tests/support/reelgen.py), found the way pytest and mypy find it:
+
+    PYTHONPATH=tests .venv/bin/python scripts/make_sample_reel.py
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from support.reelgen import make_reel
 
-from reelgen import make_reel  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 if __name__ == "__main__":
     out = ROOT / "src" / "reels_scripter" / "samples" / "sample_reel.mp4"

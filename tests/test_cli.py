@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -39,21 +40,22 @@ def _assert_clean_failure(proc: subprocess.CompletedProcess[str], code: int, nee
 
 
 @pytest.fixture(scope="module")
-def sample_result(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def sample_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data_dir = tmp_path_factory.mktemp("data")
     proc = run_cli("analyze", str(SAMPLE), data_dir=data_dir)
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
 
 
-def test_analyze_prints_a_valid_result(sample_result: dict) -> None:
+def test_analyze_prints_a_valid_result(sample_result: dict[str, Any]) -> None:
     jsonschema.validate(sample_result, result_json_schema())
     assert sample_result["meta"]["provider"] == "local"
     assert len(sample_result["keys"]) == 5
     assert "scrolling" in sample_result["original"]["transcription"].lower()
 
 
-def test_script_rows_start_on_measured_boundaries(sample_result: dict) -> None:
+def test_script_rows_start_on_measured_boundaries(sample_result: dict[str, Any]) -> None:
     scenes = sample_result["timeline"]["scenes"]
     cuts = {round(s["start"], 2) for s in scenes}
     words = {
@@ -70,7 +72,7 @@ def test_script_rows_start_on_measured_boundaries(sample_result: dict) -> None:
         assert round(row["start"], 2) in cuts | words
 
 
-def test_keyframes_are_written(sample_result: dict) -> None:
+def test_keyframes_are_written(sample_result: dict[str, Any]) -> None:
     for scene in sample_result["timeline"]["scenes"]:
         path = Path(scene["keyframe"])
         assert path.read_bytes()[:2] == b"\xff\xd8"  # JPEG

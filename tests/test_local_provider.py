@@ -1,18 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from reels_scripter.analysis.models import CameraFacts, OnscreenText, SceneColour
+from reels_scripter.analysis.models import CameraFacts, Measurements, OnscreenText, SceneColour
 from reels_scripter.config import Settings
 from reels_scripter.contract import KEY_CATEGORIES, REQUIRED_RECOMMENDATION_KINDS
-from reels_scripter.providers.base import WriteRequest
+from reels_scripter.providers.base import Creative, RowPlan, WriteRequest
 from reels_scripter.providers.local import LocalProvider, plural, with_prep
 from reels_scripter.rows import plan_rows
 from reels_scripter.texts import notice_text
 from support.factories import measurements, segment
 
 
-def _write(m, language: str = "ru"):
+def _write(m: Measurements, language: str = "ru") -> tuple[list[RowPlan], Creative]:
     rows = plan_rows(m)
     req = WriteRequest(measurements=m, rows=rows, video_path="x.mp4", target_language=language)
     return rows, LocalProvider(Settings()).write(req)
@@ -102,7 +104,7 @@ def test_russian_plurals() -> None:
 # --- claims only from measurements, in grammatical Russian -------------------------------
 
 
-def _scene_update(m, index: int, **fields):
+def _scene_update(m: Measurements, index: int, **fields: Any) -> Measurements:
     scenes = list(m.scenes)
     scenes[index] = scenes[index].model_copy(update=fields)
     return m.model_copy(update={"scenes": scenes})

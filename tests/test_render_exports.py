@@ -68,7 +68,7 @@ def parsed_vtt(text: str) -> list[tuple[float, float, str]]:
         h, m, s = stamp.split(":")
         return int(h) * 3600 + int(m) * 60 + float(s)
 
-    captions = webvtt.from_buffer(io.StringIO(text))
+    captions = webvtt.from_buffer(io.StringIO(text)).captions
     return [(seconds(c.start), seconds(c.end), c.text) for c in captions]
 
 

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from reels_scripter.analysis.models import SpeechSegment, Word, join_words
+from reels_scripter.analysis.models import Measurements, SpeechSegment, Word, join_words
 from reels_scripter.compose import compose_result, format_interval
 from reels_scripter.config import Settings
 from reels_scripter.providers.base import Creative, ProviderError, WriteRequest
@@ -13,7 +13,8 @@ from reels_scripter.rows import MAX_ROW_SEC, plan_rows
 from support.factories import measurements, segment
 
 
-def _boundaries(m):  # every measured boundary: cuts, plus starts of words after pauses
+def _boundaries(m: Measurements) -> set[float]:
+    """Every measured boundary: cuts, plus starts of words after pauses."""
     cuts = {round(s.start, 2) for s in m.scenes}
     words = {round(w.start, 2) for s in m.transcript.segments for w in (s.words or [])}
     return cuts | words

@@ -31,7 +31,7 @@ pytestmark = [
 
 
 def _options(tmp: Path, **kw: object) -> AnalysisOptions:
-    return AnalysisOptions(model_cache_dir=tmp / "models", **kw)  # type: ignore[arg-type]
+    return AnalysisOptions(model_cache_dir=tmp / "models", **kw)
 
 
 def _offline_result(m: Measurements) -> AnalysisResult:

@@ -1,4 +1,4 @@
-"""The measurement engine on synthetic reels whose truth is known (see tests/reelgen.py)."""
+"""The measurement engine on synthetic reels whose truth is known (see tests/support/reelgen.py)."""
 
 from __future__ import annotations
 
@@ -132,8 +132,12 @@ def test_upright_matches_ffmpeg_autorotate(tmp_path: Path, rotation: int) -> Non
 # --- one speech reel, analysed once for every speech test ---------------------------------
 
 
+# the reel, its measurements, and the (stage, fraction) progress calls made on the way
+SpeechReel = tuple[Path, Measurements, list[tuple[str, float]]]
+
+
 @pytest.fixture(scope="module")
-def speech_reel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Measurements, list]:
+def speech_reel(tmp_path_factory: pytest.TempPathFactory) -> SpeechReel:
     path = make_reel(
         tmp_path_factory.mktemp("speech") / "speech.mp4",
         duration=22.0,
@@ -146,7 +150,7 @@ def speech_reel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Measure
     return path, m, calls
 
 
-def test_speech_transcript(speech_reel: tuple[Path, Measurements, list]) -> None:
+def test_speech_transcript(speech_reel: SpeechReel) -> None:
     _, m, _ = speech_reel
     t = m.transcript
     assert t.language == "en"
@@ -160,7 +164,7 @@ def test_speech_transcript(speech_reel: tuple[Path, Measurements, list]) -> None
     assert starts == sorted(starts)
 
 
-def test_speech_reel_facts(speech_reel: tuple[Path, Measurements, list]) -> None:
+def test_speech_reel_facts(speech_reel: SpeechReel) -> None:
     path, m, calls = speech_reel
     assert m.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     _assert_cuts(m, (2.0, 9.0, 15.0), 22.0)

@@ -161,7 +161,7 @@ def test_features_agree_across_pixel_formats(fmt: str) -> None:
 def test_sharpness_prefers_the_unblurred_frame() -> None:
     rng = np.random.default_rng(5)
     rgb = rng.integers(0, 255, size=(480, 272, 3), dtype=np.uint8).repeat(2, 0)[:480]
-    blurred = cv2.GaussianBlur(rgb, (9, 9), 3)
+    blurred = np.asarray(cv2.GaussianBlur(rgb, (9, 9), 3), dtype=np.uint8)
     sharp_frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
     blurred_frame = av.VideoFrame.from_ndarray(blurred, format="rgb24").reformat(format="yuv420p")
     assert sharpness(sharp_frame) > 3 * sharpness(blurred_frame)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from reels_scripter.analysis.onscreen_text import (
@@ -18,7 +20,7 @@ from reels_scripter.analysis.onscreen_text import (
     same_caption,
     text_presence,
 )
-from support.reelgen import ReelSpec, _frame_image
+from support.reelgen import CameraKind, ReelSpec, _frame_image
 
 CAPTIONS = [(0.0, 3.0, "3 TRICKS"), (4.5, 8.0, "WAIT FOR IT"), (8.5, 10.0, "follow for part two")]
 
@@ -28,17 +30,19 @@ def reader() -> RapidOcrReader:
     return RapidOcrReader()
 
 
-def _frame(caption: str, t: float = 1.0, camera: str = "pan", **spec: object) -> np.ndarray:
-    reel = ReelSpec(width=540, height=960, camera=camera, cuts=(), **spec)  # type: ignore[arg-type]
+def _frame(
+    caption: str, t: float = 1.0, camera: CameraKind = "pan", **spec: Any
+) -> npt.NDArray[np.uint8]:
+    reel = ReelSpec(width=540, height=960, camera=camera, cuts=(), **spec)
     if caption:
         reel.captions = [(0.0, 99.0, caption)]
     rgb = _frame_image(reel, t, np.random.default_rng(0))
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dtype=np.uint8)
 
 
 @pytest.mark.parametrize("camera", ["pan", "static", "none", "handheld", "zoom"])
 @pytest.mark.parametrize("caption", ["3 TRICKS", "WAIT FOR IT", "follow for part two"])
-def test_presence_finds_captions(camera: str, caption: str) -> None:
+def test_presence_finds_captions(camera: CameraKind, caption: str) -> None:
     presence = text_presence(_frame(caption, camera=camera))
     assert presence.found
     box = presence.union()
@@ -63,9 +67,10 @@ def test_presence_ignores_pictures_without_text(frame: np.ndarray) -> None:
 
 
 def test_presence_works_on_gray_and_small_frames() -> None:
-    gray = cv2.cvtColor(_frame("3 TRICKS"), cv2.COLOR_BGR2GRAY)
+    gray = np.asarray(cv2.cvtColor(_frame("3 TRICKS"), cv2.COLOR_BGR2GRAY), dtype=np.uint8)
     assert text_presence(gray).found
-    assert text_presence(cv2.resize(gray, (180, 320), interpolation=cv2.INTER_AREA)).found
+    small = cv2.resize(gray, (180, 320), interpolation=cv2.INTER_AREA)
+    assert text_presence(np.asarray(small, dtype=np.uint8)).found
 
 
 @pytest.mark.parametrize(
@@ -79,7 +84,9 @@ def test_presence_works_on_gray_and_small_frames() -> None:
         (("WAIT FOR IT", 1.0, "pan"), ("follow for part two", 1.0, "pan"), False),
     ],
 )
-def test_same_caption(a: tuple[str, float, str], b: tuple[str, float, str], same: bool) -> None:
+def test_same_caption(
+    a: tuple[str, float, CameraKind], b: tuple[str, float, CameraKind], same: bool
+) -> None:
     first = text_presence(_frame(a[0], a[1], a[2]))
     second = text_presence(_frame(b[0], b[1], b[2]))
     assert same_caption(first, second) is same
@@ -102,7 +109,7 @@ def _collect(path: Path, collector: OcrCollector, keyframes: tuple[float, ...] =
             key = any(abs(t - k) < 0.02 for k in keyframes)
             if collector.wants(t, keyframe=key):
                 small = frame.reformat(width=360, height=640, format="bgr24").to_ndarray()
-                collector.offer(t, small, keyframe=key)
+                collector.offer(t, np.asarray(small, dtype=np.uint8), keyframe=key)
 
 
 def test_collector_reads_each_caption_once_with_its_time(

@@ -1,5 +1,5 @@
 """Camera motion, subject motion, colours and brightness of a shot, against reels whose
-camera, colours and content are known (tests/reelgen.py)."""
+camera, colours and content are known (tests/support/reelgen.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from reels_scripter.analysis.camera_motion import Step, classify, measure_step
@@ -27,7 +28,7 @@ def _visuals(path: Path, cut: float | None = None) -> list[ShotVisuals]:
                 shots.append(ShotVisualsCollector())
             if shots[-1].wants(t):
                 small = frame.reformat(width=180, height=320, format="bgr24").to_ndarray()
-                shots[-1].offer(t, small)
+                shots[-1].offer(t, np.asarray(small, dtype=np.uint8))  # bgr24 is bytes
     return [s.finish() for s in shots]
 
 
@@ -73,9 +74,9 @@ def test_pan_then_cut_to_static(reel: Callable[..., Path]) -> None:
 
 def test_object_moving_over_a_still_background_is_the_subject_not_the_camera() -> None:
     spec = ReelSpec(width=180, height=320, camera="static", cuts=())
-    background = cv2.cvtColor(camera_view(spec, 0.0, 0), cv2.COLOR_RGB2GRAY)
+    background = np.asarray(cv2.cvtColor(camera_view(spec, 0.0, 0), cv2.COLOR_RGB2GRAY), np.uint8)
     steps = []
-    prev = None
+    prev: npt.NDArray[np.uint8] | None = None
     for k in range(12):
         frame = background.copy()
         x = 20 + 8 * k  # a 40x40 square crossing the picture at 80 px/s

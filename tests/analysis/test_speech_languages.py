@@ -1,6 +1,6 @@
 """Speech in any language: voice activity on its own, language first, then the model.
 
-Reels speak espeak-ng text with a known transcript (tests/reelgen.py), so the language, the
+Reels speak espeak-ng text with a known transcript (tests/support/reelgen.py), so the language, the
 word error rate and the time covered by speech are all known truth.
 """
 

@@ -202,7 +202,7 @@ def test_quantizer_writes_per_row_int8_and_keeps_the_rest() -> None:
 )
 def test_quantizer_refuses_what_it_does_not_understand(damage: str) -> None:
     weight = np.ones((2, 2), np.float32)
-    variables = [("a/weight", weight)]
+    variables: list[tuple[str, np.ndarray]] = [("a/weight", weight)]
     if damage == "quantized":
         variables.append(("a/weight_scale", np.ones(2, np.float32)))
     data = _model_bin(variables, version=99 if damage == "version" else 6)
@@ -222,7 +222,12 @@ def test_a_stamp_skips_the_hash_until_the_file_changes(
     assert whisper_base.verify_model_dir(model_dir, whisper_base.INT8_SHA256)  # hashes, stamps
     hashed: list[Path] = []
     real = whisper_base.sha256_of
-    monkeypatch.setattr(whisper_base, "sha256_of", lambda p: hashed.append(p) or real(p))
+
+    def counted_sha256_of(path: Path) -> str:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(whisper_base, "sha256_of", counted_sha256_of)
     whisper_base._verified.clear()  # a new process: only the stamp on disk is known
     assert whisper_base.verify_model_dir(model_dir, whisper_base.INT8_SHA256)
     assert hashed == []

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from reels_scripter.api.app import create_app
+from reels_scripter.api.deps import Services
 from reels_scripter.config import Settings
 from reels_scripter.db import upgrade_database
 from support.reelgen import make_audio_only, make_reel
@@ -39,6 +40,19 @@ def leftovers(data_dir: Path) -> list[Path]:
         for p in data_dir.rglob("*")
         if p.is_file() and not p.name.endswith(_DB_SUFFIXES) and "__pycache__" not in p.parts
     ]
+
+
+def app_of(client: TestClient) -> FastAPI:
+    """The FastAPI app behind a test client (TestClient.app is typed as any ASGI app)."""
+    app = client.app
+    assert isinstance(app, FastAPI)
+    return app
+
+
+def services_of(client: TestClient) -> Services:
+    """The app's services; app.state holds anything, so the type is named here once."""
+    services: Services = app_of(client).state.services
+    return services
 
 
 @pytest.fixture
@@ -72,6 +86,7 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 
 class LiveServer:
     def __init__(self, app: FastAPI) -> None:
+        self.app = app
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from reels_scripter.config import Settings
 from reels_scripter.logs import ContextFilter, JsonFormatter, RedactFilter, bind_job_id
 
+from .conftest import app_of, services_of
 from .test_uploads import assert_error, post_video
 
 KEY_A = "alpha-key-1234567890"
@@ -54,11 +55,13 @@ def test_api_keys_guard_every_api_route(
     assert_error(client.delete(f"/api/jobs/{job_id}", headers=b), 404, "job_not_found")
 
     # the owner stored is a hash, never the key
-    services = client.app.state.services  # type: ignore[attr-defined]
+    services = services_of(client)
     with services.sessions() as session:
         from reels_scripter.jobs.models import Job
 
-        owner = session.get(Job, job_id).owner
+        job = session.get(Job, job_id)
+        assert job is not None
+        owner = job.owner
     assert owner and KEY_A not in owner
 
 
@@ -123,7 +126,7 @@ def test_unexpected_error_is_a_json_500(client: TestClient) -> None:
     def boom() -> None:
         raise RuntimeError("secret internals /etc/passwd")
 
-    client.app.router.add_api_route("/api/boom", boom)  # type: ignore[attr-defined]
+    app_of(client).router.add_api_route("/api/boom", boom)
     resp = client.get("/api/boom")
     assert_error(resp, 500, "internal_error")
     assert "secret" not in resp.text

@@ -15,6 +15,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Ok
 from sqlalchemy import text
 
 from reels_scripter.api.endpoints import jobs
@@ -90,7 +91,10 @@ def test_no_server_errors(
 
 def fuzz(app: FastAPI) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():  # each an Ok, or an Err for a broken schema
+        assert isinstance(result, Ok), result.err()
+        operations.append(result.ok())
     assert len(operations) >= 9
     for operation in operations:
         # schemathesis' own pytest plugin does not load under this pytest; drive hypothesis

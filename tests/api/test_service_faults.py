@@ -23,7 +23,7 @@ from reels_scripter.db import get_engine, session_factory
 from reels_scripter.logs import ContextFilter, JsonFormatter
 from reels_scripter.worker import presence
 
-from .conftest import LiveServer
+from .conftest import LiveServer, app_of, services_of
 from .test_uploads import assert_error, post_video
 
 RUSSIAN = re.compile("[а-яё]", re.IGNORECASE)
@@ -87,7 +87,7 @@ def test_request_id_is_honoured_or_made(client: TestClient) -> None:
     assert given.headers["x-request-id"] == "lb-7f3a.9"
     # not echoed when it could smuggle anything into logs or headers
     for bad in (b"a b", b"x" * 200, b"<script>", "ключ".encode()):
-        made = client.get("/healthz", headers={"X-Request-ID": bad})
+        made = client.get("/healthz", headers={b"X-Request-ID": bad})
         assert re.fullmatch(r"[0-9a-f]{16}", made.headers["x-request-id"]), bad
 
 
@@ -154,7 +154,7 @@ def test_a_worker_that_cannot_start_stops_uploads_and_says_why(
     make_client: Callable[..., TestClient], videos: dict[str, Path]
 ) -> None:
     client = make_client(GOOGLE_AI_API_KEY="AIza-secret-key-123")
-    app: FastAPI = client.app  # type: ignore[assignment]
+    app = app_of(client)
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"]["worker"] == "missing: no worker has started"
@@ -184,7 +184,7 @@ def test_a_worker_that_cannot_start_stops_uploads_and_says_why(
 
 def test_a_stale_worker_makes_readyz_say_so(make_client: Callable[..., TestClient]) -> None:
     client = make_client(HEARTBEAT_STALE_SEC="1")
-    _record(client.app, presence.record_running, "reels-3@host")  # type: ignore[arg-type]
+    _record(app_of(client), presence.record_running, "reels-3@host")
     assert client.get("/readyz").status_code == 200
     time.sleep(2.1)  # the heartbeat ages past HEARTBEAT_STALE_SEC (and the 2 s cache)
     check = client.get("/readyz").json()["checks"]["worker"]
@@ -229,7 +229,7 @@ def read_reply(sock: socket.socket, timeout: float) -> bytes:
 
 
 def temp_uploads(server: LiveServer, timeout: float = 3.0) -> list[Path]:
-    tmp = server.server.config.app.state.services.tmp_dir  # type: ignore[attr-defined]
+    tmp = server.app.state.services.tmp_dir
     deadline = time.monotonic() + timeout
     while True:
         left = sorted(tmp.glob("upload-*.part"))
@@ -311,7 +311,7 @@ def test_postgres_job_routes_answer_after_a_worker_loss(
     """The loss counter is shown in the history and the job page."""
     url = request.getfixturevalue("pg_url")
     client = make_client(DATABASE_URL=url)
-    settings = client.app.state.services.settings  # type: ignore[attr-defined]
+    settings = services_of(client).settings
     try:
         from support.factories import submit_job
 

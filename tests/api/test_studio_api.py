@@ -49,6 +49,12 @@ class Runner:
 
 
 class Studio:
+    # jobs uploaded once per module: speech/silent/waiting by `studio`, job by `keyed`
+    speech_job: str
+    silent_job: str
+    waiting_job: str
+    job: str
+
     def __init__(self, data_dir: Path, **env: Any) -> None:
         self.settings = make_settings(data_dir, **env)
         upgrade_database(self.settings)
@@ -98,10 +104,10 @@ def reels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory, reels: dict[str, Path]) -> Iterator[Studio]:
     s = Studio(tmp_path_factory.mktemp("studio") / "data")
-    s.speech_job = s.upload(reels["speech"], "мой ролик.mp4")  # type: ignore[attr-defined]
-    s.silent_job = s.upload(reels["silent"])  # type: ignore[attr-defined]
+    s.speech_job = s.upload(reels["speech"], "мой ролик.mp4")
+    s.silent_job = s.upload(reels["silent"])
     s.runner.paused = True
-    s.waiting_job = s.upload(reels["waiting"], "ждёт.mov")  # type: ignore[attr-defined]
+    s.waiting_job = s.upload(reels["waiting"], "ждёт.mov")
     yield s
     s.client.close()
 
@@ -109,7 +115,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory, reels: dict[str, Path]) -> 
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory, reels: dict[str, Path]) -> Iterator[Studio]:
     s = Studio(tmp_path_factory.mktemp("keyed") / "data", API_KEYS=f"{KEY},second-key-2")
-    s.job = s.upload(reels["silent"])  # type: ignore[attr-defined]
+    s.job = s.upload(reels["silent"])
     yield s
     s.client.close()
 
@@ -189,7 +195,7 @@ def test_docs_are_served_without_a_cdn(studio: Studio) -> None:
 
 
 def test_docx_is_a_shooting_script_with_keyframes(studio: Studio) -> None:
-    job = studio.speech_job  # type: ignore[attr-defined]
+    job = studio.speech_job
     result = studio.result(job)
     resp = studio.client.get(f"/api/jobs/{job}/script.docx")
     assert resp.status_code == 200
@@ -236,7 +242,7 @@ def _words(text: str) -> list[str]:
 
 
 def test_subtitles_of_the_original_follow_the_words(studio: Studio) -> None:
-    job = studio.speech_job  # type: ignore[attr-defined]
+    job = studio.speech_job
     result = studio.result(job)
     resp = studio.client.get(f"/api/jobs/{job}/subtitles.srt")
     assert resp.status_code == 200
@@ -246,12 +252,14 @@ def test_subtitles_of_the_original_follow_the_words(studio: Studio) -> None:
     _check_cues(cues)
     spoken = " ".join(c[2] for c in cues)
     assert _words(spoken) == _words(result.original.transcription)
-    first_word = result.timeline.speech[0].words[0]  # type: ignore[index]
+    words = result.timeline.speech[0].words
+    assert words, "the speech reel has word timings"
+    first_word = words[0]
     assert abs(cues[0][0] - first_word.start) < 0.01  # on screen when it is said
 
     vtt = studio.client.get(f"/api/jobs/{job}/subtitles.vtt?track=original")
     assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
-    captions = webvtt.from_buffer(io.StringIO(vtt.text))
+    captions = webvtt.from_buffer(io.StringIO(vtt.text)).captions
     same = [(_seconds(c.start), _seconds(c.end), c.text) for c in captions]
     assert [c[2] for c in same] == [c[2] for c in cues]
     flat = [t for c in same for t in c[:2]]
@@ -259,11 +267,11 @@ def test_subtitles_of_the_original_follow_the_words(studio: Studio) -> None:
 
 
 def test_subtitles_of_the_translation_follow_the_rows(studio: Studio) -> None:
-    job = studio.speech_job  # type: ignore[attr-defined]
+    job = studio.speech_job
     result = studio.result(job)
     resp = studio.client.get(f"/api/jobs/{job}/subtitles.vtt", params={"track": "translation"})
     assert resp.status_code == 200
-    captions = list(webvtt.from_buffer(io.StringIO(resp.text)))
+    captions = webvtt.from_buffer(io.StringIO(resp.text)).captions
     cues = [(_seconds(c.start), _seconds(c.end), c.text) for c in captions]
     _check_cues(cues)
     assert _words(" ".join(c[2] for c in cues)) == _words(" ".join(r.text for r in result.script))
@@ -279,8 +287,8 @@ def _seconds(stamp: str) -> float:
 
 
 def test_export_errors_are_russian_json(studio: Studio) -> None:
-    silent = studio.silent_job  # type: ignore[attr-defined]
-    waiting = studio.waiting_job  # type: ignore[attr-defined]
+    silent = studio.silent_job
+    waiting = studio.waiting_job
     c = studio.client
     assert_error(c.get(f"/api/jobs/{silent}/subtitles.srt"), 409, "no_subtitles")
     assert_error(c.get(f"/api/jobs/{waiting}/script.docx"), 409, "not_completed")
@@ -288,7 +296,7 @@ def test_export_errors_are_russian_json(studio: Studio) -> None:
     assert_error(c.get("/api/jobs/nope/subtitles.srt"), 404, "job_not_found")
     assert_error(c.get("/api/jobs/nope/script.docx"), 404, "job_not_found")
     assert_error(
-        c.get(f"/api/jobs/{studio.speech_job}/subtitles.srt?track=klingon"),  # type: ignore[attr-defined]
+        c.get(f"/api/jobs/{studio.speech_job}/subtitles.srt?track=klingon"),
         422,
         "validation_error",
     )
@@ -301,7 +309,7 @@ def test_export_errors_are_russian_json(studio: Studio) -> None:
 
 
 def test_video_streams_with_ranges_while_stored(studio: Studio, reels: dict[str, Path]) -> None:
-    waiting = studio.waiting_job  # type: ignore[attr-defined]
+    waiting = studio.waiting_job
     data = reels["waiting"].read_bytes()
     c = studio.client
     detail = c.get(f"/api/jobs/{waiting}").json()
@@ -329,7 +337,7 @@ def test_video_streams_with_ranges_while_stored(studio: Studio, reels: dict[str,
 
 
 def test_video_plays_after_the_analysis_until_its_retention_ends(studio: Studio) -> None:
-    job = studio.speech_job  # type: ignore[attr-defined]
+    job = studio.speech_job
     c = studio.client
     detail = c.get(f"/api/jobs/{job}").json()
     # any tab can play a row of a finished job, not only the one that uploaded it
@@ -360,7 +368,7 @@ def test_video_plays_after_the_analysis_until_its_retention_ends(studio: Studio)
 
 
 def test_signed_links_open_one_job_for_reading(keyed: Studio) -> None:
-    job = keyed.job  # type: ignore[attr-defined]
+    job = keyed.job
     c = keyed.client
     keyframe = f"/api/jobs/{job}/keyframes/0.jpg"
     for path in (
@@ -424,7 +432,7 @@ def keyed_reel(keyed: Studio) -> Path:
 
 def test_a_token_is_bound_to_its_owner(keyed: Studio) -> None:
     """Another key's token for a job it cannot see is useless: minting is refused."""
-    job = keyed.job  # type: ignore[attr-defined]
+    job = keyed.job
     c = keyed.client
     assert_error(
         c.post(f"/api/jobs/{job}/access", headers={"X-API-Key": "second-key-2"}),
@@ -434,7 +442,7 @@ def test_a_token_is_bound_to_its_owner(keyed: Studio) -> None:
 
 
 def test_keys_off_needs_no_token(studio: Studio) -> None:
-    job = studio.speech_job  # type: ignore[attr-defined]
+    job = studio.speech_job
     assert studio.client.get(f"/api/jobs/{job}/keyframes/0.jpg").status_code == 200
     # a stray token changes nothing when keys are off
     resp = studio.client.get(f"/api/jobs/{job}/keyframes/0.jpg", params={"access": "x"})

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable
 
 from fastapi import FastAPI
+from starlette.types import Message, Scope
 
 from reels_scripter.analysis.sniff import HEAD_SIZE
 
@@ -40,7 +41,7 @@ def post(app: FastAPI, chunks: list[bytes]) -> tuple[int, int, int]:
     remaining = iter(chunks)
     status = 0
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         nonlocal consumed
         chunk = next(remaining, None)
         if chunk is None:
@@ -48,12 +49,12 @@ def post(app: FastAPI, chunks: list[bytes]) -> tuple[int, int, int]:
         consumed += len(chunk)
         return {"type": "http.request", "body": chunk, "more_body": True}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
-            status = int(message["status"])  # type: ignore[call-overload]
+            status = int(message["status"])
 
-    scope = {
+    scope: Scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -70,7 +71,7 @@ def post(app: FastAPI, chunks: list[bytes]) -> tuple[int, int, int]:
         "client": ("127.0.0.1", 1234),
         "server": ("testserver", 80),
     }
-    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    asyncio.run(app(scope, receive, send))
     return status, consumed, sum(len(c) for c in chunks)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from reels_scripter.config import Settings
@@ -81,7 +82,7 @@ def test_claim_takes_over_a_dead_workers_job_only_while_losses_are_left(session:
     later = utcnow() + timedelta(minutes=2)
     job = add_job(session, attempts=3, max_attempts=3)  # every attempt spent...
     session.execute(
-        Job.__table__.update()
+        update(Job)
         .where(Job.id == job.id)
         .values(state=JobState.active, heartbeat_at=utcnow(), lost_count=1)
     )
@@ -102,9 +103,7 @@ def test_the_fence_tells_every_claim_apart(session: Session) -> None:
     session.commit()
     assert first is not None
     session.execute(
-        Job.__table__.update()
-        .where(Job.id == job.id)
-        .values(heartbeat_at=utcnow() - timedelta(minutes=5))
+        update(Job).where(Job.id == job.id).values(heartbeat_at=utcnow() - timedelta(minutes=5))
     )
     swept = repo.requeue_stale(stale_cutoff(60), ("lost", "worker_lost"))
     assert swept.requeued == [job.id]

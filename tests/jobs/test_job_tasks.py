@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from reels_scripter.config import Settings
@@ -195,9 +196,7 @@ def test_kept_videos_are_deleted_after_their_retention(
     assert sweep(db_settings, lambda _id: None, storage=storage).expired_videos == []
     assert storage.exists(name)  # within its retention: the sweeper leaves it
     past = utcnow() - timedelta(minutes=1)
-    session.execute(
-        Job.__table__.update().where(Job.object_name == name).values(video_expires_at=past)
-    )
+    session.execute(update(Job).where(Job.object_name == name).values(video_expires_at=past))
     session.commit()
     report = sweep(db_settings, lambda _id: None, storage=storage)
     assert report.expired_videos == [name] and not storage.exists(name)

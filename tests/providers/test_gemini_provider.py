@@ -439,7 +439,12 @@ def test_server_delay_beyond_budget_fails_at_once(
     ids=["400", "400-bad-key", "401", "403"],
 )
 def test_client_errors_on_generate_are_not_retried(
-    fake_gemini: FakeGemini, settings, write_request, status: int, message: str, error: type
+    fake_gemini: FakeGemini,
+    settings,
+    write_request,
+    status: int,
+    message: str,
+    error: type[ProviderError],
 ) -> None:
     fake_gemini.default = Reply(status, google_error(status, "X", message))
     with pytest.raises(error) as err:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reels_scripter.config import Settings
 from reels_scripter.providers import registry
@@ -27,7 +27,7 @@ def test_the_seeds_env_names_still_set_provider_options(monkeypatch: pytest.Monk
     monkeypatch.setenv("GEMINI_MODEL", "gemini-3.8-flash")
     monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
     monkeypatch.setenv("OPENAI_MODEL", "llava")
-    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s = Settings(_env_file=None)
     assert s.google_ai_api_key is not None and s.google_ai_api_key.get_secret_value() == "from-env"
     assert (s.gemini_model, s.gemini_use_vertexai, s.openai_model) == (
         "gemini-3.8-flash",
@@ -41,7 +41,7 @@ def test_defaults_are_current_and_free_tier_sized(monkeypatch: pytest.MonkeyPatc
         alias = Settings.model_fields[name].alias
         if alias and alias.startswith(("GEMINI_", "OPENAI_")):
             monkeypatch.delenv(alias, raising=False)
-    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s = Settings(_env_file=None)
     assert s.gemini_model == "gemini-3.5-flash-lite"
     assert s.gemini_rpm == 5
     assert s.gemini_temperature is None and s.openai_temperature is None
@@ -75,6 +75,9 @@ def test_result_options_import_no_sdk() -> None:
 
 
 class _EchoOptions(ProviderOptions, BaseSettings):
+    # Both bases declare model_config (ConfigDict, SettingsConfigDict): restating
+    # ProviderOptions' config as a SettingsConfigDict is a type that fits both.
+    model_config = SettingsConfigDict(populate_by_name=True)
     echo_voice: str = option("calm", env="ECHO_VOICE", changes_result=True)
     echo_secret: str = option("", env="ECHO_SECRET")
 
@@ -148,5 +151,5 @@ def test_local_hook_type_without_speech() -> None:
 def test_settings_still_load_from_a_dotenv_file(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("GEMINI_MODEL=gemini-3.8-flash\nGEMINI_THINKING_LEVEL=medium\n")
-    s = Settings(_env_file=env)  # type: ignore[call-arg]
+    s = Settings(_env_file=env)
     assert (s.gemini_model, s.gemini_thinking_level) == ("gemini-3.8-flash", "medium")

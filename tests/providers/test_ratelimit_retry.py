@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 
 from reels_scripter.providers.base import ProviderConfigError, ProviderError
 from reels_scripter.providers.ratelimit import FileRateLimiter, RedisRateLimiter, limiter_for
@@ -72,9 +73,7 @@ def test_limiter_gives_up_when_no_slot_in_time(tmp_path: Path) -> None:
     assert err.value.transient
 
 
-def _redis_or_skip():  # type: ignore[no-untyped-def]
-    import redis
-
+def _redis_or_skip() -> redis.Redis:
     client = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1)
     try:
         client.ping()

@@ -548,8 +548,8 @@ class FakeOpenAI(FakeServer):
             spec = fmt.get("json_schema", {})
             problem = strict_schema_problem(spec.get("schema")) if spec.get("strict") else None
             if problem:
-                message = f"Invalid schema for response_format '{spec.get('name')}': {problem}"
-                return Reply(400, {"error": {"message": message, "type": "invalid_request_error"}})
+                reason = f"Invalid schema for response_format '{spec.get('name')}': {problem}"
+                return Reply(400, {"error": {"message": reason, "type": "invalid_request_error"}})
             schema = spec.get("schema", {})
         else:
             schema = self._prompt_schema(body)

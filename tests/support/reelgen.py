@@ -126,7 +126,10 @@ def _paste_face(img: np.ndarray, scale: float) -> None:
     """The committed face photo (a crop of NASA's public-domain astronaut portrait), centred."""
     import cv2
 
-    face = cv2.cvtColor(cv2.imread(str(FACE_PHOTO)), cv2.COLOR_BGR2RGB)
+    photo = cv2.imread(str(FACE_PHOTO))
+    if photo is None:  # imread answers None, not an error, for a missing or unreadable file
+        raise FileNotFoundError(FACE_PHOTO)
+    face = cv2.cvtColor(photo, cv2.COLOR_BGR2RGB)
     size = max(8, int(img.shape[1] * scale))
     face = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA)
     y = max(0, (img.shape[0] - size) // 2)
@@ -321,29 +324,33 @@ def load_speech(rate: int = 48000) -> np.ndarray:
     return _decode_mono(SPEECH_SAMPLE, rate)
 
 
-def make_reel(path: Path, spec: ReelSpec | None = None, **kw: object) -> Path:
-    """Write a synthetic reel to `path` and return it. Keyword arguments override `spec`."""
+def make_reel(path: Path, spec: ReelSpec | None = None, /, **kw: object) -> Path:
+    """Write a synthetic reel to `path` and return it. Keyword arguments override `spec`
+    (positional, so that every keyword is a ReelSpec field)."""
     spec = spec or ReelSpec()
-    for k, v in kw.items():
-        setattr(spec, k, v)
+    for name, value in kw.items():
+        setattr(spec, name, value)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     with av.open(str(path), "w", format=spec.container) as out:
         vs = out.add_stream(spec.codec, rate=spec.fps)
+        assert isinstance(vs, av.VideoStream)  # the codec is a name chosen at run time
         vs.width, vs.height = spec.width, spec.height
         vs.pix_fmt = "yuv420p"
         vs.time_base = Fraction(1, 1000 if spec.vfr else spec.fps)
         if spec.bitrate:
             vs.bit_rate = spec.bitrate
-        opts = {"preset": "ultrafast"} if spec.codec == "libx264" else {}
+        opts: dict[str, object] = {"preset": "ultrafast"} if spec.codec == "libx264" else {}
         opts.update(spec.extra_options)
         vs.options = opts
         if spec.rotation:
             vs.set_display_rotation(spec.rotation)
-        audio_stream = None
+        audio_stream: av.AudioStream | None = None
         if spec.audio != "none":
             acodec = "libopus" if spec.container == "webm" else "aac"
-            audio_stream = out.add_stream(acodec, rate=spec.audio_rate)
+            added = out.add_stream(acodec, rate=spec.audio_rate)
+            assert isinstance(added, av.AudioStream)
+            audio_stream = added
             audio_stream.layout = "stereo" if spec.audio_channels == 2 else "mono"
         t = 0.0
         k = 0

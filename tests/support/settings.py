@@ -56,4 +56,4 @@ PINNED: dict[str, Any] = {
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings for a test, with DATA_DIR at `data_dir` and `overrides` by env name."""
     values = {**PINNED, "DATA_DIR": data_dir, **overrides}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)

@@ -1,4 +1,4 @@
-"""Fixtures: a local webhook receiver (webhook_receiver.py) and self-signed certificates."""
+"""Fixtures: a local webhook receiver (support/webhook_receiver.py) and self-signed certificates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from webhook_receiver import SECRET, Receiver, handler_for
+
+from support.webhook_receiver import SECRET, Receiver, handler_for
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from webhook_receiver import SECRET, Receiver
 
 from reels_scripter.webhooks import (
     DELIVERY_HEADER,
@@ -24,6 +23,7 @@ from reels_scripter.webhooks import (
     retry_delay,
     verify,
 )
+from support.webhook_receiver import SECRET, Receiver
 
 ReceiverFactory = Callable[..., Receiver]
 

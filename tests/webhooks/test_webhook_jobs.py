@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
-from webhook_receiver import SECRET, Receiver
 
 from reels_scripter.api.app import create_app
 from reels_scripter.config import Settings
@@ -24,6 +23,7 @@ from reels_scripter.jobs.runner import run_job
 from reels_scripter.webhooks import verify
 from support.reelgen import make_reel
 from support.settings import make_settings
+from support.webhook_receiver import SECRET, Receiver
 
 
 class App:

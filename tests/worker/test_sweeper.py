@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from reels_scripter.config import Settings
@@ -50,7 +51,7 @@ def test_sweep(db_settings: Settings, session: Session, tmp_path: Path) -> None:
         row.heartbeat_at = long_ago if row.state == JobState.active else None
     session.commit()
     # `lost` has been waiting, untouched, far longer than any retry countdown.
-    session.execute(Job.__table__.update().where(Job.id == lost.id).values(updated_at=long_ago))
+    session.execute(update(Job).where(Job.id == lost.id).values(updated_at=long_ago))
     session.commit()
 
     tmp_dir = db_settings.data_dir / "tmp"
@@ -70,7 +71,8 @@ def test_sweep(db_settings: Settings, session: Session, tmp_path: Path) -> None:
     assert report.deleted_temp_files == ["job-old.mp4"]
     assert (tmp_dir / "job-new.mp4").exists()
     session.expire_all()
-    assert repo.get(exhausted.id, any_owner=True).state == JobState.failed  # type: ignore[union-attr]
+    failed = repo.get(exhausted.id, any_owner=True)
+    assert failed is not None and failed.state == JobState.failed
     # Idempotent: a second sweep (another worker's beat) finds nothing more to do.
     again = sweep(db_settings, sent.append, storage=storage)
     assert again.requeued == again.failed == again.reenqueued == again.deleted_objects == []
@@ -86,9 +88,7 @@ def test_a_job_the_broker_refused_is_sent_by_the_next_sweep(
     session.commit()
     assert repo.claim(job.id, stale_cutoff(60)) is not None
     session.execute(
-        Job.__table__.update()
-        .where(Job.id == job.id)
-        .values(heartbeat_at=utcnow() - timedelta(minutes=5))
+        update(Job).where(Job.id == job.id).values(heartbeat_at=utcnow() - timedelta(minutes=5))
     )
     session.commit()
 

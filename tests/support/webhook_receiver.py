@@ -1,5 +1,5 @@
 """A real HTTP(S) webhook receiver on 127.0.0.1 that checks signatures itself (used by
-conftest.py's `receiver` fixture).
+the `receiver` fixture in tests/webhooks/conftest.py).
 
 It answers with a scripted list of statuses (the last one repeats) and records every request.
 The signature is recomputed here with hmac/hashlib, independently of reels_scripter.
