@@ -22,7 +22,7 @@ import numpy as np
 
 from reels_scripter.analysis.audio import decode_audio
 from reels_scripter.analysis.loudness import measure_loudness
-from reels_scripter.analysis.onscreen_text import OcrCollector, RapidOcrReader
+from reels_scripter.analysis.onscreen_text import OcrCollector, PpOcrReader
 from reels_scripter.analysis.pixels import plane_view
 from reels_scripter.analysis.probe import probe
 from reels_scripter.analysis.shot_visuals import ShotVisualsCollector
@@ -75,8 +75,8 @@ def main() -> None:
     base = cpu("whisper base int8: load", lambda: load_model(base_choice, 1))
     tiny_choice = resolve_model(None)
     tiny = cpu("tiny.en: load", lambda: load_model(tiny_choice, 1))
-    reader = RapidOcrReader()
-    cpu("rapidocr: import + first call", reader.warm_up)
+    reader = PpOcrReader()
+    cpu("ocr: sessions + first call", reader.warm_up)
 
     audio = cpu("audio decode (16 kHz mono)", lambda: decode_audio(reel, probe(reel), 4096 * 2304))
     assert audio is not None

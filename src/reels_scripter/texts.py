@@ -58,6 +58,7 @@ _RU_ERRORS: dict[str, Text] = {
     "invalid_video": T("Не удалось прочитать видео"),
     # server-side setup of the analysis
     "speech_model_unavailable": T("Модель распознавания речи недоступна на сервере"),
+    "ocr_unavailable": T("Модель чтения текста в кадре недоступна на сервере"),
     "probe_unavailable": T("Сервер не смог проверить видео, попробуйте позже"),
     "analysis_failed": T("Не удалось проанализировать видео"),
     # AI providers

@@ -14,7 +14,7 @@ import pytest
 
 from reels_scripter.analysis.onscreen_text import (
     OcrCollector,
-    RapidOcrReader,
+    PpOcrReader,
     TextLine,
     reading_order,
     same_caption,
@@ -26,8 +26,8 @@ CAPTIONS = [(0.0, 3.0, "3 TRICKS"), (4.5, 8.0, "WAIT FOR IT"), (8.5, 10.0, "foll
 
 
 @pytest.fixture(scope="module")
-def reader() -> RapidOcrReader:
-    return RapidOcrReader()
+def reader() -> PpOcrReader:
+    return PpOcrReader()
 
 
 def _frame(
@@ -113,7 +113,7 @@ def _collect(path: Path, collector: OcrCollector, keyframes: tuple[float, ...] =
 
 
 def test_collector_reads_each_caption_once_with_its_time(
-    reel: Callable[..., Path], reader: RapidOcrReader
+    reel: Callable[..., Path], reader: PpOcrReader
 ) -> None:
     path = reel(
         "c.mp4", duration=10.0, cuts=(6.0,), camera="pan", width=540, height=960, captions=CAPTIONS
@@ -135,7 +135,7 @@ def test_collector_reads_each_caption_once_with_its_time(
 
 
 def test_collector_after_the_hook_reads_keyframes_only(
-    reel: Callable[..., Path], reader: RapidOcrReader
+    reel: Callable[..., Path], reader: PpOcrReader
 ) -> None:
     path = reel(
         "k.mp4",
@@ -154,7 +154,7 @@ def test_collector_after_the_hook_reads_keyframes_only(
     assert collector.stats.ocr_runs == 1  # nothing to read in the hook: no OCR there
 
 
-def test_no_text_no_ocr(reel: Callable[..., Path], reader: RapidOcrReader) -> None:
+def test_no_text_no_ocr(reel: Callable[..., Path], reader: PpOcrReader) -> None:
     path = reel("n.mp4", duration=5.0, cuts=(2.0,), camera="pan", width=540, height=960)
     collector = OcrCollector(reader=reader)
     _collect(path, collector)
@@ -203,7 +203,7 @@ def test_a_caption_that_cannot_be_read_is_reported_not_invented(
         captions=[(0.0, 2.5, "THREE TIPS"), (4.0, 4.3, "flash")],
     )
     stub = _CannotRead()
-    monkeypatch.setattr(RapidOcrReader, "shared", classmethod(lambda cls: stub))
+    monkeypatch.setattr(PpOcrReader, "shared", classmethod(lambda cls: stub))
     m = analyze(path, AnalysisOptions(transcribe=False))
     assert m.onscreen_text == [] and m.hook.onscreen_text == []
     assert stub.calls >= 1

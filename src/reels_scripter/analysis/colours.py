@@ -90,7 +90,12 @@ def dominant_colours(frames: Sequence[npt.NDArray[np.uint8]]) -> list[Colour]:
         return []
     pixels = np.concatenate([tiny(f).reshape(-1, 3) for f in frames]).astype(np.uint8)
     lab = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_BGR2LAB).reshape(-1, 3)
-    k = min(CLUSTERS, len(np.unique(pixels, axis=0)))
+    # distinct colours counted on packed 24-bit ints: `np.unique(axis=0)` sorts structured
+    # rows and, on first use, imports helpers while holding the GIL the decode loop needs
+    packed = (
+        (pixels[:, 0].astype(np.int32) << 16) | (pixels[:, 1].astype(np.int32) << 8) | pixels[:, 2]
+    )
+    k = min(CLUSTERS, len(np.unique(packed)))
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     cv2.setRNGSeed(0)  # the same picture gets the same answer
     data = lab.astype(np.float32)

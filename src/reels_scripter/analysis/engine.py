@@ -41,7 +41,7 @@ from reels_scripter.analysis.models import (
 from reels_scripter.analysis.onscreen_text import (
     OcrCollector,
     OnscreenTextConsumer,
-    RapidOcrReader,
+    PpOcrReader,
     texts_in,
 )
 from reels_scripter.analysis.progress import Progress, ProgressCallback
@@ -196,7 +196,7 @@ def run(
         if options.read_onscreen_text:
             ocr = OnscreenTextConsumer(
                 OcrCollector(
-                    reader=RapidOcrReader.shared(),
+                    reader=PpOcrReader.shared(),
                     executor=ocr_pool,
                     hook_window=options.hook_window,
                     interval_after=ONSCREEN_TEXT_INTERVAL,

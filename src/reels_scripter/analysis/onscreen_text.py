@@ -1,4 +1,4 @@
-"""Text on screen (captions, titles) read with RapidOCR, only where and when it is worth it.
+"""Text on screen (captions, titles) read with PP-OCR, only where and when it is worth it.
 
 RapidOCR's default settings cost ~0.95 CPU-s per frame whatever its size (the detector scales
 the *shorter* side up to 736 px). Three things make reading a whole reel cheap:
@@ -28,13 +28,14 @@ import threading
 import time
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from reels_scripter.analysis.models import OnscreenText
+from reels_scripter.analysis.ppocr import PpOcr
 
 if TYPE_CHECKING:
     from reels_scripter.analysis.decode import Frame
@@ -168,57 +169,51 @@ class TextReader(Protocol):
     def read(self, image: Image) -> list[TextLine]: ...
 
 
-class RapidOcrReader:
-    """RapidOCR with the bundled models, one ONNX thread, the detector capped at 480 px.
-    The engine is built on first use (importing rapidocr takes ~0.9 s); `shared()` keeps one
-    per process, so a worker pays that once."""
+class PpOcrReader:
+    """PP-OCR (`ppocr.PpOcr`, the models of the rapidocr wheel) with one ONNX thread and the
+    detector capped at 480 px. The sessions are built on first use (~0.2 CPU-s); `shared()`
+    keeps one reader per process, so a worker pays that once."""
 
-    _shared: ClassVar[RapidOcrReader | None] = None
+    _shared: ClassVar[PpOcrReader | None] = None
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
-    def shared(cls) -> RapidOcrReader:
+    def shared(cls) -> PpOcrReader:
         with cls._shared_lock:
             if cls._shared is None:
                 cls._shared = cls()
             return cls._shared
 
     def __init__(self, det_max_side: int = DET_MAX_SIDE, threads: int = 1) -> None:
-        self._params = {
-            "Global.log_level": "error",
-            "Global.use_cls": False,  # captions are upright; the angle model is wasted time
-            "Global.text_score": MIN_SCORE,
-            "Det.limit_type": "max",
-            "Det.limit_side_len": det_max_side,
-            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-        }
-        self._engine: Any = None
+        self._det_max_side = det_max_side
+        self._threads = threads
+        self._engine: PpOcr | None = None
         self._lock = threading.Lock()
 
-    def _get(self) -> Any:
+    def _get(self) -> PpOcr:
         with self._lock:
             if self._engine is None:
-                from rapidocr import RapidOCR
-
-                self._engine = RapidOCR(params=self._params)
+                self._engine = PpOcr(self._det_max_side, self._threads)
             return self._engine
 
     def warm_up(self) -> None:
-        """Import and build the engine now (e.g. in a thread while the probe runs)."""
-        self._get()(np.zeros((32, 32, 3), np.uint8))
+        """Build the sessions now (e.g. in a thread while the probe runs)."""
+        self._get()
 
     def read(self, image: Image) -> list[TextLine]:
         bgr = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        out = self._get()(bgr)
-        if out.txts is None or out.boxes is None:
-            return []
         lines = []
-        for text, score, quad in zip(out.txts, out.scores, out.boxes, strict=True):
-            xs, ys = [float(p[0]) for p in quad], [float(p[1]) for p in quad]
-            if text.strip() and float(score) >= MIN_SCORE:
-                box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-                lines.append(TextLine(text.strip(), float(score), box))
+        for reading in self._get()(np.asarray(bgr, dtype=np.uint8)):
+            text = reading.text.strip()
+            if text and reading.score >= MIN_SCORE:
+                xs, ys = reading.quad[:, 0], reading.quad[:, 1]
+                box = (
+                    float(xs.min()),
+                    float(ys.min()),
+                    float(xs.max() - xs.min()),
+                    float(ys.max() - ys.min()),
+                )
+                lines.append(TextLine(text, reading.score, box))
         return lines
 
 
@@ -299,7 +294,7 @@ class OcrCollector:
     `finish` waits for them.
     """
 
-    reader: TextReader = field(default_factory=RapidOcrReader)
+    reader: TextReader = field(default_factory=PpOcrReader)
     executor: Executor | None = None
     # Read a caption only once this many consecutive samples show it: a real caption stays
     # on screen, while busy pictures (foliage, a patterned shirt) pass the presence test on
