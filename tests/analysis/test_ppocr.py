@@ -91,9 +91,9 @@ def test_models_come_from_the_rapidocr_wheel() -> None:
 
 
 def test_missing_models_are_a_setup_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from reels_scripter.analysis import ppocr
-
     import importlib.util
+
+    from reels_scripter.analysis import ppocr
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ppocr.OcrModelError) as caught:

@@ -332,6 +332,9 @@ def make_reel(path: Path, spec: ReelSpec | None = None, /, **kw: object) -> Path
         setattr(spec, name, value)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
+    # The sound first: when it cannot be made (espeak-ng missing) no half-written reel is left
+    # behind for a later run to pick up as if it were whole.
+    samples = _audio_samples(spec, spec.audio_rate) if spec.audio != "none" else None
     with av.open(str(path), "w", format=spec.container) as out:
         vs = out.add_stream(spec.codec, rate=spec.fps)
         assert isinstance(vs, av.VideoStream)  # the codec is a name chosen at run time
@@ -371,9 +374,8 @@ def make_reel(path: Path, spec: ReelSpec | None = None, /, **kw: object) -> Path
             k += 1
         for packet in vs.encode():
             out.mux(packet)
-        if audio_stream is not None:
+        if audio_stream is not None and samples is not None:
             rate = spec.audio_rate
-            samples = _audio_samples(spec, rate)
             chunk = 960 if spec.container == "webm" else 1024
             for i in range(0, len(samples), chunk):
                 block = samples[i : i + chunk]

@@ -52,13 +52,6 @@ BEAM = 5
 GREEDY = 1
 
 
-def _english_model() -> ModelChoice | None:
-    try:
-        return resolve_model(None)
-    except SpeechModelError:
-        return None
-
-
 class SpeechModels:
     """The models the policy may use, each loading in the background from construction on.
 
@@ -85,10 +78,11 @@ class SpeechModels:
         if configured:
             self.configured = resolve_model(configured)
         else:
+            from reels_scripter.analysis.tiny_en import bundled_tiny_en
             from reels_scripter.analysis.whisper_base import bundled_base
 
             self.multilingual = bundled_base(cache_dir)
-            self.english = _english_model()
+            self.english = bundled_tiny_en(cache_dir)
             if self.multilingual is None and self.english is None:
                 resolve_model(None)  # raises the "no speech model" error with its advice
         order = [self.configured, self.multilingual, self.english]

@@ -31,7 +31,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -93,20 +93,20 @@ def _stamp(path: Path) -> tuple[str, int, int, int]:
     return (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _stamp_file(directory: Path) -> Path:
+def stamp_file(directory: Path) -> Path:
     return directory.parent / f".{directory.name}.verified"
 
 
 def _read_stamps(directory: Path) -> set[tuple[str, int, int, int, str]]:
     try:
-        rows = json.loads(_stamp_file(directory).read_text())
+        rows = json.loads(stamp_file(directory).read_text())
         return {(str(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows}
     except (OSError, ValueError, TypeError, IndexError):
         return set()
 
 
 def _write_stamps(directory: Path, stamps: list[tuple[str, int, int, int, str]]) -> None:
-    target = _stamp_file(directory)
+    target = stamp_file(directory)
     try:
         tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(stamps))
@@ -115,7 +115,9 @@ def _write_stamps(directory: Path, stamps: list[tuple[str, int, int, int, str]])
         log.debug("could not write %s: %s", target, exc)
 
 
-def verify_model_dir(directory: Path, model_sha256: str) -> bool:
+def verify_model_dir(
+    directory: Path, model_sha256: str, side_files: Mapping[str, str] = SIDE_FILES
+) -> bool:
     """True when `directory` holds model.bin with `model_sha256` and the pinned side files.
     A file is hashed once per process, and not at all while the stamp of its last check
     still matches it (see the module doc)."""
@@ -123,7 +125,7 @@ def verify_model_dir(directory: Path, model_sha256: str) -> bool:
     on_disk = _read_stamps(directory)
     checked: list[tuple[str, int, int, int, str]] = []
     try:
-        files = [(model, model_sha256)] + [(directory / n, h) for n, h in SIDE_FILES.items()]
+        files = [(model, model_sha256)] + [(directory / n, h) for n, h in side_files.items()]
         for path, expected in files:
             stamp = _stamp(path)
             checked.append((*stamp, expected))
@@ -143,9 +145,10 @@ def verify_model_dir(directory: Path, model_sha256: str) -> bool:
 
 
 @contextlib.contextmanager
-def _locked(cache_root: Path) -> Iterator[None]:
+def locked(cache_root: Path, name: str = ".whisper-base.lock") -> Iterator[None]:
+    """An exclusive lock on `cache_root/name` (one process prepares a model at a time)."""
     cache_root.mkdir(parents=True, exist_ok=True)
-    with (cache_root / ".whisper-base.lock").open("a") as lock:
+    with (cache_root / name).open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -202,7 +205,7 @@ def _build(cache_root: Path, int8: bool) -> Path:
                 raise _Int8Mismatch
         if final.exists():  # a stale or damaged copy: it failed verification before we got here
             shutil.rmtree(final)
-        _stamp_file(final).unlink(missing_ok=True)
+        stamp_file(final).unlink(missing_ok=True)
         tmp.rename(final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -223,7 +226,7 @@ def prepare_base(cache_root: Path, *, int8: bool = True) -> Path:
         final = cache_root / INT8_DIR
         if verify_model_dir(final, INT8_SHA256):
             return final
-        with _locked(cache_root):
+        with locked(cache_root):
             if verify_model_dir(final, INT8_SHA256):  # another worker finished meanwhile
                 return final
             try:
@@ -233,7 +236,7 @@ def prepare_base(cache_root: Path, *, int8: bool = True) -> Path:
     final = cache_root / FLOAT16_DIR
     if verify_model_dir(final, JOINED_SHA256):
         return final
-    with _locked(cache_root):
+    with locked(cache_root):
         if verify_model_dir(final, JOINED_SHA256):
             return final
         return _build(cache_root, int8=False)
