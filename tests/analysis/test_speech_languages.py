@@ -293,3 +293,38 @@ def test_a_line_said_three_times_stays_three_times(tmp_path: Path, models: dict[
     heard = " ".join(w for w in transcript.text.lower().split())
     assert heard.count("stop") == 3, transcript.text
     assert "tricks" in heard
+
+
+class _CountingEncoder:
+    """The base model with its encoder calls recorded (mel frames per pass)."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self.frames: list[int] = []
+        self.model = self
+        self.feature_extractor = model.feature_extractor
+        self.is_multilingual = True
+
+    def encode(self, features: Any) -> Any:
+        self.frames.append(int(features.shape[2]))
+        return self._model.model.encode(features)
+
+    def detect_language(self, encoded: Any) -> Any:
+        return self._model.model.detect_language(encoded)
+
+
+@needs_models
+@pytest.mark.parametrize(
+    ("voice", "language", "passes"), [("en-us", "en", [800]), ("de", "de", [800, 1500])]
+)
+def test_english_is_identified_in_one_short_pass_other_speech_in_a_second(
+    models: dict[str, Any], voice: str, language: str, passes: list[int]
+) -> None:
+    """8 s of speech settle English; espeak German needs the 15 s pass (at 8 s it reads as
+    Latin)."""
+    text = SPEECH_TEXTS["en" if language == "en" else language]
+    samples = espeak(text, voice, RATE).astype(np.float32)
+    counting = _CountingEncoder(models["base"][1])
+    guess = detect_language(counting, samples, detect_speech(samples).spans)
+    assert guess is not None and guess.language == language
+    assert counting.frames == passes
