@@ -84,8 +84,16 @@ def analyze(
         _fail(f"bad settings: {exc}", EXIT_BAD_INPUT)
     head = begin(path, analysis_options(settings))
     from reels_scripter.analysis.errors import AnalysisError
-    from reels_scripter.providers.base import ProviderError
+    from reels_scripter.providers.base import ProviderConfigError, ProviderError
 
+    try:
+        # While the probe and the model loads run: a retired model or a missing key is
+        # reported now, not after the measuring.
+        _check_provider(settings, provider)
+    except ProviderConfigError as exc:
+        if debug:
+            raise
+        _fail(exc.message, EXIT_FAILED)
     try:
         result = _run_with_progress(head, settings, provider, keyframes, quiet)
     except AnalysisError as exc:
@@ -113,6 +121,24 @@ def analyze(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _check_provider(settings: Settings, provider: str | None) -> None:
+    """The provider's own start-up check, when its failure would end the run: with a fallback
+    provider configured, the pipeline writes with that one instead. Transient failures (a
+    429, a timeout) are left to the real call and its retries."""
+    from reels_scripter.providers.base import ProviderConfigError, ProviderError
+    from reels_scripter.providers.registry import get_provider
+
+    name = provider or settings.ai_provider
+    if settings.ai_fallback and settings.ai_fallback != name:
+        return
+    try:
+        get_provider(name, settings).check()
+    except ProviderConfigError:
+        raise
+    except ProviderError:
+        pass
 
 
 def _run_with_progress(

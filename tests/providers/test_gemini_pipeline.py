@@ -122,7 +122,22 @@ def test_cli_with_a_retired_model_fails_fast_naming_the_setting(
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("error: Gemini model 'gemini-2.5-flash' is not available")
     assert "GEMINI_MODEL" in line and "gemini-3.5-flash-lite" in line
-    assert len(fake_gemini.generate_calls()) == 1  # a 404 is never retried
+    # found by the start-up check, before any measuring or generating; a 404 is not retried
+    assert fake_gemini.generate_calls() == []
+    checks = [r for r in fake_gemini.requests if r.method == "GET" and "/models/" in r.path]
+    assert len(checks) == 1
+    assert not (tmp_path / "data" / "keyframes").exists()  # nothing was measured
+
+
+def test_cli_with_a_retired_model_and_a_fallback_writes_with_the_fallback(
+    fake_gemini: FakeGemini, speech_reel: tuple[Path, list[RowPlan]], tmp_path: Path
+) -> None:
+    path, rows = speech_reel
+    proc = _cli(fake_gemini, path, tmp_path, GEMINI_MODEL="gemini-2.5-flash", AI_FALLBACK="local")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    _assert_complete(result, rows)
+    assert result["meta"]["provider"] == "local"
 
 
 def test_a_partial_answer_completes_with_filled_by_local(
