@@ -67,6 +67,22 @@ def test_a_stream_of_mostly_b_frames_falls_back_to_decoding_them(tmp_path: Path)
     assert len(later) / 3.0 >= MIN_DECODED_FPS / 2
 
 
+@pytest.mark.parametrize("fps", [24, 30])
+def test_a_strict_three_b_frame_pattern_keeps_the_skip(tmp_path: Path, fps: int) -> None:
+    """I/P every fourth frame at most (the middle B-frame a reference, which a fallback to
+    NONREF would decode): 6-7.5 frames a second is dense enough, the skip stays."""
+    path = make_reel(
+        tmp_path / "ibbbp.mp4",
+        duration=3.0,
+        cuts=(),
+        fps=fps,
+        extra_options={"preset": "veryfast", "x264-params": "bframes=3:b-adapt=0:b-pyramid=normal"},
+    )
+    counter = _decode(path)
+    assert "B" not in counter.types  # no fallback: the reference B-frames stayed skipped
+    assert len(counter.times) >= 3.0 * fps / 4 - 2
+
+
 @pytest.mark.parametrize(
     "extra", [{"preset": "ultrafast"}, {"container": "webm", "codec": "libvpx-vp9"}]
 )
