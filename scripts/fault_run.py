@@ -65,19 +65,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def setting_names() -> set[str]:
-    from reels_scripter.config import Settings
-
-    names: set[str] = set()
-    for f in Settings.model_fields.values():
-        alias = f.validation_alias
-        if alias is not None and hasattr(alias, "choices"):
-            names |= {str(c) for c in alias.choices}
-        elif f.alias:
-            names.add(f.alias)
-    return names
-
-
 # --------------------------------------------------------------------------- processes
 
 
@@ -336,7 +323,7 @@ def production_run(args: argparse.Namespace, work: Path, report: dict[str, Any])
     procs: list[Proc] = []
     try:
         with postgres_database() as pg_url:
-            base_env = {k: v for k, v in os.environ.items() if k not in setting_names()}
+            base_env = {k: v for k, v in os.environ.items() if k not in Settings.env_names()}
             env = {
                 **base_env,
                 "PATH": f"{BIN}{os.pathsep}{base_env.get('PATH', '')}",
@@ -541,7 +528,7 @@ def embedded_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -
 
     home = work / "embedded"
     home.mkdir()
-    base_env = {k: v for k, v in os.environ.items() if k not in setting_names()}
+    base_env = {k: v for k, v in os.environ.items() if k not in Settings.env_names()}
     env = {
         **base_env,
         "PATH": f"{BIN}{os.pathsep}{base_env.get('PATH', '')}",

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reels_scripter.providers.gemini.options import GeminiOptions
@@ -136,6 +136,18 @@ class Settings(BaseSettings, GeminiOptions, OpenAIOptions):
     @property
     def is_production(self) -> bool:
         return self.node_env == "production"
+
+    @classmethod
+    def env_names(cls) -> list[str]:
+        """Every environment name a setting is read from (all of a field's accepted names)."""
+        names: list[str] = []
+        for field in cls.model_fields.values():
+            alias = field.validation_alias
+            if isinstance(alias, AliasChoices):
+                names += [str(choice) for choice in alias.choices]
+            elif field.alias:
+                names.append(field.alias)
+        return names
 
 
 @lru_cache

@@ -35,16 +35,6 @@ def _compose() -> dict[str, Any]:
     return compose
 
 
-def _env_names() -> list[str]:
-    names = []
-    for field in Settings.model_fields.values():
-        if field.validation_alias is not None and hasattr(field.validation_alias, "choices"):
-            names += [str(choice) for choice in field.validation_alias.choices]
-        elif field.alias:
-            names.append(field.alias)
-    return names
-
-
 # ----------------------------------------------------------------------------- .env.example
 
 
@@ -67,7 +57,7 @@ def test_env_example_copied_to_env_runs_embedded(
 ) -> None:
     # What a person does: `cp .env.example .env` and start in that folder.
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
-    for name in _env_names():
+    for name in Settings.env_names():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -233,7 +223,7 @@ def live_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     isolated queue and a temp DATA_DIR (SQLite stands in for PostgreSQL)."""
     client = _redis_or_skip()
     queue = f"deploy-test-{uuid.uuid4().hex[:8]}"
-    names = set(_env_names())
+    names = set(Settings.env_names())
     env = {k: v for k, v in os.environ.items() if k not in names}
     env.update(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",

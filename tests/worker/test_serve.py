@@ -33,17 +33,6 @@ BIN = Path(sys.executable).parent
 RUSSIAN = re.compile("[а-яё]", re.IGNORECASE)
 
 
-def setting_names() -> set[str]:
-    names = set()
-    for field in Settings.model_fields.values():
-        alias = field.validation_alias
-        if alias is not None and hasattr(alias, "choices"):
-            names |= {str(choice) for choice in alias.choices}
-        elif field.alias:
-            names.add(field.alias)
-    return names
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,7 +44,7 @@ class Serve:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = cwd / "serve.log"
-        clean = {k: v for k, v in os.environ.items() if k not in setting_names()}
+        clean = {k: v for k, v in os.environ.items() if k not in Settings.env_names()}
         clean["PATH"] = f"{BIN}{os.pathsep}{clean.get('PATH', '')}"
         self.process = subprocess.Popen(
             [str(BIN / "reels-scripter"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
