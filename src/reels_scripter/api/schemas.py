@@ -40,12 +40,12 @@ class StatusResponse(BaseModel):
 
 
 class JobSummary(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
     id: str
     state: JobStateName
     stage: str | None = Field(description="What the job is doing now, for people.")
-    stage_code: str | None = Field(description="The same as a stable code.")
+    stage_code: str | None = Field(None, description="The same as a stable code.")
     progress: int
     error: str | None
     error_code: str | None
@@ -66,24 +66,13 @@ class JobSummary(BaseModel):
     def of(cls, job: Job, language: str) -> JobSummary:
         from reels_scripter.api.status import shown_progress
 
-        return cls(
-            id=job.id,
-            state=job.state,
-            stage=stage_label(job.stage, language),
-            stage_code=job.stage,
-            progress=shown_progress(job.state, job.progress),
-            error=job.error,
-            error_code=job.error_code,
-            display_name=job.display_name,
-            size_bytes=job.size_bytes,
-            duration=job.duration,
-            provider=job.provider,
-            model=job.model,
-            attempts=job.attempts or 0,
-            lost_count=job.lost_count or 0,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
+        # the job's own columns by name; what is shown differently is derived here
+        return cls.model_validate(job).model_copy(
+            update={
+                "stage": stage_label(job.stage, language),
+                "stage_code": job.stage,
+                "progress": shown_progress(job.state, job.progress),
+            }
         )
 
 
