@@ -91,7 +91,7 @@ def dominant_colours(frames: Sequence[npt.NDArray[np.uint8]]) -> list[Colour]:
     pixels = np.concatenate([tiny(f).reshape(-1, 3) for f in frames]).astype(np.uint8)
     lab = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_BGR2LAB).reshape(-1, 3)
     # Distinct colours counted on sorted 24-bit ints: `np.unique` imports `numpy.ma` on first
-    # use, ~0.1 s holding the GIL that the decode loop running beside it needs.
+    # use, an import that holds the GIL the decode loop running beside it needs.
     packed = np.sort(
         (pixels[:, 0].astype(np.int32) << 16) | (pixels[:, 1].astype(np.int32) << 8) | pixels[:, 2]
     )
