@@ -113,3 +113,14 @@ def test_every_deliberate_error_has_the_one_root(module_name: str) -> None:
         and name not in INTERNAL
     ]
     assert strays == []
+
+
+def test_coverage_measures_a_directory_not_a_package() -> None:
+    # A package name in [tool.coverage.run] source makes coverage.py re-import it whenever
+    # sys.path changes and then delete every module new in sys.modules, including one that
+    # another thread is importing at that moment (coveragepy#2247): a flaky KeyError in CI.
+    import coverage
+
+    sources = coverage.Coverage(config_file=str(SRC.parents[1] / "pyproject.toml")).config.source
+    assert sources, "coverage must be limited to our own code"
+    assert all((SRC.parents[1] / s).is_dir() for s in sources), sources
