@@ -140,11 +140,11 @@ def test_speech_transcript(speech_reel: SpeechReel) -> None:
     assert t.language == "en"
     assert t.model is not None and "English-only" in t.model
     assert wer(SPEECH_TEXT, t.text) <= 0.15, t.text
-    words = [w for s in t.segments for w in s.words or []]
-    assert len(words) >= 40
-    for w in words:
+    timed = [w for s in t.segments for w in s.words or []]
+    assert len(timed) >= 40
+    for w in timed:
         assert SPEECH_OFFSET - 0.3 <= w.start <= w.end <= SPEECH_END + 0.3
-    starts = [w.start for w in words]
+    starts = [w.start for w in timed]
     assert starts == sorted(starts)
 
 
