@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import warnings
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,8 @@ def _send(tmp_path: Path, mode: str) -> subprocess.CompletedProcess[str]:
 
 
 def _queued(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "broker.db") as db:
+    # closing(): a sqlite3 connection's own `with` commits but does not close it
+    with closing(sqlite3.connect(data_dir / "broker.db")) as db:
         return int(db.execute("select count(*) from kombu_message").fetchone()[0])
 
 
