@@ -3,6 +3,7 @@ camera, colours and content are known (tests/support/reelgen.py)."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -159,3 +160,38 @@ def test_gray_frames_give_motion_but_no_colours() -> None:
     shot = collector.finish()
     assert shot.colours == [] and shot.samples == 5
     assert shot.brightness == pytest.approx(62 / 255, abs=0.01)
+
+
+def test_a_shot_offered_at_two_sizes_is_measured_at_one() -> None:
+    # The consumer offers a strided view of the decoder's luma plane between colour samples
+    # scaled to 180 px; for 16:9 those become 160x91 and 160x90 motion images, which
+    # optical flow refused (every 1920x1080, 1280x720 and 1080x1350 reel failed).
+    rng = np.random.default_rng(7)
+    scene = cv2.GaussianBlur(rng.integers(0, 255, (1080, 1920, 3), dtype=np.uint8), (9, 9), 0)
+    colour = np.asarray(cv2.resize(scene, (180, 102), interpolation=cv2.INTER_AREA), np.uint8)
+    luma = np.asarray(cv2.cvtColor(scene, cv2.COLOR_BGR2GRAY)[::10, ::10], np.uint8)  # 192x108
+    collector = ShotVisualsCollector()
+    for k in range(10):
+        collector.offer(k * 0.2, colour if collector.wants_colour(k * 0.2) else luma)
+    shot = collector.finish()
+    assert shot.samples == 10 and shot.colours
+    assert shot.camera.move == "static", shot.camera
+
+
+@pytest.mark.parametrize(("width", "height"), [(640, 360), (480, 854), (864, 1080)])
+def test_landscape_and_four_by_five_phone_encodes_are_measured(
+    tmp_path: Path, width: int, height: int
+) -> None:
+    # x264's defaults (High profile, B-frames), as phones and editors write: colour samples
+    # then fall on frames without a keyframe candidate's 360-px copy and are scaled apart
+    import imageio_ffmpeg
+
+    from reels_scripter.analysis import AnalysisOptions, analyze
+
+    path = tmp_path / f"{width}x{height}.mp4"
+    source = f"testsrc2=size={width}x{height}:rate=30:duration=4"
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    encode = ["-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)]
+    subprocess.run([ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i", source, *encode], check=True)
+    measured = analyze(path, AnalysisOptions(transcribe=False))
+    assert measured.scenes and all(s.camera is not None for s in measured.scenes)

@@ -82,6 +82,12 @@ class ShotVisualsCollector:
             return
         self._next = t + self.motion_interval
         gray = _motion_gray(frame)
+        if self._prev is not None and gray.shape != self._prev[1].shape:
+            # The strided luma view and the scaled colour copy round the height differently
+            # (91 vs 90 rows at 160 px for 16:9, 4:5 and 3:4 frames), and a stream may change
+            # size mid-shot: motion is measured between images of one size.
+            h, w = self._prev[1].shape
+            gray = np.asarray(cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
         if self._prev is not None:
             self._steps.append(measure_step(self._prev[1], gray, t - self._prev[0]))
         self._prev = (t, gray)
