@@ -229,8 +229,8 @@ def test_loudness_is_cited_in_lufs() -> None:
     )
     _rows, c = _write(m)
     audio = c.keys[4]
-    assert "громкость -20.7 LUFS" in audio.evidence
-    assert "диапазон громкости 5.1 LU" in audio.evidence and "пик -1.2 dBTP" in audio.evidence
+    assert "громкость −20.7 LUFS" in audio.evidence
+    assert "диапазон громкости 5.1 LU" in audio.evidence and "пик −1.2 dBTP" in audio.evidence
     assert "тише обычных для Reels" in audio.description
 
 

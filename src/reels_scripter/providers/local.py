@@ -92,7 +92,9 @@ def with_prep(word: str) -> str:
 
 def num(value: float, digits: int = 1) -> str:
     rounded = round(value, digits)
-    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.{digits}f}"
+    text = str(int(rounded)) if rounded == int(rounded) else f"{rounded:.{digits}f}"
+    # a typographic minus, as in the fixed texts ("−14 LUFS"), not a hyphen
+    return text.replace("-", "−")
 
 
 def _level(value: float, low: float, high: float, words: tuple[str, str, str]) -> str:
