@@ -323,7 +323,8 @@ def production_run(args: argparse.Namespace, work: Path, report: dict[str, Any])
     procs: list[Proc] = []
     try:
         with postgres_database() as pg_url:
-            base_env = {k: v for k, v in os.environ.items() if k not in Settings.env_names()}
+            settings_env = set(Settings.env_names())
+            base_env = {k: v for k, v in os.environ.items() if k not in settings_env}
             env = {
                 **base_env,
                 "PATH": f"{BIN}{os.pathsep}{base_env.get('PATH', '')}",
@@ -528,7 +529,8 @@ def embedded_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -
 
     home = work / "embedded"
     home.mkdir()
-    base_env = {k: v for k, v in os.environ.items() if k not in Settings.env_names()}
+    settings_env = set(Settings.env_names())
+    base_env = {k: v for k, v in os.environ.items() if k not in settings_env}
     env = {
         **base_env,
         "PATH": f"{BIN}{os.pathsep}{base_env.get('PATH', '')}",

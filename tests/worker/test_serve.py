@@ -44,7 +44,8 @@ class Serve:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = cwd / "serve.log"
-        clean = {k: v for k, v in os.environ.items() if k not in Settings.env_names()}
+        settings_env = set(Settings.env_names())
+        clean = {k: v for k, v in os.environ.items() if k not in settings_env}
         clean["PATH"] = f"{BIN}{os.pathsep}{clean.get('PATH', '')}"
         self.process = subprocess.Popen(
             [str(BIN / "reels-scripter"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],

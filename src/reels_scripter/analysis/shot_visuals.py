@@ -82,14 +82,15 @@ class ShotVisualsCollector:
             return
         self._next = t + self.motion_interval
         gray = _motion_gray(frame)
-        if self._prev is not None and gray.shape != self._prev[1].shape:
-            # The strided luma view and the scaled colour copy round the height differently
-            # (91 vs 90 rows at 160 px for 16:9, 4:5 and 3:4 frames), and a stream may change
-            # size mid-shot: motion is measured between images of one size.
-            h, w = self._prev[1].shape
-            gray = np.asarray(cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
         if self._prev is not None:
-            self._steps.append(measure_step(self._prev[1], gray, t - self._prev[0]))
+            prev_t, prev = self._prev
+            if gray.shape != prev.shape:
+                # The strided luma view and the scaled colour copy round the height differently
+                # (91 vs 90 rows at 160 px for 16:9, 4:5 and 3:4 frames), and a stream may
+                # change size mid-shot: motion is measured between images of one size.
+                size = (prev.shape[1], prev.shape[0])
+                gray = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), np.uint8)
+            self._steps.append(measure_step(prev, gray, t - prev_t))
         self._prev = (t, gray)
         luma = gray.astype(np.float64) / 255.0
         self._luma_sum += float(luma.sum())
