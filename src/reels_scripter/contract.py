@@ -103,6 +103,11 @@ class ScriptRow(BaseModel):
         description="ISO 639-1 code of `text` when it is not in the target language: an "
         "original line kept because no translator was available.",
     )
+    edited: bool = Field(
+        False,
+        description="The creator changed this row: it differs from the AI's version 1 "
+        "(`GET /api/jobs/{id}/script?version=1`).",
+    )
 
 
 class Recommendation(BaseModel):
@@ -215,6 +220,15 @@ class AnalysisResult(BaseModel):
     timeline: Timeline
     meta: Meta
     hook_type: HookType | None = None
+    script_version: int = Field(
+        1,
+        ge=1,
+        description="Which version of the script this is: 1 is the AI's, each edit "
+        "(`PATCH /api/jobs/{id}/script`) makes the next.",
+    )
+    edited: bool = Field(
+        False, description="Some row differs from the AI's version 1 (see `script[].edited`)."
+    )
 
 
 def result_json_schema() -> dict[str, Any]:

@@ -25,6 +25,7 @@ from reels_scripter.config import Settings
 from reels_scripter.logs import api_keys_of, job_id_var
 
 if TYPE_CHECKING:
+    from reels_scripter.jobs.script_service import ScriptService
     from reels_scripter.jobs.service import JobService
     from reels_scripter.storage import Storage
     from reels_scripter.worker.presence import WorkerHealth
@@ -93,6 +94,11 @@ class Services:
         from reels_scripter.jobs.service import JobService
 
         return JobService(session, self.storage, self.settings, enqueue=self.enqueue)
+
+    def script_service(self, session: Session) -> ScriptService:
+        from reels_scripter.jobs.script_service import ScriptService
+
+        return ScriptService(session, self.settings)
 
     def owner_of(self, request: HTTPConnection) -> str | None:
         """Who is calling: the hashed API key when keys are on, None (everyone) when off.
@@ -170,10 +176,16 @@ async def get_job_service(services: ServicesDep, session: SessionDep) -> JobServ
     return services.job_service(session)
 
 
+async def get_script_service(services: ServicesDep, session: SessionDep) -> ScriptService:
+    return services.script_service(session)
+
+
 if TYPE_CHECKING:
     JobServiceDep = Annotated[JobService, Depends(get_job_service)]
+    ScriptServiceDep = Annotated[ScriptService, Depends(get_script_service)]
 else:  # the jobs package is imported lazily; FastAPI only needs the dependency here
     JobServiceDep = Annotated[Any, Depends(get_job_service)]
+    ScriptServiceDep = Annotated[Any, Depends(get_script_service)]
 
 
 def bind_job(job_id: str) -> None:
