@@ -11,7 +11,7 @@ from slowapi import Limiter
 from starlette.middleware.cors import CORSMiddleware
 
 from reels_scripter.api.deps import Services
-from reels_scripter.api.endpoints import docs, exports, health, jobs, media, studio, uploads
+from reels_scripter.api.endpoints import docs, exports, health, jobs, media, script, studio, uploads
 from reels_scripter.api.errors import install_error_handlers
 from reels_scripter.api.metrics import ApiMetrics
 from reels_scripter.api.middleware import ServiceMiddleware
@@ -100,8 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)
     app.include_router(health.router)
-    # the studio (page at /), its exports and the video stream, and offline API docs
-    for router in (studio.router, exports.router, media.router, docs.router):
+    # the studio (page at /), its exports, the editable script, the video stream, API docs
+    for router in (studio.router, exports.router, script.router, media.router, docs.router):
         app.include_router(router)
 
     origins = _cors_origins(settings)
@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=origins,
             allow_credentials=True,  # as the seed's cors({credentials: true})
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID"],
             expose_headers=["Retry-After", "X-Request-ID", "Content-Disposition"],
             max_age=600,
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=["*"],
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["*"],
             expose_headers=["Retry-After", "X-Request-ID", "Content-Disposition"],
         )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
-from reels_scripter.api.deps import JobServiceDep, OwnerDep, ScriptServiceDep, ServicesDep
+from reels_scripter.api.deps import CompletedJobDep, ScriptServiceDep, ServicesDep
 from reels_scripter.api.errors import (
     JobNotFoundError,
     NotCompletedError,
@@ -16,7 +16,6 @@ from reels_scripter.api.errors import (
     UnauthorizedError,
     error_responses,
 )
-from reels_scripter.api.finished import finished_job
 from reels_scripter.api.schemas import ScriptVersionResponse
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.jobs import keyframes
@@ -88,16 +87,13 @@ def _body(model: type[BaseModel], required: bool) -> dict[str, Any]:
     summary="A version of the script: the current one, or `?version=1` for the AI's",
 )
 def get_script(
-    job_id: str,
-    jobs: JobServiceDep,
+    job: CompletedJobDep,
     scripts: ScriptServiceDep,
-    owner: OwnerDep,
     version: Annotated[
         int | None,
         Query(ge=1, le=1_000_000, description="1: the AI's script; left out: the current one."),
     ] = None,
 ) -> ScriptVersionResponse:
-    job = finished_job(jobs, job_id, owner)
     view = scripts.version(job, version)
     if view is None:
         raise ScriptVersionNotFoundError(params={"version": version})
@@ -117,17 +113,14 @@ def get_script(
     summary="Edit rows of the script (a new version); answers the current result",
 )
 def patch_script(
-    job_id: str,
-    jobs: JobServiceDep,
+    job: CompletedJobDep,
     scripts: ScriptServiceDep,
     services: ServicesDep,
-    owner: OwnerDep,
     body: Annotated[Any, Body(include_in_schema=False)] = None,
 ) -> dict[str, Any]:
-    job = finished_job(jobs, job_id, owner)
     result = scripts.edit(job, body)
-    services.status_reader.invalidate(job_id)
-    return _shown(result, job_id)
+    services.status_reader.invalidate(job.id)
+    return _shown(result, job.id)
 
 
 @router.post(
@@ -138,17 +131,14 @@ def patch_script(
     summary="Give rows the AI's texts back (a new version); answers the current result",
 )
 def restore_script(
-    job_id: str,
-    jobs: JobServiceDep,
+    job: CompletedJobDep,
     scripts: ScriptServiceDep,
     services: ServicesDep,
-    owner: OwnerDep,
     body: Annotated[Any, Body(include_in_schema=False)] = None,
 ) -> dict[str, Any]:
-    job = finished_job(jobs, job_id, owner)
     result = scripts.restore(job, body)
-    services.status_reader.invalidate(job_id)
-    return _shown(result, job_id)
+    services.status_reader.invalidate(job.id)
+    return _shown(result, job.id)
 
 
 def _shown(result: dict[str, Any], job_id: str) -> dict[str, Any]:
