@@ -14,6 +14,8 @@ import {
   stem,
   warningText,
 } from "./format.js";
+import { prompterButton } from "./prompter.js";
+import { editableScript } from "./script-edit.js";
 import { timeline } from "./timeline.js";
 
 function section(title, className, ...children) {
@@ -447,8 +449,9 @@ export async function renderResult(container, ctx, job) {
       "Нажмите на строку, чтобы посмотреть этот фрагмент оригинала.",
     ),
     view.panel,
-    scriptTable(result, keyframes, onPlay),
   );
+  const table = scriptTable(result, keyframes, onPlay);
+  scriptSection.append(prompterButton(result), editableScript(ctx, job, result, table), table);
   scriptSection.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !view.panel.hidden) view.close();
   });
