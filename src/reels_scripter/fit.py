@@ -16,5 +16,16 @@ def count_syllables(text: str, language: str | None) -> int:
 def fit_row(text: str, language: str | None, seconds_available: float, pace: Pace) -> RowFit:
     syllables = count_syllables(text, language)
     needed = round(syllables / pace.syllables_per_sec, 2)
-    status = "ok" if needed <= seconds_available * 0.9 else "tight" if needed <= seconds_available else "too_long"
-    return RowFit(syllables=syllables, seconds_needed=needed, seconds_available=seconds_available, status=status)  # type: ignore[arg-type]
+    status = (
+        "ok"
+        if needed <= seconds_available * 0.9
+        else "tight"
+        if needed <= seconds_available
+        else "too_long"
+    )
+    return RowFit(
+        syllables=syllables,
+        seconds_needed=needed,
+        seconds_available=seconds_available,
+        status=status,
+    )

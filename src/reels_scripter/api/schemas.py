@@ -125,7 +125,7 @@ class JobDetail(JobSummary):
     )
 
     @classmethod
-    def of(cls, job: Job, language: str, current: dict[str, Any] | None) -> JobDetail:
+    def with_result(cls, job: Job, language: str, current: dict[str, Any] | None) -> JobDetail:
         """`current`: the job's current result (`ScriptService.current`), None unless
         completed."""
         from reels_scripter.jobs import keyframes

@@ -531,7 +531,13 @@ class StatusQuery:
         v = ScriptVersion.__table__
         # the creator's newest script version, if any (a primary-key lookup): the body shows
         # the current result, as every other reader does (`jobs.current`)
-        newest = select(func.max(v.c.version)).where(v.c.job_id == t.c.id).scalar_subquery()
+        mine = v.alias("mine")
+        newest = (
+            select(func.max(mine.c.version))
+            .where(mine.c.job_id == t.c.id)
+            .correlate(t)
+            .scalar_subquery()
+        )
         columns = select(
             t.c.state,
             t.c.progress,

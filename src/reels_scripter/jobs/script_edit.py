@@ -28,6 +28,7 @@ MAX_ROWS = 500
 EditableField = Literal["text", "visual", "note", "onscreen"]
 EDITABLE_FIELDS: tuple[EditableField, ...] = ("text", "visual", "note", "onscreen")
 
+
 class RowEdit(BaseModel):
     """New texts for one row; a field left out (or null) stays as it is. An empty `onscreen`
     removes the row's caption."""

@@ -94,7 +94,7 @@ def list_jobs(
 )
 def get_job(job: OwnedJobDep, scripts: ScriptServiceDep, settings: SettingsDep) -> JobDetail:
     current = scripts.current(job) if job.state == "completed" else None
-    return JobDetail.of(job, settings.target_language, current)
+    return JobDetail.with_result(job, settings.target_language, current)
 
 
 @router.delete(

@@ -97,11 +97,13 @@ def get_script(
     view = scripts.version(job, version)
     if view is None:
         raise ScriptVersionNotFoundError(params={"version": version})
-    return ScriptVersionResponse(
-        version=view.version,
-        latestVersion=view.latest_version,
-        edited=view.edited,
-        script=view.script,  # type: ignore[arg-type]  # validated into ScriptRow
+    return ScriptVersionResponse.model_validate(
+        {
+            "version": view.version,
+            "latestVersion": view.latest_version,
+            "edited": view.edited,
+            "script": view.script,
+        }
     )
 
 
