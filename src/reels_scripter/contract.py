@@ -90,26 +90,6 @@ class Key(BaseModel):
     )
 
 
-class RowFit(BaseModel):
-    syllables: int
-    seconds_needed: float
-    seconds_available: float
-    status: Literal["ok", "tight", "too_long"]
-
-
-class OnscreenCaption(BaseModel):
-    text: str
-    start: float
-    end: float
-    original: str
-    language: str | None = None
-
-
-class Pace(BaseModel):
-    syllables_per_sec: float
-    source: Literal["measured", "default"]
-
-
 class ScriptRow(BaseModel):
     time: str = Field(description='Human interval, e.g. "0-3 сек".')
     start: float = Field(ge=0, description="Seconds from the start of the reel.")
@@ -123,8 +103,6 @@ class ScriptRow(BaseModel):
         description="ISO 639-1 code of `text` when it is not in the target language: an "
         "original line kept because no translator was available.",
     )
-    fit: RowFit | None = None
-    onscreen: OnscreenCaption | None = None
     edited: bool = Field(
         False,
         description="The creator changed this row: it differs from the AI's version 1 "
@@ -232,7 +210,6 @@ class Meta(BaseModel):
     )
     sha256: str | None = None
     video: VideoInfo | None = None
-    pace: Pace | None = None
 
 
 class AnalysisResult(BaseModel):
