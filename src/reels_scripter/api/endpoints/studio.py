@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from reels_scripter.analysis.sniff import MIME_TYPES
-from reels_scripter.api.deps import JobServiceDep, OwnerDep, ServicesDep, bind_job
+from reels_scripter.api.deps import OwnedJobDep, OwnerDep, ServicesDep
 from reels_scripter.api.endpoints.uploads import FIELD
 from reels_scripter.api.errors import (
     JobNotFoundError,
@@ -145,14 +145,9 @@ _ACCESS_ERRORS = error_responses(JobNotFoundError, UnauthorizedError)
     tags=["studio"],
     summary="A short-lived token for reading one job from <img>, <video> and EventSource",
 )
-def job_access_token(
-    job_id: str, jobs: JobServiceDep, owner: OwnerDep, services: ServicesDep
-) -> AccessToken:
+def job_access_token(job: OwnedJobDep, owner: OwnerDep, services: ServicesDep) -> AccessToken:
     """Append `?access=<token>` to this job's GET URLs (events, keyframes, video, downloads):
     browsers cannot send the API key header there. Needs the key itself: a token only
     reads, so it cannot mint another."""
-    bind_job(job_id)
-    if jobs.get(job_id, owner) is None:
-        raise JobNotFoundError()
-    token, expires = services.url_signer.mint(job_id, owner)
+    token, expires = services.url_signer.mint(job.id, owner)
     return AccessToken(token=token, expires_at=expires, param=ACCESS_PARAM)
