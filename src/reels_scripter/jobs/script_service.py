@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reels_scripter.config import Settings
-from reels_scripter.contract import AnalysisResult, ScriptRow
+from reels_scripter.contract import AnalysisResult, Pace, ScriptRow
 from reels_scripter.errors import AppError
 from reels_scripter.fit import DEFAULT_PACE
 from reels_scripter.jobs.current import FIRST_VERSION, LatestScript, current_result
@@ -27,6 +27,8 @@ from reels_scripter.jobs.script_versions import ScriptVersionRepository
 # Two edits of one job at the same moment both want the next number; the loser reads the
 # winner's version and applies its own edit on top. Past this many tries it gives up.
 SAVE_ATTEMPTS = 3
+# Results stored before the pace was measured: the calm default the analysis uses itself.
+CALM_PACE = Pace(syllables_per_sec=DEFAULT_PACE, source="default")
 
 
 class ScriptEditConflictError(AppError):
@@ -92,7 +94,7 @@ class ScriptService:
         return self._save(
             job,
             lambda current, original, result: edited_script(
-                current, original, patch, language, result.meta.pace or DEFAULT_PACE
+                current, original, patch, language, result.meta.pace or CALM_PACE
             ),
         )
 

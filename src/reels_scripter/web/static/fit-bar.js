@@ -16,15 +16,15 @@ export function fitBar(row) {
   const needed = Math.max(0, Number(fit.seconds_needed) || 0);
   const available = Math.max(0, Number(fit.seconds_available) || 0);
   const scale = Math.max(needed, available) || 1;
-  const status = T.fitStatus[fit.status];
-  const numbers = T.fitNumbers(seconds(needed), seconds(available));
+  const status = T.fit.status[fit.status];
+  const numbers = T.fit.numbers(seconds(needed), seconds(available));
   return h(
     "div",
     {
       class: `fit fit-${fit.status}`,
       "data-status": fit.status,
       role: "img",
-      "aria-label": T.fitLabel(status.toLowerCase(), seconds(needed), seconds(available)),
+      "aria-label": T.fit.label(status.toLowerCase(), seconds(needed), seconds(available)),
     },
     h(
       "div",
@@ -35,7 +35,7 @@ export function fitBar(row) {
     h(
       "p",
       { class: "fit-text", "aria-hidden": "true" },
-      h("span", { class: "fit-mark" }, T.fitMark[fit.status]),
+      h("span", { class: "fit-mark" }, T.fit.mark[fit.status]),
       h("span", { class: "fit-status" }, status),
       h("span", { class: "fit-numbers" }, numbers),
     ),

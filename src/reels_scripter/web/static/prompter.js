@@ -29,7 +29,7 @@ export function rowAt(rows, t) {
 
 function lineOf(row) {
   const text = (row.text || "").trim();
-  return text || T.prompterNoText;
+  return text || T.prompter.noText;
 }
 
 /** Open the teleprompter over the page for `result`; `opener` gets the focus back. */
@@ -59,7 +59,7 @@ export function openPrompter(result, opener = null) {
   const countdown = h("p", { class: "prompter-countdown", "aria-live": "assertive" });
   const rowBar = h("span", { class: "prompter-time-fill" });
   const position = h("p", { class: "prompter-position" });
-  const hint = h("p", { class: "prompter-hint", role: "status" }, T.prompterTapHint);
+  const hint = h("p", { class: "prompter-hint", role: "status" }, T.prompter.tapHint);
   const stage = h(
     "div",
     { class: "prompter-stage", onclick: () => togglePause() },
@@ -78,16 +78,16 @@ export function openPrompter(result, opener = null) {
       onclick: () => setMirror(!mirrored),
     },
     h("span", { class: "switch-knob", "aria-hidden": "true" }),
-    T.prompterMirror,
+    T.prompter.mirror,
   );
-  const awakeNote = h("p", { class: "prompter-awake", hidden: true }, T.prompterAwakeOff);
+  const awakeNote = h("p", { class: "prompter-awake", hidden: true }, T.prompter.awakeOff);
   const overlay = h(
     "div",
     {
       class: "prompter",
       role: "dialog",
       "aria-modal": "true",
-      "aria-label": T.prompterTitle,
+      "aria-label": T.prompter.title,
       tabindex: "-1",
       onkeydown: onKey,
     },
@@ -95,7 +95,7 @@ export function openPrompter(result, opener = null) {
       "div",
       { class: "prompter-top" },
       position,
-      h("button", { type: "button", class: "prompter-button prompter-close", onclick: () => close() }, T.prompterClose),
+      h("button", { type: "button", class: "prompter-button prompter-close", onclick: () => close() }, T.prompter.close),
     ),
     h("div", { class: "prompter-time", "aria-hidden": "true" }, rowBar),
     stage,
@@ -106,10 +106,10 @@ export function openPrompter(result, opener = null) {
       { class: "prompter-controls" },
       h(
         "div",
-        { class: "prompter-pace", role: "group", "aria-label": T.prompterPace },
-        h("button", { type: "button", class: "prompter-button", "aria-label": T.prompterSlower, onclick: () => changeSpeed(-1) }, "−"),
+        { class: "prompter-pace", role: "group", "aria-label": T.prompter.pace },
+        h("button", { type: "button", class: "prompter-button", "aria-label": T.prompter.slower, onclick: () => changeSpeed(-1) }, "−"),
         speedLabel,
-        h("button", { type: "button", class: "prompter-button", "aria-label": T.prompterFaster, onclick: () => changeSpeed(1) }, "+"),
+        h("button", { type: "button", class: "prompter-button", "aria-label": T.prompter.faster, onclick: () => changeSpeed(1) }, "+"),
       ),
       pauseButton,
       mirrorSwitch,
@@ -136,17 +136,17 @@ export function openPrompter(result, opener = null) {
     });
     if (index >= 0) {
       const row = rows[index];
-      position.textContent = `${T.prompterRowOf(index + 1, rows.length)} · ${span(row.start, row.end)}`;
+      position.textContent = `${T.prompter.rowOf(index + 1, rows.length)} · ${span(row.start, row.end)}`;
     }
   }
 
   function paintControls() {
-    speedLabel.textContent = T.prompterSpeed(num(speed));
-    pauseButton.textContent = phase === "paused" ? T.prompterResume : phase === "ended" ? T.prompterRestart : T.prompterPause;
+    speedLabel.textContent = T.prompter.speed(num(speed));
+    pauseButton.textContent = phase === "paused" ? T.prompter.resume : phase === "ended" ? T.prompter.restart : T.prompter.pause;
     pauseButton.disabled = phase === "countdown";
     overlay.dataset.phase = phase;
-    if (phase === "paused") hint.textContent = T.prompterPausedHint;
-    else if (phase === "running") hint.textContent = T.prompterTapHint;
+    if (phase === "paused") hint.textContent = T.prompter.pausedHint;
+    else if (phase === "running") hint.textContent = T.prompter.tapHint;
   }
 
   function tick() {
@@ -184,7 +184,7 @@ export function openPrompter(result, opener = null) {
     show(rowAt(rows, from));
     rowBar.style.width = "0%";
     paintControls();
-    hint.textContent = T.prompterGetReady;
+    hint.textContent = T.prompter.getReady;
     let step = 0;
     const next = () => {
       if (step >= COUNTDOWN.length) {
@@ -204,7 +204,7 @@ export function openPrompter(result, opener = null) {
     scriptTime = rows[rows.length - 1].end;
     show(-1);
     rowBar.style.width = "100%";
-    countdown.textContent = T.prompterEnd;
+    countdown.textContent = T.prompter.end;
     hint.textContent = "";
     paintControls();
   }
@@ -309,11 +309,11 @@ export function prompterButton(result) {
     {
       type: "button",
       class: "button prompter-open-button",
-      "aria-label": T.prompterOpenLabel,
+      "aria-label": T.prompter.openLabel,
       onclick: () => openPrompter(result, button),
     },
     h("span", { "aria-hidden": "true" }, "▶"),
-    T.prompterOpen,
+    T.prompter.open,
   );
   return button;
 }

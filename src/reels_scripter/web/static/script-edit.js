@@ -13,10 +13,10 @@ import { fitBar } from "./fit-bar.js";
 import { T } from "./texts.js";
 
 const FIELDS = [
-  { name: "text", label: () => T.editFieldText, rows: 3 },
-  { name: "visual", label: () => T.editFieldVisual, rows: 2 },
-  { name: "note", label: () => T.editFieldNote, rows: 2 },
-  { name: "onscreen", label: () => T.editFieldOnscreen, rows: 1, hint: () => T.editOnscreenHint },
+  { name: "text", label: () => T.scriptEdit.fieldText, rows: 3 },
+  { name: "visual", label: () => T.scriptEdit.fieldVisual, rows: 2 },
+  { name: "note", label: () => T.scriptEdit.fieldNote, rows: 2 },
+  { name: "onscreen", label: () => T.scriptEdit.fieldOnscreen, rows: 1, hint: () => T.scriptEdit.onscreenHint },
 ];
 const MAX_CHARS = 1000;
 const CONFIRM_MS = 4000;
@@ -30,11 +30,11 @@ function valueOf(row, name) {
 export function editableScript(ctx, job, result, table) {
   const scriptPath = `/api/jobs/${encodeURIComponent(job.id)}/script`;
   const version = h("p", { class: "muted script-version" });
-  const restoreAll = h("button", { type: "button", class: "button secondary", onclick: onRestoreAll }, T.editRestoreAll);
+  const restoreAll = h("button", { type: "button", class: "button secondary", onclick: onRestoreAll }, T.scriptEdit.restoreAll);
   const bar = h(
     "div",
     { class: "script-edit-bar" },
-    h("p", { class: "muted" }, T.editHint),
+    h("p", { class: "muted" }, T.scriptEdit.hint),
     h("div", { class: "script-edit-status" }, version, restoreAll),
   );
   let confirmTimer = 0;
@@ -42,9 +42,9 @@ export function editableScript(ctx, job, result, table) {
   const trs = () => [...table.querySelectorAll("tr.script-row")];
 
   function paintBar() {
-    version.textContent = result.script_version > 1 ? T.editVersion(result.script_version) : "";
+    version.textContent = result.script_version > 1 ? T.scriptEdit.version(result.script_version) : "";
     restoreAll.hidden = !result.edited;
-    restoreAll.textContent = T.editRestoreAll;
+    restoreAll.textContent = T.scriptEdit.restoreAll;
     delete restoreAll.dataset.confirm;
   }
 
@@ -88,7 +88,7 @@ export function editableScript(ctx, job, result, table) {
       for (const old of textCell.querySelectorAll(".row-onscreen, .fit")) old.remove();
       if (row.onscreen && row.onscreen.text) {
         textCell.append(
-          h("span", { class: "row-onscreen" }, h("span", { class: "row-onscreen-label" }, `${T.editFieldOnscreen}: `), row.onscreen.text),
+          h("span", { class: "row-onscreen" }, h("span", { class: "row-onscreen-label" }, `${T.scriptEdit.fieldOnscreen}: `), row.onscreen.text),
         );
       }
       const fit = fitBar(row);
@@ -97,7 +97,7 @@ export function editableScript(ctx, job, result, table) {
     const timeCell = tr.querySelector(".col-time");
     let badge = tr.querySelector(".edited-badge");
     if (row.edited && !badge && timeCell) {
-      badge = h("span", { class: "edited-badge", title: T.editedBadgeLabel }, T.editedBadge);
+      badge = h("span", { class: "edited-badge", title: T.scriptEdit.badgeLabel }, T.scriptEdit.badge);
       timeCell.append(badge);
     } else if (!row.edited && badge) {
       badge.remove();
@@ -150,13 +150,13 @@ export function editableScript(ctx, job, result, table) {
         hintId ? h("p", { class: "muted edit-hint", id: hintId }, field.hint()) : null,
       );
     });
-    const save = h("button", { type: "submit", class: "button" }, T.editSave);
+    const save = h("button", { type: "submit", class: "button" }, T.scriptEdit.save);
     const restore = row.edited
-      ? h("button", { type: "button", class: "button danger-outline", onclick: () => onRestoreRow() }, T.editRestoreRow)
+      ? h("button", { type: "button", class: "button danger-outline", onclick: () => onRestoreRow() }, T.scriptEdit.restoreRow)
       : null;
     const busy = (value) => {
       for (const control of form.querySelectorAll("button, textarea")) control.disabled = value;
-      save.textContent = value ? T.editSaving : T.editSave;
+      save.textContent = value ? T.scriptEdit.saving : T.scriptEdit.save;
     };
     const fail = (err) => {
       busy(false);
@@ -172,7 +172,7 @@ export function editableScript(ctx, job, result, table) {
         if (value !== valueOf(row, field.name).trim()) change[field.name] = value;
       }
       if (Object.keys(change).length === 1) {
-        ctx.toast(T.editNothingChanged);
+        ctx.toast(T.scriptEdit.nothingChanged);
         closeEditor(tr);
         return;
       }
@@ -184,7 +184,7 @@ export function editableScript(ctx, job, result, table) {
         return;
       }
       closeEditor(tr);
-      ctx.toast(T.editSaved);
+      ctx.toast(T.scriptEdit.saved);
     }
 
     async function onRestoreRow() {
@@ -196,14 +196,14 @@ export function editableScript(ctx, job, result, table) {
         return;
       }
       closeEditor(tr);
-      ctx.toast(T.editRestored);
+      ctx.toast(T.scriptEdit.restored);
     }
 
     const form = h(
       "form",
       {
         class: "edit-form",
-        "aria-label": T.editTitle(number),
+        "aria-label": T.scriptEdit.title(number),
         novalidate: true,
         onsubmit: onSave,
         onkeydown: (event) => {
@@ -217,14 +217,14 @@ export function editableScript(ctx, job, result, table) {
           }
         },
       },
-      h("h3", { class: "edit-title" }, T.editTitle(number)),
+      h("h3", { class: "edit-title" }, T.scriptEdit.title(number)),
       fields,
       error,
       h(
         "div",
         { class: "actions" },
         save,
-        h("button", { type: "button", class: "button secondary", onclick: () => closeEditor(tr) }, T.editCancel),
+        h("button", { type: "button", class: "button secondary", onclick: () => closeEditor(tr) }, T.scriptEdit.cancel),
         restore,
       ),
     );
@@ -239,7 +239,7 @@ export function editableScript(ctx, job, result, table) {
     if (!restoreAll.dataset.confirm) {
       // a second tap confirms: the whole script is a lot to undo by accident
       restoreAll.dataset.confirm = "1";
-      restoreAll.textContent = T.editRestoreAllConfirm;
+      restoreAll.textContent = T.scriptEdit.restoreAllConfirm;
       clearTimeout(confirmTimer);
       confirmTimer = setTimeout(paintBar, CONFIRM_MS);
       return;
@@ -249,7 +249,7 @@ export function editableScript(ctx, job, result, table) {
     try {
       adopt(await send(`${scriptPath}/restore`, "POST"));
       for (const tr of trs()) closeEditor(tr, false);
-      ctx.toast(T.editRestoredAll);
+      ctx.toast(T.scriptEdit.restoredAll);
     } catch (err) {
       ctx.toast(err.message, "error");
     } finally {
@@ -265,12 +265,12 @@ export function editableScript(ctx, job, result, table) {
       {
         type: "button",
         class: "edit-row",
-        "aria-label": T.editRowLabel(number),
+        "aria-label": T.scriptEdit.editLabel(number),
         "aria-expanded": "false",
         onclick: () => openEditor(tr),
       },
       h("span", { "aria-hidden": "true" }, "✎"),
-      T.editRow,
+      T.scriptEdit.edit,
     );
     if (timeCell) timeCell.append(button);
     paintRow(tr);
