@@ -1,4 +1,4 @@
-// The teleprompter («Суфлёр»): the script's voice-over lines full screen, for reading while
+// The teleprompter (T.prompter.open): the script's voice-over lines full screen, for reading while
 // filming on a phone. The current row's line is large, the next one dimmed; rows advance on
 // their measured times (`start`, `end`) after a 3-2-1 countdown. A tap pauses, −/+ change
 // the pace, a switch mirrors the text (for a prompter glass). The screen is kept awake where
@@ -27,9 +27,17 @@ export function rowAt(rows, t) {
   return index;
 }
 
+// A bracketed part of a line is a direction or a mark (offline: "this line is untranslated"), not
+// something to say: it is shown small and dim beside the words that are said.
+const DIRECTION = /(\([^)]*\)|\[[^\]]*\])/;
+
 function lineOf(row) {
   const text = (row.text || "").trim();
-  return text || T.prompter.noText;
+  if (!text) return T.prompter.noText;
+  return text
+    .split(DIRECTION)
+    .filter(Boolean)
+    .map((part) => (DIRECTION.test(part) ? h("span", { class: "prompter-direction" }, part) : part));
 }
 
 /** Open the teleprompter over the page for `result`; `opener` gets the focus back. */

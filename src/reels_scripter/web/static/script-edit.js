@@ -1,5 +1,5 @@
-// Editing the script in place: each row of the script table gets its fit bar, an «изменено»
-// mark once the creator has changed it, and an «Изменить» button that opens the row's texts
+// Editing the script in place: each row of the script table gets its fit bar, an "edited"
+// mark once the creator has changed it, and an "edit" button that opens the row's texts
 // for editing right under it (tap → edit → save). Saving sends only what changed
 // (PATCH /api/jobs/{id}/script); the server keeps every version, and a row, or the whole
 // script, can be given the AI's texts back (POST .../script/restore).
@@ -42,7 +42,7 @@ export function editableScript(ctx, job, result, table) {
   const trs = () => [...table.querySelectorAll("tr.script-row")];
 
   function paintBar() {
-    version.textContent = result.script_version > 1 ? T.scriptEdit.version(result.script_version) : "";
+    version.textContent = result.edited ? T.scriptEdit.version(result.script_version) : "";
     restoreAll.hidden = !result.edited;
     restoreAll.textContent = T.scriptEdit.restoreAll;
     delete restoreAll.dataset.confirm;
