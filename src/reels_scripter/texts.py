@@ -552,3 +552,14 @@ def notice_text(
         spoken = values.get("language", values.get("source"))
         values["language_text"] = language_label(str(spoken) if spoken else None, language)
     return text.render(values)
+
+
+# The studio page's shell, filled in by the server because it is read before any script runs
+# (the title, the link preview, the page without JavaScript); the page's own texts are in
+# web/static/texts.js.
+STUDIO_PAGE: Mapping[str, str] = {
+    "title": "Reels Scripter — студия",
+    "description": "Разбор коротких вертикальных видео: ключи к успеху, сценарий по сценам "
+    "и рекомендации на русском",
+    "noscript": "Для работы студии нужен JavaScript.",
+}
