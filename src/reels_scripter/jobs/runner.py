@@ -95,7 +95,7 @@ def run_job(
             return Outcome("skipped")  # another worker has it, or it is finished or gone
         job = repo.get(job_id, any_owner=True)
         assert job is not None
-        object_name = job.object_name
+        object_name, owner = job.object_name, job.owner
 
     tmp: Path | None = None
     try:
@@ -113,7 +113,7 @@ def run_job(
                 settings,
                 progress=live.progress,
                 video_uri=storage.uri(object_name),
-                keyframes=StorageSink(storage),
+                keyframes=StorageSink(storage, owner),
             )
         tmp.unlink(missing_ok=True)  # before the row says "completed": nothing left behind
         payload: dict[str, Any] = result.model_dump(mode="json")
