@@ -115,8 +115,7 @@ class CameraFacts(BaseModel):
 
 
 class SceneColour(BaseModel):
-    name: str  # basic colour term in English ("blue")
-    name_ru: str  # nominative masculine singular («синий»)
+    name: str  # basic colour term in English ("blue"); texts.colour_label words it
     share: float  # of the picture, 0..1
     rgb: str  # "#rrggbb"
 

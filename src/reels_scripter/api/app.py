@@ -28,7 +28,7 @@ DESCRIPTION = """
 Upload a short vertical video (MP4, MOV or WebM) to `POST /api/upload`, then poll
 `GET /api/status/{jobId}` (or follow `GET /api/jobs/{id}/events`) until it is `completed`.
 
-Errors are always JSON `{"error": "<текст для пользователя>", "code": "<stable_code>"}`.
+Errors are always JSON `{"error": "<a text for the person, in Russian>", "code": "<stable_code>"}`.
 When `API_KEYS` is set, every `/api` route needs `Authorization: Bearer <key>` or `X-API-Key`
 (GET routes of one job also take a short-lived `?access=` token from
 `POST /api/jobs/{id}/access`, for browsers' `<img>`, `<video>` and `EventSource`).
