@@ -133,10 +133,12 @@ def test_coverage_measures_a_directory_not_a_package() -> None:
 # agreement) that the catalog applies in one place.
 
 CATALOGS = {"texts.py", "web/static/texts.js"}
-# Russian cue words that are matched against speech and captions are data, not words a person
-# reads: allowed by name, in the one module that matches them. A new entry needs that argument.
-SPEECH_CUES: dict[str, set[str]] = {
+# Russian letters and cue words that are matched against speech and captions are data, not
+# words a person reads: allowed by name, in the one module that matches them. A new entry needs
+# that argument.
+LANGUAGE_DATA: dict[str, set[str]] = {
     "providers/hook_signals.py": {"_QUESTION_START", "_CUES", "_YOU"},
+    "fit.py": {"_VOWELS", "_CYRILLIC"},  # syllables are counted on vowel letters
 }
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 
@@ -189,7 +191,21 @@ def test_person_facing_russian_lives_only_in_the_catalog() -> None:
         relative = path.relative_to(SRC).as_posix()
         if relative in CATALOGS or "/migrations/" in relative:
             continue
-        found += cyrillic_literals(path, SPEECH_CUES.get(relative))
+        found += cyrillic_literals(path, LANGUAGE_DATA.get(relative))
+    assert found == []
+
+
+def test_no_other_file_in_src_spells_russian() -> None:
+    # The page's modules, shell and styles (tests/web/test_texts_catalog.py checks them line by
+    # line too) and any other non-Python file: its texts come from texts.js or the server.
+    found = [
+        f"{path.relative_to(SRC)}:{n}"
+        for path in sorted(SRC.rglob("*"))
+        if path.suffix in {".js", ".html", ".css", ".svg", ".json", ".txt", ".md"}
+        and path.relative_to(SRC).as_posix() not in CATALOGS
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if CYRILLIC.search(line)
+    ]
     assert found == []
 
 

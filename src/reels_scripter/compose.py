@@ -18,6 +18,7 @@ from reels_scripter.contract import (
     TimelineSpeech,
     VideoInfo,
 )
+from reels_scripter.fit import fit_row, measure_pace
 from reels_scripter.providers.base import Creative, ProviderError, RowPlan
 from reels_scripter.texts import colour_label, interval_unit, notice_text
 
@@ -52,6 +53,7 @@ def compose_result(
     missing = [r.id for r in rows if r.id not in by_id]
     if missing:
         raise ProviderError(f"The AI answer has no text for script rows {missing}")
+    pace = measure_pace(m.transcript)
     script = [
         ScriptRow(
             time=format_interval(r.start, r.end, target_language),
@@ -62,6 +64,12 @@ def compose_result(
             text=by_id[r.id].text,
             note=by_id[r.id].note,
             text_language=by_id[r.id].text_language,
+            fit=fit_row(
+                by_id[r.id].text,
+                by_id[r.id].text_language or target_language,
+                r.end - r.start,
+                pace,
+            ),
         )
         for r in rows
     ]
@@ -127,6 +135,7 @@ def compose_result(
             audio_codec=p.audio_codec,
             size_bytes=p.size_bytes,
         ),
+        pace=pace,
     )
     original = Original(
         transcription=creative.transcription

@@ -91,6 +91,41 @@ class Key(BaseModel):
     )
 
 
+FitStatus = Literal["ok", "tight", "too_long"]
+
+
+class RowFit(BaseModel):
+    """Whether the row's voice-over can be said in the row's time at the reel's pace."""
+
+    syllables: int = Field(ge=0, description="Syllables of the spoken part of `text`.")
+    seconds_needed: float = Field(ge=0, description="`syllables` at the reel's pace.")
+    seconds_available: float = Field(ge=0, description="The row's measured duration.")
+    status: FitStatus = Field(
+        description='"ok": at most 90% of the time; "tight": up to 110%; "too_long": more.'
+    )
+
+
+class OnscreenCaption(BaseModel):
+    """The caption to put on screen in this row, where the original showed one."""
+
+    text: str = Field(description="The caption to show (offline: the original text).")
+    start: float = Field(ge=0, description="When it was shown, clipped to the row's shots.")
+    end: float = Field(ge=0)
+    original: str = Field(description="The caption as read on the original's screen.")
+    language: str | None = Field(
+        None,
+        description="ISO 639-1 code of `text` when it is not in the target language (it still "
+        'needs translating; "und" when the language is unknown); null when it is.',
+    )
+
+
+class Pace(BaseModel):
+    """How fast the voice-over is said: the original speaker's pace, or a calm default."""
+
+    syllables_per_sec: float = Field(gt=0)
+    source: Literal["measured", "default"]
+
+
 class ScriptRow(BaseModel):
     time: str = Field(description=f'Human interval, e.g. "0-3 {interval_unit("ru")}".')
     start: float = Field(ge=0, description="Seconds from the start of the reel.")
@@ -103,6 +138,12 @@ class ScriptRow(BaseModel):
         None,
         description="ISO 639-1 code of `text` when it is not in the target language: an "
         "original line kept because no translator was available.",
+    )
+    fit: RowFit | None = Field(
+        None, description="Whether `text` can be said in the row's time at `meta.pace`."
+    )
+    onscreen: OnscreenCaption | None = Field(
+        None, description="The caption to show in this row, where the original had one."
     )
 
 
@@ -210,6 +251,7 @@ class Meta(BaseModel):
     )
     sha256: str | None = None
     video: VideoInfo | None = None
+    pace: Pace | None = Field(None, description="The pace `script[].fit` is measured against.")
 
 
 class AnalysisResult(BaseModel):

@@ -551,6 +551,17 @@ def notice_text(
     return text.render(values)
 
 
+# The studio page's shell, filled in by the server because it is read before any script runs
+# (the title, the link preview, the page without JavaScript); the page's own texts are in
+# web/static/texts.js.
+STUDIO_PAGE: Mapping[str, str] = {
+    "title": "Reels Scripter — студия",
+    "description": "Разбор коротких вертикальных видео: ключи к успеху, сценарий по сценам "
+    "и рекомендации на русском",
+    "noscript": "Для работы студии нужен JavaScript.",
+}
+
+
 # --- Figures and agreement in Russian prose -----------------------------------------------------
 
 SCENE_FORMS = ("сцена", "сцены", "сцен")

@@ -295,7 +295,7 @@ async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """The handlers; a JSON 500 for anything unhandled is `app.ServiceMiddleware`'s."""
+    """The handlers; a JSON 500 for anything unhandled is `middleware.ServiceMiddleware`'s."""
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

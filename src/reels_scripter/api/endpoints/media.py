@@ -15,8 +15,8 @@ import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from reels_scripter.analysis.sniff import HEAD_SIZE, container_name, mime_type
-from reels_scripter.api.deps import JobServiceDep, OwnerDep, bind_job
+from reels_scripter.analysis.models import ProbeInfo
+from reels_scripter.api.deps import JobServiceDep, OwnedJobDep
 from reels_scripter.api.errors import (
     JobNotFoundError,
     RangeNotSatisfiableError,
@@ -77,11 +77,6 @@ async def _chunks(storage: RangeReadable, name: str, first: int, last: int) -> A
         position += len(data)
 
 
-def _media_type(storage: RangeReadable, name: str) -> str:
-    container = container_name(storage.read_range(name, 0, HEAD_SIZE))
-    return mime_type(container) if container else "application/octet-stream"
-
-
 @router.get(
     "/jobs/{job_id}/video",
     response_class=StreamingResponse,
@@ -92,13 +87,11 @@ def _media_type(storage: RangeReadable, name: str) -> str:
     },
     summary="The uploaded video while it is stored (HTTP Range supported)",
 )
-def get_video(job_id: str, request: Request, jobs: JobServiceDep, owner: OwnerDep) -> Response:
-    bind_job(job_id)
-    job = jobs.get(job_id, owner)
-    if job is None:
-        raise JobNotFoundError()
+def get_video(request: Request, job: OwnedJobDep, jobs: JobServiceDep) -> Response:
     storage: Storage = jobs.storage
     name = job.object_name
+    # the MIME type the upload sniffed from the content, stored with the job's probe facts
+    media_type = ProbeInfo.model_validate(job.probe).mime_type if job.probe else "video/mp4"
     # A stream can last minutes: hand the database connection back before it starts.
     jobs.session.rollback()
     gone = VideoGoneError(params={"hours": jobs.settings.video_retention_hours})
@@ -106,7 +99,6 @@ def get_video(job_id: str, request: Request, jobs: JobServiceDep, owner: OwnerDe
         raise gone
     try:
         size = storage.size(name)
-        media_type = _media_type(storage, name)
     except ObjectNotFoundError:
         raise gone from None
     span = parse_range(request.headers.get("range"), size)
