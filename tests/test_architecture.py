@@ -1,8 +1,10 @@
 """The seams the design relies on, checked on the source itself so they cannot erode quietly.
 
-- `jobs/` is one feature slice that never reaches up into the worker process wiring;
-- `api/` holds no SQL (every query is in a repository);
-- `analysis/` stays framework-free (no web, queue, database or provider imports);
+- import-linter's contracts (pyproject `[tool.importlinter]`, run by `make lint`): the layers,
+  a framework-free engine, a job slice that never reaches up into the worker or the API; each
+  is proven here by planting a violation in a copy of the package and seeing it refused;
+- `api/` holds no SQL and never queries through a session (every query is in a repository);
+- only `analysis/container.py` opens a media file with PyAV;
 - every error raised on purpose derives from the one root, `errors.AppError`, so the API and
   the job layer can turn any of them into a stable code and a person-facing text.
 """
@@ -12,8 +14,12 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import os
 import pkgutil
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,10 +53,6 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
     ]
 
 
-def test_jobs_never_import_the_worker() -> None:
-    assert offenders("jobs", ("reels_scripter.worker",)) == []
-
-
 def test_api_runs_no_sql() -> None:
     # Session and sessionmaker are how a request gets its unit of work, and a driver error
     # may be caught; queries themselves (select, update, text, ...) live in the repositories.
@@ -65,20 +67,124 @@ def test_api_runs_no_sql() -> None:
         assert "select(" not in source and ".execute(" not in source, file
 
 
-def test_the_engine_is_framework_free() -> None:
-    framework = (
-        "fastapi",
-        "starlette",
-        "celery",
-        "sqlalchemy",
-        "reels_scripter.api",
-        "reels_scripter.jobs",
-        "reels_scripter.worker",
-        "reels_scripter.db",
-        "reels_scripter.providers",
-        "reels_scripter.storage",
+ROOT = SRC.parents[1]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+# A violation of each contract, in each of the import forms a review planted and the earlier
+# string match let through: (contract id, file to add under the package, its source).
+PLANTED = [
+    ("layers", "jobs/_planted.py", "from reels_scripter import worker\n"),
+    ("layers", "jobs/_planted.py", "from ..worker import presence\n"),
+    ("layers", "analysis/_planted.py", "import reels_scripter.providers.base\n"),
+    ("layers", "providers/_planted.py", "from reels_scripter import pipeline\n"),
+    ("engine", "analysis/_planted.py", "import pydantic_settings\n"),
+    ("engine", "analysis/_planted.py", "from reels_scripter.config import Settings\n"),
+    ("jobs", "jobs/_planted.py", "from reels_scripter.api import deps\n"),
+]
+
+
+def lint_imports(package_root: Path, contract: str) -> subprocess.CompletedProcess[str]:
+    """lint-imports with the project's contracts over the package found first on PYTHONPATH."""
+    env = {**os.environ, "PYTHONPATH": str(package_root)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo", "--contract", contract],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
-    assert offenders("analysis", framework) == []
+
+
+def test_the_import_contracts_hold() -> None:
+    for contract in sorted({c for c, _, _ in PLANTED}):
+        run = lint_imports(ROOT / "src", contract)
+        assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(("contract", "where", "source"), PLANTED)
+def test_each_import_contract_refuses_a_planted_violation(
+    tmp_path: Path, contract: str, where: str, source: str
+) -> None:
+    copy = tmp_path / "reels_scripter"
+    shutil.copytree(
+        SRC, copy, ignore=shutil.ignore_patterns("__pycache__", "static", "samples", "*.mp4")
+    )
+    (copy / where).write_text(source, encoding="utf-8")
+    run = lint_imports(tmp_path, contract)
+    assert run.returncode != 0, f"{contract} kept despite {where}: {source}"
+    assert "BROKEN" in run.stdout, run.stdout
+    assert "_planted" in run.stdout, run.stdout
+
+
+# Calls on a session that read or write rows; `close`/`rollback` end a unit of work and stay.
+SESSION_QUERIES = {
+    "get",
+    "execute",
+    "scalars",
+    "scalar",
+    "query",
+    "add",
+    "add_all",
+    "delete",
+    "merge",
+    "flush",
+    "commit",
+    "refresh",
+    "get_one",
+}
+
+
+def session_queries(source: str) -> list[str]:
+    """`session.get(...)`, `jobs.session.execute(...)`, ...: queries made through a session."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SESSION_QUERIES
+        ):
+            owner = node.func.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if "session" in name.lower():
+                found.append(f"line {node.lineno}: {ast.unparse(node.func)}")
+    return found
+
+
+def test_api_never_queries_through_a_session() -> None:
+    used = {
+        str(path.relative_to(SRC)): session_queries(path.read_text(encoding="utf-8"))
+        for path in (SRC / "api").rglob("*.py")
+    }
+    assert {file: calls for file, calls in used.items() if calls} == {}
+
+
+def test_the_session_check_catches_a_planted_query() -> None:
+    planted = "def f(session, Job, job_id):\n    return session.get(Job, job_id)\n"
+    assert session_queries(planted) == ["line 2: session.get"]
+    assert session_queries("def f(jobs):\n    jobs.session.rollback()\n") == []
+
+
+def pyav_opens(source: str) -> list[int]:
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute)
+        and node.attr == "open"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "av"
+    ]
+
+
+def test_only_the_container_module_opens_media_with_pyav() -> None:
+    opened = {
+        str(path.relative_to(SRC)): pyav_opens(path.read_text(encoding="utf-8"))
+        for path in SRC.rglob("*.py")
+        if path != SRC / "analysis" / "container.py"
+    }
+    assert {file: lines for file, lines in opened.items() if lines} == {}
+    assert pyav_opens("import av\nav.open('x.mp4')\n") == [2]
 
 
 def _all_modules() -> list[str]:

@@ -8,7 +8,7 @@ Front ends written for the seed read `original.transcription`, `original.transla
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -54,23 +54,7 @@ HookTypeName = Literal[
     "contradiction_mythbust",
     "unknown",
 ]
-HOOK_TYPES: tuple[HookTypeName, ...] = (
-    "result_first",
-    "shock_violation",
-    "reveal_transform",
-    "relatable_slice",
-    "humor_gag",
-    "tension_wait",
-    "direct_callout",
-    "challenge_stakes",
-    "authority_flex",
-    "social_proof",
-    "open_question",
-    "demo_novelty",
-    "confession_secret",
-    "contradiction_mythbust",
-    "unknown",
-)
+HOOK_TYPES: tuple[HookTypeName, ...] = get_args(HookTypeName)
 
 
 class Original(BaseModel):

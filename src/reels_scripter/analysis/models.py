@@ -65,6 +65,10 @@ class Word(BaseModel):
 
 # A piece that is only punctuation never takes a space before it.
 _PUNCTUATION = re.compile(r"^[,.!?;:%…)»\]]+$")
+# A word (or text) that ends a sentence: the mark may be followed by closing quotes/brackets.
+SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*$")
+# Where one sentence ends and the next begins in running text.
+SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
 
 
 def join_words(words: Iterable[Word]) -> str:

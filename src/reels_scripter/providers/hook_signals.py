@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 
-from reels_scripter.analysis.models import Measurements
+from reels_scripter.analysis.models import SENTENCE_BREAK, Measurements
 from reels_scripter.contract import HookType, HookTypeName
 from reels_scripter.texts import HookTexts
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _QUESTION_START = re.compile(
     r"^(how|why|what|which|who|when|where|did you|do you|have you|are you|is it|can you|"
     r"как|почему|зачем|что|кто|когда|где|сколько|какой|какая|какие|знаете ли|а вы|вы знали)\b",
@@ -71,7 +70,7 @@ def first_sentence(m: Measurements) -> str:
     for segment in m.transcript.segments:
         text = segment.text.strip()
         if text:
-            return _SENTENCE_END.split(text, maxsplit=1)[0]
+            return SENTENCE_BREAK.split(text, maxsplit=1)[0]
     return ""
 
 

@@ -7,10 +7,9 @@ cites a measured figure as evidence. Its Russian is template-based: plain, but n
 from __future__ import annotations
 
 import itertools
-import re
 from statistics import mean
 
-from reels_scripter.analysis.models import CameraFacts, Measurements, SceneFacts, Word
+from reels_scripter.analysis.models import SENTENCE_END, CameraFacts, Measurements, SceneFacts, Word
 from reels_scripter.contract import Key, Recommendation
 from reels_scripter.providers.base import (
     Creative,
@@ -48,7 +47,6 @@ TRANSLATION_UNAVAILABLE = "translation_unavailable"
 
 # A pause worth naming in delivery: longer than a breath between words.
 PAUSE_SEC = 0.5
-_SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*$")
 
 
 def _level(value: float, low: float, high: float, words: tuple[str, str, str]) -> str:
@@ -121,7 +119,7 @@ def _phrase_lengths(words: list[Word]) -> list[int]:
     for i, word in enumerate(words):
         current += 1
         pause_after = i + 1 < len(words) and words[i + 1].start - word.end >= PAUSE_SEC
-        if _SENTENCE_END.search(word.text) or pause_after or i == len(words) - 1:
+        if SENTENCE_END.search(word.text) or pause_after or i == len(words) - 1:
             lengths.append(current)
             current = 0
     return lengths

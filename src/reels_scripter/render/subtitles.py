@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from reels_scripter.analysis.models import Word
+from reels_scripter.analysis.models import SENTENCE_BREAK, SENTENCE_END, Word
 from reels_scripter.contract import AnalysisResult
 
 Track = Literal["original", "translation"]
@@ -34,13 +34,11 @@ MAX_CUE_SEC = 7.0
 # A silence this long between two words ends a cue even mid-sentence.
 PAUSE_BREAK_SEC = 0.8
 
-_SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*$")
 _CLAUSE_END = re.compile(r"[,;:—–]$")
 # Pieces joined to the previous one without a space. `Word.joined` says so for every piece the
 # recogniser wrote without a leading space; this pattern covers results stored before it existed
 # (Whisper splits "ill-disposed" as "ill" "-disposed") and bare punctuation.
 _ATTACHED = re.compile(r"^(?:[,.!?;:%…)»\]]|-\w|'\w|’\w|n't\b)")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+")
 _CLAUSE_SPLIT = re.compile(r"(?<=[,;:])\s+|\s+(?=[—–]\s)")
 _DIRECTION = re.compile(r"^\s*[(\[][^()\[\]]*[)\]]\s*$")
 
@@ -95,7 +93,7 @@ def wrap(text: str) -> tuple[str, ...] | None:
             continue
         # balanced lines read best; a break after punctuation reads better still
         score = abs(len(first) - len(second))
-        if _CLAUSE_END.search(first) or _SENTENCE_END.search(first):
+        if _CLAUSE_END.search(first) or SENTENCE_END.search(first):
             score -= 8
         if best is None or score < best[0]:
             best = (score, (first, second))
@@ -134,7 +132,7 @@ def _chunks(text: str) -> list[str]:
     """Split a text into cue-sized pieces: whole sentences where they fit, then clauses,
     then balanced runs of words."""
     pieces: list[str] = []
-    for sentence in _pack(_SENTENCE_SPLIT.split(text.strip())):
+    for sentence in _pack(SENTENCE_BREAK.split(text.strip())):
         if fits(sentence):
             pieces.append(sentence)
             continue
@@ -182,7 +180,7 @@ def _word_drafts(words: list[Word]) -> list[_Draft]:
         tokens.append(word)
         end = max(end, word.end) if len(tokens) > 1 else word.end
         text = join_words(tokens)
-        sentence_done = bool(_SENTENCE_END.search(piece))
+        sentence_done = bool(SENTENCE_END.search(piece))
         clause_done = bool(_CLAUSE_END.search(piece)) and len(text) >= MAX_LINE_CHARS
         # A sentence ends the cue, unless the cue could not get a second on screen (from
         # the previous cue's end to the next word) and would push everything after it.
