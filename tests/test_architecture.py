@@ -203,7 +203,6 @@ INTERNAL = {
     "_Int8Mismatch",  # the model cache falls back to the float16 copy
     "_NotPinned",  # the tiny.en cache falls back to the wheel's own files
     "Ct2FormatError",  # the same, one level down
-    "NoSubtitlesError",  # the exports endpoint turns it into its AppError
 }
 
 

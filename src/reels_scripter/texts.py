@@ -122,6 +122,7 @@ _RU_ERRORS: dict[str, Text] = {
         "Видео больше не хранится на сервере",
     ),
     "range_not_satisfiable": T("Запрошенный диапазон за пределами файла"),
+    "headers_too_large": T("Заголовки запроса слишком велики"),
     "no_subtitles": T(
         "Для дорожки «{track_text}» нет текста — субтитры делать не из чего",
         "Для этой дорожки нет текста — субтитры делать не из чего",
@@ -173,6 +174,7 @@ _EN_ERRORS: dict[str, Text] = {
         "Analysis is not possible now: no job worker is running",
     ),
     "upload_timeout": T("The upload was too slow and was cut off; try again"),
+    "headers_too_large": T("The request headers are too large"),
     "too_many_uploads": T(
         "Too many uploads are in progress; try again in {retry_after} s",
         "Too many uploads are in progress; try again shortly",
@@ -216,6 +218,7 @@ _STATUS_CODES: dict[int, str] = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: "headers_too_large",
     500: "internal_error",
     503: "unavailable",
 }

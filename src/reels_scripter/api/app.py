@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from reels_scripter.api.deps import Services
 from reels_scripter.api.endpoints import docs, exports, health, jobs, media, studio, uploads
 from reels_scripter.api.errors import install_error_handlers
+from reels_scripter.api.header_limits import HeaderLimitMiddleware
 from reels_scripter.api.metrics import ApiMetrics
 from reels_scripter.api.middleware import ServiceMiddleware
 from reels_scripter.api.security import presented_key
@@ -127,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     else:
         log.warning("FRONTEND_URL is not set: browsers on other origins cannot call the API")
+    # outermost: a request with oversized headers reaches nothing else (431)
+    app.add_middleware(HeaderLimitMiddleware, language=settings.target_language)
     return app
 
 
