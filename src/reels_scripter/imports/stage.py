@@ -76,7 +76,9 @@ def import_video(
     with sessions() as session:
         repo = JobRepository(session)
         original = (
-            repo.find_completed_by_source(got.key, job.settings_fingerprint) if got.key else None
+            repo.find_completed_by_source(got.key, job.settings_fingerprint, job.owner)
+            if got.key
+            else None
         )
         original = original or repo.find_completed_duplicate(sha256, job.settings_fingerprint)
         if original is not None and original.result is not None:

@@ -113,11 +113,16 @@ class JobRepository:
             .limit(1)
         ).first()
 
-    def find_completed_by_source(self, source_key: str, fingerprint: str) -> Job | None:
-        """The newest completed import of the same video analysed with these settings."""
+    def find_completed_by_source(
+        self, source_key: str, fingerprint: str, owner: str | None
+    ) -> Job | None:
+        """The newest completed import of the same video analysed with these settings, among
+        `owner`'s jobs (one client's imports never reveal another's)."""
+        owned = Job.owner.is_(None) if owner is None else Job.owner == owner
         return self.session.scalars(
             select(Job)
             .where(
+                owned,
                 Job.source_key == source_key,
                 Job.settings_fingerprint == fingerprint,
                 Job.state == JobState.completed,
@@ -181,9 +186,6 @@ class JobRepository:
                 .execution_options(synchronize_session=False)
             )
         )
-
-    def stale_active(self, stale_before: datetime) -> list[Job]:
-        return self._active_where(Job.heartbeat_at < stale_before)
 
     def _active_where(self, condition: Any) -> list[Job]:
         return list(
@@ -496,15 +498,6 @@ class JobRepository:
             update(Job)
             .where(Job.id == job_id, Job.state == JobState.waiting)
             .values(updated_at=UNSENT_AT)
-            .execution_options(synchronize_session=False)
-        )
-
-    def detach_object(self, job_id: str) -> None:
-        """Forget the storage key (after the object was deleted)."""
-        self.session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(object_name=None)
             .execution_options(synchronize_session=False)
         )
 
