@@ -130,9 +130,5 @@ class Job(Base):
     def job_state(self) -> JobState:
         return JobState(self.state)
 
-    @property
-    def is_finished(self) -> bool:
-        return self.state in FINISHED_STATES
-
     def __repr__(self) -> str:
         return f"Job(id={self.id!r}, state={self.state!r}, progress={self.progress})"

@@ -167,9 +167,6 @@ class JobRepository:
             )
         )
 
-    def stale_active(self, stale_before: datetime) -> list[Job]:
-        return self._active_where(Job.heartbeat_at < stale_before)
-
     def _active_where(self, condition: Any) -> list[Job]:
         return list(
             self.session.scalars(
@@ -425,15 +422,6 @@ class JobRepository:
             update(Job)
             .where(Job.id == job_id, Job.state == JobState.waiting)
             .values(updated_at=UNSENT_AT)
-            .execution_options(synchronize_session=False)
-        )
-
-    def detach_object(self, job_id: str) -> None:
-        """Forget the storage key (after the object was deleted)."""
-        self.session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(object_name=None)
             .execution_options(synchronize_session=False)
         )
 

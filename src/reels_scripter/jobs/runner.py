@@ -78,6 +78,9 @@ def run_job(
 ) -> Outcome:
     """Claim and analyse one job; see the module docstring. `worker` names the process
     (its Celery node name) on the row while it runs."""
+    # Built before the claim: a storage backend that cannot be built (bad credentials) then
+    # leaves the job untouched instead of escaping with the job claimed.
+    storage = storage or get_storage(settings)
     sessions = session_factory(settings)
     with sessions() as session:
         repo = JobRepository(session)
@@ -94,10 +97,9 @@ def run_job(
         assert job is not None
         object_name = job.object_name
 
-    _remove_earlier_temp_files(settings, job_id)
-    storage = storage or get_storage(settings)
     tmp: Path | None = None
     try:
+        _remove_earlier_temp_files(settings, job_id)
         with Liveness(sessions, claim, settings) as live:
             if object_name is None:
                 raise ObjectNotFoundError("job has no stored video")
