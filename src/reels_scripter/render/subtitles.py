@@ -7,7 +7,7 @@ Two tracks:
 * `translation`: there are no word timings for a translation, so cues follow the script rows'
   measured intervals and carry each row's voice-over `text` (long texts are split into several
   cues inside the row, their time shared by length). Rows whose text is only a bracketed
-  direction, such as "(без текста — говорит картинка)", are not speech and are left out.
+  direction, such as the local provider's no-text placeholder, are not speech and are left out.
 
 Rules for every cue: at most two lines of at most 42 characters, at least one second on
 screen, no overlaps, breaks at sentence ends first and at clause marks or pauses next.
