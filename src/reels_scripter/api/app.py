@@ -19,6 +19,7 @@ from reels_scripter.api.middleware import ServiceMiddleware
 from reels_scripter.api.security import presented_key
 from reels_scripter.api.status import CachedStatusMiddleware
 from reels_scripter.config import Settings, get_settings
+from reels_scripter.imports import endpoints as import_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # around it: request ids, metrics, JSON 500s; CORS (added below, outside) decorates all
     app.add_middleware(ServiceMiddleware, metrics=metrics, language=settings.target_language)
     app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
+    app.include_router(import_endpoints.build_router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)
     app.include_router(health.router)
     # the studio (page at /), its exports and the video stream, and offline API docs

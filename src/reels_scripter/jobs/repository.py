@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from reels_scripter.db.base import utcnow
 from reels_scripter.jobs.models import (
+    STAGE_DEDUPLICATED,
     STAGE_DONE,
     STAGE_FAILED,
     STAGE_QUEUED,
@@ -104,6 +105,25 @@ class JobRepository:
             select(Job)
             .where(
                 Job.sha256 == sha256,
+                Job.settings_fingerprint == fingerprint,
+                Job.state == JobState.completed,
+                Job.result.is_not(None),
+            )
+            .order_by(Job.finished_at.desc())
+            .limit(1)
+        ).first()
+
+    def find_completed_by_source(
+        self, source_key: str, fingerprint: str, owner: str | None
+    ) -> Job | None:
+        """The newest completed import of the same video analysed with these settings, among
+        `owner`'s jobs (one client's imports never reveal another's)."""
+        owned = Job.owner.is_(None) if owner is None else Job.owner == owner
+        return self.session.scalars(
+            select(Job)
+            .where(
+                owned,
+                Job.source_key == source_key,
                 Job.settings_fingerprint == fingerprint,
                 Job.state == JobState.completed,
                 Job.result.is_not(None),
@@ -302,6 +322,62 @@ class JobRepository:
             error=None,
             error_code=None,
             video_expires_at=video_expires_at,
+            finished_at=now,
+            updated_at=now,
+            **_webhook_due(now),
+            **values,
+        )
+
+    def attach_import(
+        self,
+        claim: Claim,
+        *,
+        object_name: str,
+        sha256: str,
+        size_bytes: int,
+        duration: float | None,
+        probe: dict[str, Any],
+        source_key: str | None,
+        imported: dict[str, Any],
+    ) -> bool:
+        """An imported reel is downloaded and stored: from here on the job is like an upload's."""
+        values: dict[str, Any] = {}
+        if source_key is not None:
+            values["source_key"] = source_key
+        return self._fenced_update(
+            claim,
+            object_name=object_name,
+            sha256=sha256,
+            size_bytes=size_bytes,
+            duration=duration,
+            probe=probe,
+            imported=imported,
+            updated_at=utcnow(),
+            **values,
+        )
+
+    def complete_as_duplicate(
+        self, claim: Claim, original: Job, result: dict[str, Any], sha256: str | None
+    ) -> bool:
+        """An import whose video turned out to be analysed already: the earlier answer."""
+        now = utcnow()
+        values: dict[str, Any] = {"sha256": sha256} if sha256 is not None else {}
+        shared = original.object_name is not None and original.video_expires_at is not None
+        return self._fenced_update(
+            claim,
+            state=JobState.completed,
+            stage=STAGE_DEDUPLICATED,
+            progress=100,
+            result=result,
+            provider=original.provider,
+            model=original.model,
+            duration=original.duration,
+            probe=original.probe,
+            size_bytes=original.size_bytes,
+            object_name=original.object_name if shared else None,
+            video_expires_at=original.video_expires_at if shared else None,
+            error=None,
+            error_code=None,
             finished_at=now,
             updated_at=now,
             **_webhook_due(now),
