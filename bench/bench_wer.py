@@ -41,9 +41,7 @@ def candidates(cache: Path) -> list[tuple[str, Callable[[], ModelChoice | None]]
 
 def measure(model: Any, label: str, sample: Sample, beam: int) -> tuple[int, float, str]:
     started = time.process_time()
-    text = transcribe(
-        sample.samples, model, label, language=sample.language, beam_size=beam
-    ).text
+    text = transcribe(sample.samples, model, label, language=sample.language, beam_size=beam).text
     return word_edits(sample.text, text), time.process_time() - started, text
 
 
