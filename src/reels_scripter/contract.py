@@ -22,6 +22,7 @@ from reels_scripter.analysis.models import (
     ShotScale,
     Word,
 )
+from reels_scripter.texts import interval_unit
 
 KeyCategory = Literal["hook", "structure", "delivery", "visual", "audio"]
 RecommendationKind = Literal["voice", "music", "avatar", "editing", "other"]
@@ -110,7 +111,7 @@ class Pace(BaseModel):
 
 
 class ScriptRow(BaseModel):
-    time: str = Field(description='Human interval, e.g. "0-3 сек".')
+    time: str = Field(description=f'Human interval, e.g. "0-3 {interval_unit("ru")}".')
     start: float = Field(ge=0, description="Seconds from the start of the reel.")
     end: float = Field(gt=0)
     scene: int = Field(ge=0, description="Index of the measured scene this row starts on.")
@@ -164,9 +165,13 @@ class TimelineScene(BaseModel):
     motion: float | None = None
     faces: int = 0
     camera: CameraFacts | None = Field(None, description="How the camera moves in the shot.")
-    colours: list[SceneColour] = Field(default_factory=list, description="Largest share first.")
+    colours: list[TimelineColour] = Field(default_factory=list, description="Largest share first.")
     contrast: float | None = None
     onscreen_text: list[str] = Field(default_factory=list, description="Text read on screen.")
+
+
+class TimelineColour(SceneColour):
+    name_ru: str = Field(description="The colour as a Russian reader names it.")
 
 
 class TimelineSpeech(BaseModel):
@@ -238,6 +243,27 @@ class Meta(BaseModel):
     pace: Pace | None = Field(None, description="The pace `script[].fit` is measured against.")
 
 
+class Source(BaseModel):
+    """Where an imported reel came from, as far as the site told (`POST /api/import`)."""
+
+    url: str = Field(description="The link as given.")
+    platform: str = Field(
+        description='"instagram", "tiktok", "youtube", "vk" or "web" (a direct file or a page).'
+    )
+    id: str | None = Field(None, description="The platform's id of the video.")
+    title: str | None = None
+    uploader: str | None = Field(None, description="The author's name or handle.")
+    description: str | None = None
+    hashtags: list[str] = Field(default_factory=list, description="Without the #.")
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    published_at: str | None = Field(None, description="ISO 8601 date (or date-time) of posting.")
+    fetched_at: str | None = Field(
+        None, description="When the figures were read (ISO 8601, UTC): they change over time."
+    )
+
+
 class AnalysisResult(BaseModel):
     original: Original
     keys: list[Key]
@@ -246,6 +272,7 @@ class AnalysisResult(BaseModel):
     timeline: Timeline
     meta: Meta
     hook_type: HookType | None = None
+    source: Source | None = Field(None, description="Set for a reel imported by its link.")
     script_version: int = Field(
         1,
         ge=1,

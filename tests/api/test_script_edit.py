@@ -325,9 +325,9 @@ def test_a_deduplicated_job_gets_the_ai_script_and_deleting_takes_the_versions(a
     api.patch({"rows": [{"index": 0, "text": NEW_LINE}]})
     with session_factory(api.settings)() as session:
         sha256 = session.get(Job, api.job).sha256  # type: ignore[union-attr]
-        twin = submit_job(session, api.settings, owner=owner_id(OTHER_KEY), sha256=sha256)
+        twin = submit_job(session, api.settings, owner=owner_id(KEY), sha256=sha256)
         assert twin.state == "completed"
-    resp = api.client.get(f"/api/status/{twin.id}", headers={"X-API-Key": OTHER_KEY})
+    resp = api.client.get(f"/api/status/{twin.id}", headers=api.headers)
     assert resp.json()["result"]["script_version"] == 1
     assert NEW_LINE not in resp.text
     assert api.client.delete(f"/api/jobs/{api.job}", headers=api.headers).status_code == 204

@@ -7,7 +7,7 @@ Two tracks:
 * `translation`: there are no word timings for a translation, so cues follow the script rows'
   measured intervals and carry each row's voice-over `text` (long texts are split into several
   cues inside the row, their time shared by length). Rows whose text is only a bracketed
-  direction, such as "(без текста — говорит картинка)", are not speech and are left out.
+  direction, such as the local provider's no-text placeholder, are not speech and are left out.
 
 Rules for every cue: at most two lines of at most 42 characters, at least one second on
 screen, no overlaps, breaks at sentence ends first and at clause marks or pauses next.
@@ -23,6 +23,7 @@ from typing import Literal
 
 from reels_scripter.analysis.models import SENTENCE_BREAK, SENTENCE_END, Word
 from reels_scripter.contract import AnalysisResult
+from reels_scripter.errors import AppError
 
 Track = Literal["original", "translation"]
 TRACKS: tuple[Track, ...] = ("original", "translation")
@@ -54,8 +55,11 @@ class Cue:
         return "\n".join(self.lines)
 
 
-class NoSubtitlesError(ValueError):
-    """The chosen track has nothing to show (no recognised speech, no voice-over text)."""
+class NoSubtitlesError(AppError):
+    """The requested track has no text to make subtitles from."""
+
+    code = "no_subtitles"
+    http_status = 409
 
 
 def join_words(tokens: Sequence[str | Word]) -> str:
@@ -277,7 +281,7 @@ def cues_for(result: AnalysisResult, track: Track) -> list[Cue]:
     """The track's cues; raises NoSubtitlesError when there is nothing to show."""
     cues = original_cues(result) if track == "original" else translation_cues(result)
     if not cues:
-        raise NoSubtitlesError(track)
+        raise NoSubtitlesError(f"the {track} track has no text", params={"track": track})
     return cues
 
 
