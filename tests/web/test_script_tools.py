@@ -135,7 +135,10 @@ def test_edit_a_row_in_place_with_its_fit_bar(
     assert saved.script[0].fit is not None
     assert row.locator(".fit").get_attribute("data-status") == saved.script[0].fit.status
     assert page.locator("tr.script-row .edited-badge").count() == 1
-    assert page.locator(".script-edit-bar").get_by_role("button", name="Вернуть весь сценарий ИИ").is_visible()
+    restore = page.locator(".script-edit-bar").get_by_role(
+        "button", name="Вернуть весь сценарий ИИ"
+    )
+    assert restore.is_visible()
     page.locator(".script-panel").screenshot(path=artifacts / f"{name}-script-edited.png")
     if viewport is PHONE:
         assert_fits_width(page)
@@ -155,9 +158,7 @@ def test_edit_a_row_in_place_with_its_fit_bar(
     watch.assert_clean()
 
 
-def test_a_refused_edit_shows_the_reason_and_keeps_the_text(
-    analysed: Any, open_page: Any
-) -> None:
+def test_a_refused_edit_shows_the_reason_and_keeps_the_text(analysed: Any, open_page: Any) -> None:
     server, job, result = analysed
     restore_all(server, job)
     watch = open_page(PHONE)
@@ -167,8 +168,7 @@ def test_a_refused_edit_shows_the_reason_and_keeps_the_text(
         "**/api/jobs/*/script",
         lambda route: route.fulfill(
             status=422,
-            content_type="application/json",
-            body='{"error": "Текст блока 1 длиннее 1000 символов.", "code": "script_text_too_long"}',
+            json={"error": "Текст блока 1 длиннее 1000 символов.", "code": "script_text_too_long"},
         ),
     )
     row = page.locator("tr.script-row").nth(0)
@@ -319,7 +319,8 @@ def test_teleprompter_at_desktop_width(analysed: Any, open_page: Any, artifacts:
     prompter = page.locator(".prompter")
     assert prompter.locator("[aria-current=true]").inner_text() == result.script[0].text
     box = prompter.bounding_box()
-    assert box is not None and box["width"] == DESKTOP["width"] and box["height"] == DESKTOP["height"]
+    assert box is not None
+    assert (box["width"], box["height"]) == (DESKTOP["width"], DESKTOP["height"])
     page.screenshot(path=artifacts / "desktop-prompter.png")
     prompter.get_by_role("button", name="Закрыть").click()
     watch.assert_clean()
