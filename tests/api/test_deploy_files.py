@@ -25,6 +25,7 @@ from pydantic import AliasChoices
 
 from reels_scripter.config import Settings
 from reels_scripter.providers.gemini.options import GeminiOptions
+from reels_scripter.providers.openai_compat.options import OpenAIOptions
 from reels_scripter.providers.registry import all_env_names
 
 ROOT = Path(__file__).parents[2]
@@ -43,7 +44,10 @@ def _compose() -> dict[str, Any]:
 def test_env_example_documents_every_setting_and_parses() -> None:
     text = (ROOT / ".env.example").read_text(encoding="utf-8")
     names = set(re.findall(r"^(?:# )?([A-Z_0-9]+)=", text, re.M))
-    for field in Settings.model_fields.values():
+    option_fields = [
+        info for cls in (GeminiOptions, OpenAIOptions) for info in cls.model_fields.values()
+    ]
+    for field in [*Settings.model_fields.values(), *option_fields]:
         alias = field.alias
         if not alias:  # several accepted names: the first is the documented one
             assert isinstance(field.validation_alias, AliasChoices)

@@ -107,10 +107,19 @@ class _ChoiceCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cached: tuple[tuple[int, bytes], AIChoice] | None = None
+        self._cached: tuple[tuple[Any, ...], AIChoice] | None = None
 
     def get(self, settings: Settings, row: StoredAISettings) -> AIChoice:
-        secret_id = (row.version, row.key_ciphertext or b"")
+        # Everything the choice is built from; the version alone repeats across databases.
+        secret_id = (
+            str(settings.data_dir),
+            row.version,
+            row.updated_at,
+            row.provider,
+            row.model,
+            row.base_url,
+            row.key_ciphertext,
+        )
         with self._lock:
             if self._cached is not None and self._cached[0] == secret_id:
                 return self._cached[1]

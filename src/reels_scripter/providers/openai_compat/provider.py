@@ -137,14 +137,21 @@ class OpenAIProvider(StructuredProvider):
         )
 
     def check(self) -> None:
+        """The key and the model in one call: `GET /models` (OpenAI, Ollama, llama.cpp, vLLM
+        and LM Studio all list what they serve); a model not listed is not available."""
         client = self.client()
         model = self.options.openai_model
-        try:
-            call_with_retries(
-                lambda: client.models.retrieve(model), classify, self.policy(), label="OpenAI"
-            )
-        except ModelNotFoundError as exc:
-            raise self._model_not_found(exc.message.removeprefix("OpenAI: ")) from exc
+        listed: list[str] = call_with_retries(
+            lambda: [m.id for m in client.models.list()],
+            classify,
+            self.policy(),
+            label="OpenAI",
+        )
+        # Ollama lists `llama3.2-vision:latest` for what people call `llama3.2-vision`.
+        if model not in listed and f"{model}:latest" not in listed:
+            error = self._model_not_found(f"the server lists {len(listed)} other model(s)")
+            error.params["suggested"] = ", ".join(sorted(listed)[:5])
+            raise error
 
     def prepare(self) -> None:
         self.client()
