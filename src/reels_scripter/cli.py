@@ -41,10 +41,6 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _sample_path() -> Path:
-    return Path(str(files("reels_scripter.samples").joinpath("sample_reel.mp4")))
-
-
 @app.command()
 def analyze(
     path: Annotated[

@@ -134,6 +134,18 @@ class Settings(BaseSettings):
     # Per attempt: connect, send and wait for the receiver's status line.
     webhook_timeout_sec: float = Field(10.0, gt=0, le=120, alias="WEBHOOK_TIMEOUT_SEC")
 
+    # --- import by link (reels_scripter.imports) ---
+    # The longest one import may take, page and video together (link_timeout after it).
+    import_timeout_sec: float = Field(120.0, gt=0, le=3600, alias="IMPORT_TIMEOUT_SEC")
+    # A site that sends nothing for this long is given up on (at most IMPORT_TIMEOUT_SEC).
+    import_stall_sec: float = Field(20.0, gt=0, le=600, alias="IMPORT_STALL_SEC")
+    # Let links reach loopback/private/link-local addresses (tests, closed networks: SSRF).
+    import_allow_private: bool = Field(False, alias="IMPORT_ALLOW_PRIVATE")
+    # A Netscape cookies file for sites that want a login (Instagram); read, never logged.
+    import_cookies_file: Path | None = Field(None, alias="IMPORT_COOKIES_FILE")
+    # The ffmpeg yt-dlp merges separate video and audio streams with; unset: found on PATH.
+    import_ffmpeg: str | None = Field(None, alias="IMPORT_FFMPEG")
+
     @property
     def max_file_size_bytes(self) -> int:
         return self.max_file_size_mb * 1024 * 1024

@@ -8,7 +8,7 @@ Front ends written for the seed read `original.transcription`, `original.transla
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,7 @@ from reels_scripter.analysis.models import (
     ShotScale,
     Word,
 )
+from reels_scripter.texts import interval_unit
 
 KeyCategory = Literal["hook", "structure", "delivery", "visual", "audio"]
 RecommendationKind = Literal["voice", "music", "avatar", "editing", "other"]
@@ -53,23 +54,7 @@ HookTypeName = Literal[
     "contradiction_mythbust",
     "unknown",
 ]
-HOOK_TYPES: tuple[HookTypeName, ...] = (
-    "result_first",
-    "shock_violation",
-    "reveal_transform",
-    "relatable_slice",
-    "humor_gag",
-    "tension_wait",
-    "direct_callout",
-    "challenge_stakes",
-    "authority_flex",
-    "social_proof",
-    "open_question",
-    "demo_novelty",
-    "confession_secret",
-    "contradiction_mythbust",
-    "unknown",
-)
+HOOK_TYPES: tuple[HookTypeName, ...] = get_args(HookTypeName)
 
 
 class Original(BaseModel):
@@ -90,8 +75,43 @@ class Key(BaseModel):
     )
 
 
+FitStatus = Literal["ok", "tight", "too_long"]
+
+
+class RowFit(BaseModel):
+    """Whether the row's voice-over can be said in the row's time at the reel's pace."""
+
+    syllables: int = Field(ge=0, description="Syllables of the spoken part of `text`.")
+    seconds_needed: float = Field(ge=0, description="`syllables` at the reel's pace.")
+    seconds_available: float = Field(ge=0, description="The row's measured duration.")
+    status: FitStatus = Field(
+        description='"ok": at most 90% of the time; "tight": up to 110%; "too_long": more.'
+    )
+
+
+class OnscreenCaption(BaseModel):
+    """The caption to put on screen in this row, where the original showed one."""
+
+    text: str = Field(description="The caption to show (offline: the original text).")
+    start: float = Field(ge=0, description="When it was shown, clipped to the row's shots.")
+    end: float = Field(ge=0)
+    original: str = Field(description="The caption as read on the original's screen.")
+    language: str | None = Field(
+        None,
+        description="ISO 639-1 code of `text` when it is not in the target language (it still "
+        'needs translating; "und" when the language is unknown); null when it is.',
+    )
+
+
+class Pace(BaseModel):
+    """How fast the voice-over is said: the original speaker's pace, or a calm default."""
+
+    syllables_per_sec: float = Field(gt=0)
+    source: Literal["measured", "default"]
+
+
 class ScriptRow(BaseModel):
-    time: str = Field(description='Human interval, e.g. "0-3 сек".')
+    time: str = Field(description=f'Human interval, e.g. "0-3 {interval_unit("ru")}".')
     start: float = Field(ge=0, description="Seconds from the start of the reel.")
     end: float = Field(gt=0)
     scene: int = Field(ge=0, description="Index of the measured scene this row starts on.")
@@ -102,6 +122,12 @@ class ScriptRow(BaseModel):
         None,
         description="ISO 639-1 code of `text` when it is not in the target language: an "
         "original line kept because no translator was available.",
+    )
+    fit: RowFit | None = Field(
+        None, description="Whether `text` can be said in the row's time at `meta.pace`."
+    )
+    onscreen: OnscreenCaption | None = Field(
+        None, description="The caption to show in this row, where the original had one."
     )
 
 
@@ -134,9 +160,13 @@ class TimelineScene(BaseModel):
     motion: float | None = None
     faces: int = 0
     camera: CameraFacts | None = Field(None, description="How the camera moves in the shot.")
-    colours: list[SceneColour] = Field(default_factory=list, description="Largest share first.")
+    colours: list[TimelineColour] = Field(default_factory=list, description="Largest share first.")
     contrast: float | None = None
     onscreen_text: list[str] = Field(default_factory=list, description="Text read on screen.")
+
+
+class TimelineColour(SceneColour):
+    name_ru: str = Field(description="The colour as a Russian reader names it.")
 
 
 class TimelineSpeech(BaseModel):
@@ -205,6 +235,28 @@ class Meta(BaseModel):
     )
     sha256: str | None = None
     video: VideoInfo | None = None
+    pace: Pace | None = Field(None, description="The pace `script[].fit` is measured against.")
+
+
+class Source(BaseModel):
+    """Where an imported reel came from, as far as the site told (`POST /api/import`)."""
+
+    url: str = Field(description="The link as given.")
+    platform: str = Field(
+        description='"instagram", "tiktok", "youtube", "vk" or "web" (a direct file or a page).'
+    )
+    id: str | None = Field(None, description="The platform's id of the video.")
+    title: str | None = None
+    uploader: str | None = Field(None, description="The author's name or handle.")
+    description: str | None = None
+    hashtags: list[str] = Field(default_factory=list, description="Without the #.")
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    published_at: str | None = Field(None, description="ISO 8601 date (or date-time) of posting.")
+    fetched_at: str | None = Field(
+        None, description="When the figures were read (ISO 8601, UTC): they change over time."
+    )
 
 
 class AnalysisResult(BaseModel):
@@ -215,6 +267,7 @@ class AnalysisResult(BaseModel):
     timeline: Timeline
     meta: Meta
     hook_type: HookType | None = None
+    source: Source | None = Field(None, description="Set for a reel imported by its link.")
 
 
 def result_json_schema() -> dict[str, Any]:

@@ -14,11 +14,13 @@ from reels_scripter.ai_settings import endpoints as ai_settings_endpoints
 from reels_scripter.api.deps import Services
 from reels_scripter.api.endpoints import docs, exports, health, jobs, media, studio, uploads
 from reels_scripter.api.errors import install_error_handlers
+from reels_scripter.api.header_limits import HeaderLimitMiddleware
 from reels_scripter.api.metrics import ApiMetrics
 from reels_scripter.api.middleware import ServiceMiddleware
 from reels_scripter.api.security import presented_key
 from reels_scripter.api.status import CachedStatusMiddleware
 from reels_scripter.config import Settings, get_settings
+from reels_scripter.imports import endpoints as import_endpoints
 from reels_scripter.providers.registry import remember_secrets
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ DESCRIPTION = """
 Upload a short vertical video (MP4, MOV or WebM) to `POST /api/upload`, then poll
 `GET /api/status/{jobId}` (or follow `GET /api/jobs/{id}/events`) until it is `completed`.
 
-Errors are always JSON `{"error": "<текст для пользователя>", "code": "<stable_code>"}`.
+Errors are always JSON `{"error": "<a text for the person, in Russian>", "code": "<stable_code>"}`.
 When `API_KEYS` is set, every `/api` route needs `Authorization: Bearer <key>` or `X-API-Key`
 (GET routes of one job also take a short-lived `?access=` token from
 `POST /api/jobs/{id}/access`, for browsers' `<img>`, `<video>` and `EventSource`).
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # around it: request ids, metrics, JSON 500s; CORS (added below, outside) decorates all
     app.add_middleware(ServiceMiddleware, metrics=metrics, language=settings.target_language)
     app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
+    app.include_router(import_endpoints.build_router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)
     app.include_router(health.router)
     app.include_router(ai_settings_endpoints.router)
@@ -131,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     else:
         log.warning("FRONTEND_URL is not set: browsers on other origins cannot call the API")
+    # outermost: a request with oversized headers reaches nothing else (431)
+    app.add_middleware(HeaderLimitMiddleware, language=settings.target_language)
     return app
 
 

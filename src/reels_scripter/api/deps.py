@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
+from reels_scripter.api.errors import JobNotFoundError, NotCompletedError
 from reels_scripter.api.security import ApiKeys
 from reels_scripter.api.signed_urls import UrlSigner, owner_from_access_token, signing_secret
 from reels_scripter.api.status import StatusReader
@@ -25,6 +26,8 @@ from reels_scripter.config import Settings
 from reels_scripter.logs import api_keys_of, job_id_var
 
 if TYPE_CHECKING:
+    from reels_scripter.contract import AnalysisResult
+    from reels_scripter.jobs.models import Job
     from reels_scripter.jobs.service import JobService
     from reels_scripter.storage import Storage
     from reels_scripter.worker.presence import WorkerHealth
@@ -179,3 +182,36 @@ else:  # the jobs package is imported lazily; FastAPI only needs the dependency 
 def bind_job(job_id: str) -> None:
     """Tag the rest of this request's log lines with the job id from the path."""
     job_id_var.set(job_id)
+
+
+def get_owned_job(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Job:
+    """The path's job when the caller owns it; 404 otherwise (another owner's job does not
+    exist for this caller). Every `/api/jobs/{job_id}/...` route takes its job from here, so
+    none can forget the owner check. A plain `def`: the query runs in the threadpool."""
+
+    bind_job(job_id)
+    job = jobs.get(job_id, owner)
+    if job is None:
+        raise JobNotFoundError()
+    return job
+
+
+if TYPE_CHECKING:
+    OwnedJobDep = Annotated[Job, Depends(get_owned_job)]
+else:
+    OwnedJobDep = Annotated[Any, Depends(get_owned_job)]
+
+
+def get_finished_job(job: OwnedJobDep) -> tuple[Job, AnalysisResult]:
+    """The owned job with its result; 409 while it is not completed."""
+    from reels_scripter.contract import AnalysisResult  # pydantic models: only when asked for
+
+    if job.state != "completed" or job.result is None:
+        raise NotCompletedError()
+    return job, AnalysisResult.model_validate(job.result)
+
+
+if TYPE_CHECKING:
+    FinishedJobDep = Annotated[tuple[Job, AnalysisResult], Depends(get_finished_job)]
+else:
+    FinishedJobDep = Annotated[Any, Depends(get_finished_job)]

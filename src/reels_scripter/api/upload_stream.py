@@ -8,24 +8,13 @@ error (and code) the probe gives for it (`png`, `mp3`, `avi`, ... named in the m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.requests import Request
 
 from reels_scripter.analysis.probe import refuse_unknown
-from reels_scripter.analysis.sniff import HEAD_SIZE, container_name, sniff
+from reels_scripter.analysis.sniff import HEAD_SIZE, sniff
 from reels_scripter.api import multipart
-
-
-@dataclass
-class ReceivedFile:
-    path: Path
-    size: int
-    sha256: str
-    filename: str | None
-    container: str  # sniffed from the content: mp4, mov, webm or matroska
-    fields: dict[str, str]
 
 
 async def _video_head(head: bytes) -> None:
@@ -41,10 +30,10 @@ async def receive_video(
     tmp_dir: Path,
     idle_timeout: float = float("inf"),
     deadline: float = float("inf"),
-) -> ReceivedFile:
+) -> multipart.ReceivedFile:
     """Receive the video in `field_name` (see `multipart.receive_file`), refusing a file
     whose first bytes are not a supported container before reading on."""
-    received = await multipart.receive_file(
+    return await multipart.receive_file(
         request,
         field_name=field_name,
         max_bytes=max_bytes,
@@ -53,12 +42,4 @@ async def receive_video(
         head_size=HEAD_SIZE,
         idle_timeout=idle_timeout,
         deadline=deadline,
-    )
-    return ReceivedFile(
-        path=received.path,
-        size=received.size,
-        sha256=received.sha256,
-        filename=received.filename,
-        container=container_name(received.head) or "mp4",
-        fields=received.fields,
     )

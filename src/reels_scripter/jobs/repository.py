@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from reels_scripter.db.base import utcnow
 from reels_scripter.jobs.models import (
+    STAGE_DEDUPLICATED,
     STAGE_DONE,
     STAGE_FAILED,
     STAGE_QUEUED,
@@ -112,6 +113,25 @@ class JobRepository:
             .limit(1)
         ).first()
 
+    def find_completed_by_source(
+        self, source_key: str, fingerprint: str, owner: str | None
+    ) -> Job | None:
+        """The newest completed import of the same video analysed with these settings, among
+        `owner`'s jobs (one client's imports never reveal another's)."""
+        owned = Job.owner.is_(None) if owner is None else Job.owner == owner
+        return self.session.scalars(
+            select(Job)
+            .where(
+                owned,
+                Job.source_key == source_key,
+                Job.settings_fingerprint == fingerprint,
+                Job.state == JobState.completed,
+                Job.result.is_not(None),
+            )
+            .order_by(Job.finished_at.desc())
+            .limit(1)
+        ).first()
+
     def exists_with_sha256(self, sha256: str) -> bool:
         """Whether any job (any owner, any state) is about this content."""
         found = self.session.scalars(select(Job.id).where(Job.sha256 == sha256).limit(1)).first()
@@ -166,9 +186,6 @@ class JobRepository:
                 .execution_options(synchronize_session=False)
             )
         )
-
-    def stale_active(self, stale_before: datetime) -> list[Job]:
-        return self._active_where(Job.heartbeat_at < stale_before)
 
     def _active_where(self, condition: Any) -> list[Job]:
         return list(
@@ -311,6 +328,62 @@ class JobRepository:
             **values,
         )
 
+    def attach_import(
+        self,
+        claim: Claim,
+        *,
+        object_name: str,
+        sha256: str,
+        size_bytes: int,
+        duration: float | None,
+        probe: dict[str, Any],
+        source_key: str | None,
+        imported: dict[str, Any],
+    ) -> bool:
+        """An imported reel is downloaded and stored: from here on the job is like an upload's."""
+        values: dict[str, Any] = {}
+        if source_key is not None:
+            values["source_key"] = source_key
+        return self._fenced_update(
+            claim,
+            object_name=object_name,
+            sha256=sha256,
+            size_bytes=size_bytes,
+            duration=duration,
+            probe=probe,
+            imported=imported,
+            updated_at=utcnow(),
+            **values,
+        )
+
+    def complete_as_duplicate(
+        self, claim: Claim, original: Job, result: dict[str, Any], sha256: str | None
+    ) -> bool:
+        """An import whose video turned out to be analysed already: the earlier answer."""
+        now = utcnow()
+        values: dict[str, Any] = {"sha256": sha256} if sha256 is not None else {}
+        shared = original.object_name is not None and original.video_expires_at is not None
+        return self._fenced_update(
+            claim,
+            state=JobState.completed,
+            stage=STAGE_DEDUPLICATED,
+            progress=100,
+            result=result,
+            provider=original.provider,
+            model=original.model,
+            duration=original.duration,
+            probe=original.probe,
+            size_bytes=original.size_bytes,
+            object_name=original.object_name if shared else None,
+            video_expires_at=original.video_expires_at if shared else None,
+            error=None,
+            error_code=None,
+            finished_at=now,
+            updated_at=now,
+            **_webhook_due(now),
+            **values,
+        )
+
     def fail(self, claim: Claim, error: str, code: str) -> bool:
         """Finished, failed: `error` is the text a person reads, `code` the stable code."""
         now = utcnow()
@@ -425,15 +498,6 @@ class JobRepository:
             update(Job)
             .where(Job.id == job_id, Job.state == JobState.waiting)
             .values(updated_at=UNSENT_AT)
-            .execution_options(synchronize_session=False)
-        )
-
-    def detach_object(self, job_id: str) -> None:
-        """Forget the storage key (after the object was deleted)."""
-        self.session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(object_name=None)
             .execution_options(synchronize_session=False)
         )
 

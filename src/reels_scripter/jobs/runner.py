@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from reels_scripter.analysis.models import ProbedVideo, ProbeInfo
+from reels_scripter.analysis.models import Notice, ProbedVideo, ProbeInfo
+from reels_scripter.analysis.progress import ProgressCallback
 from reels_scripter.config import Settings
+from reels_scripter.contract import Source
 from reels_scripter.db.base import utcnow
 from reels_scripter.db.engine import session_factory
 from reels_scripter.errors import AppError
@@ -71,6 +73,21 @@ def ai_choice(session: Session, settings: Settings) -> AIChoice:
     return AISettingsService(session, settings).current_choice()
 
 
+def _after_import(report: ProgressCallback) -> ProgressCallback:
+    """The analysis' overall figure on the part of the bar the download left."""
+    from reels_scripter.imports.stage import IMPORT_SHARE
+
+    return lambda stage, fraction: report(stage, IMPORT_SHARE + (1 - IMPORT_SHARE) * fraction)
+
+
+def _imported_before(job: Job) -> tuple[Source | None, list[Notice] | None]:
+    if not job.imported:
+        return None, None
+    from reels_scripter.imports.stage import imported_of
+
+    return imported_of(job)
+
+
 def video_expiry(settings: Settings) -> datetime | None:
     """Until when a completed job keeps its video for playback; None: delete it now."""
     if settings.video_retention_hours <= 0:
@@ -87,6 +104,9 @@ def run_job(
 ) -> Outcome:
     """Claim and analyse one job; see the module docstring. `worker` names the process
     (its Celery node name) on the row while it runs."""
+    # Built before the claim: a storage backend that cannot be built (bad credentials) then
+    # leaves the job untouched instead of escaping with the job claimed.
+    storage = storage or get_storage(settings)
     sessions = session_factory(settings)
     with sessions() as session:
         repo = JobRepository(session)
@@ -103,31 +123,56 @@ def run_job(
         assert job is not None
         object_name = job.object_name
 
-    _remove_earlier_temp_files(settings, job_id)
-    storage = storage or get_storage(settings)
     tmp: Path | None = None
+    workdir: Path | None = None
     try:
+        _remove_earlier_temp_files(settings, job_id)
         with Liveness(sessions, claim, settings) as live:
+            imported = None
+            if object_name is None and job.source_url:
+                # an import: its first stage fetches the reel (imports.stage)
+                from reels_scripter.imports.stage import import_video
+
+                workdir = settings.data_dir / "tmp" / f"job-{job_id}-import"
+                imported = import_video(job, claim, settings, storage, live, sessions, workdir)
+                if imported is None:
+                    return Outcome("completed")  # the same video was analysed already
+                object_name = imported.object_name
             if object_name is None:
                 raise ObjectNotFoundError("job has no stored video")
-            live.progress(STAGE_DOWNLOAD, 0.0)
             # Read per job (one primary-key query): a key connected from the page applies
             # to the next job, in every worker process, without a restart.
             with sessions() as session:
                 ai = ai_choice(session, settings)
-            tmp = _temp_path(settings, job_id)
-            storage.download_to(object_name, tmp)
             from reels_scripter.pipeline import analyze_reel  # heavy; only in workers
 
+            source: Source | None
+            notices: list[Notice] | None
+            if imported is not None:
+                video: ProbedVideo | Path = imported.video
+                progress = _after_import(live.progress)
+                source, notices = imported.source, imported.notices
+            else:
+                live.progress(STAGE_DOWNLOAD, 0.0)
+                tmp = _temp_path(settings, job_id)
+                storage.download_to(object_name, tmp)
+                video, progress = _probed(job, tmp), live.progress
+                source, notices = _imported_before(job)
             result = analyze_reel(
-                _probed(job, tmp),
+                video,
                 settings,
                 provider=ai,
-                progress=live.progress,
+                progress=progress,
                 video_uri=storage.uri(object_name),
                 keyframes=StorageSink(storage),
+                source=source,
+                notices=notices,
             )
-        tmp.unlink(missing_ok=True)  # before the row says "completed": nothing left behind
+        # before the row says "completed": nothing left behind
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
         payload: dict[str, Any] = result.model_dump(mode="json")
         keep_until = video_expiry(settings)
         with sessions() as session:
@@ -160,6 +205,8 @@ def run_job(
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _record_failure(

@@ -137,14 +137,18 @@ class JobService:
             raise
         return job
 
+    def fingerprint(self) -> str:
+        """The dedupe fingerprint of a job submitted now: with the AI the studio connected."""
+        from reels_scripter.ai_settings.service import AISettingsService
+
+        ai = AISettingsService(self.session, self.settings).current_choice()
+        return settings_fingerprint(self.settings, ai)
+
     def submit(self, new: NewJob) -> Job:
         """Record a stored video as a job and queue it, or answer from an identical one
         (then the new copy is deleted: the job needs no analysis, and it shares the earlier
         job's stored video, if that is still kept, rather than keeping a second copy)."""
-        from reels_scripter.ai_settings.service import AISettingsService
-
-        ai = AISettingsService(self.session, self.settings).current_choice()
-        fingerprint = settings_fingerprint(self.settings, ai)
+        fingerprint = self.fingerprint()
         duplicate = self.repo.find_completed_duplicate(new.sha256, fingerprint)
         now = utcnow()
         duration = new.info.duration if new.info is not None else None

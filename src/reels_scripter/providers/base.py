@@ -30,7 +30,7 @@ __all__ = [
     "WriteRequest",
 ]
 from reels_scripter.config import Settings
-from reels_scripter.contract import HookType, Key, Recommendation, Usage
+from reels_scripter.contract import HookType, Key, Recommendation, Source, Usage
 from reels_scripter.errors import AppError
 from reels_scripter.providers.options import NoOptions, ProviderOptions
 
@@ -80,6 +80,8 @@ class WriteRequest(BaseModel):
     # Sniffed from the content at upload (or by the probe): never guessed from a file name.
     video_mime: str = "video/mp4"
     video_uri: str | None = None  # e.g. gs:// URI when storage already holds the file
+    # Where an imported reel came from: figures are evidence, the author's words are data.
+    source: Source | None = None
 
 
 class ProviderError(AppError):

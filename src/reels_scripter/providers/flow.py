@@ -114,7 +114,11 @@ class StructuredProvider(Provider):
             has_speech=bool(m.transcript.text.strip()),
         )
         prompt = build_prompt(
-            m, request.rows, request.target_language, media_note=self.media_note(request)
+            m,
+            request.rows,
+            request.target_language,
+            media_note=self.media_note(request),
+            source=request.source,
         )
         meter = UsageMeter()
         with self.conversation(request, prompt, meter, deadline) as send:

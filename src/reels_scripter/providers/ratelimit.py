@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Protocol
 
-from reels_scripter.providers.base import ProviderContext, ProviderError
+from reels_scripter.providers.base import ProviderConfigError, ProviderContext, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class _SlidingWindow:
 
     def __init__(self, rpm: int, window: float) -> None:
         if rpm < 1:
-            raise ValueError("rpm must be >= 1")
+            raise ProviderConfigError(f"A rate limit needs at least 1 request a minute, not {rpm}")
         self.rpm = rpm
         self.window = window
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from reels_scripter.config import Settings
@@ -56,10 +55,3 @@ def set_lifecycle(settings: Settings, age_days: int = 1) -> list[dict[str, Any]]
             "lifecycle rules exist only for GCS; the local backend is swept by the worker"
         )
     return storage.set_lifecycle(age_days)
-
-
-ORPHAN_PREFIX = "uploads/"
-
-
-def orphan_age(settings: Settings) -> timedelta:
-    return timedelta(hours=settings.orphan_max_age_hours)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 
-from reels_scripter.api.deps import JobServiceDep, OwnerDep, bind_job
+from reels_scripter.api.deps import FinishedJobDep, JobServiceDep
 from reels_scripter.api.errors import (
     JobNotFoundError,
     NoSubtitlesError,
@@ -20,7 +20,6 @@ from reels_scripter.api.errors import (
 )
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.jobs import keyframes
-from reels_scripter.render import subtitles
 from reels_scripter.render.subtitles import Track, cues_for, to_srt, to_vtt
 from reels_scripter.storage import StorageError
 
@@ -40,21 +39,14 @@ TrackQuery = Annotated[
 ]
 
 
-def _finished(jobs: Any, job_id: str, owner: str | None) -> tuple[Any, AnalysisResult]:
-    bind_job(job_id)
-    job = jobs.get(job_id, owner)
-    if job is None:
-        raise JobNotFoundError()
-    if job.state != "completed" or job.result is None:
-        raise NotCompletedError()
-    return job, AnalysisResult.model_validate(job.result)
-
-
-def _attachment(job: Any, extension: str, fallback: str) -> dict[str, str]:
+def attachment_headers(
+    job: Any, extension: str, fallback: str, disposition: str = "attachment"
+) -> dict[str, str]:
+    """Content-Disposition named after the upload (its extension swapped), for every export."""
     stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", job.display_name or "") or fallback
     # ASCII fallback plus RFC 5987 for the real (often Cyrillic) name
     return {
-        "Content-Disposition": f'attachment; filename="{fallback}.{extension}"; '
+        "Content-Disposition": f'{disposition}; filename="{fallback}.{extension}"; '
         f"filename*=UTF-8''{quote(f'{stem}.{extension}', safe='')}"
     }
 
@@ -65,8 +57,8 @@ def _attachment(job: Any, extension: str, fallback: str) -> dict[str, str]:
     responses={**_ERRORS, 200: {"content": {DOCX_TYPE: {}}, "description": "A DOCX document."}},
     summary="The finished script as a DOCX shooting script with keyframe pictures",
 )
-def get_script_docx(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Response:
-    job, result = _finished(jobs, job_id, owner)
+def get_script_docx(finished: FinishedJobDep, jobs: JobServiceDep) -> Response:
+    job, result = finished
     pictures: dict[int, bytes] = {}
     for index in sorted({row.scene for row in result.script}):
         name = keyframes.stored_name(job.result, index)
@@ -78,21 +70,18 @@ def get_script_docx(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Respon
     from reels_scripter.render.docx import render_docx  # python-docx: only when asked for
 
     data = render_docx(result, pictures, title=job.display_name)
-    return Response(data, media_type=DOCX_TYPE, headers=_attachment(job, "docx", "script"))
+    return Response(data, media_type=DOCX_TYPE, headers=attachment_headers(job, "docx", "script"))
 
 
-def _subtitles(job_id: str, jobs: Any, owner: str | None, track: Track, kind: str) -> Response:
-    job, result = _finished(jobs, job_id, owner)
-    try:
-        cues = cues_for(result, track)
-    except subtitles.NoSubtitlesError as exc:
-        raise NoSubtitlesError(str(exc), params={"track": track}) from None
+def _subtitles(finished: tuple[Any, AnalysisResult], track: Track, kind: str) -> Response:
+    job, result = finished
+    cues = cues_for(result, track)  # NoSubtitlesError (409) when the track has no text
     if kind == "srt":
         body, media_type = to_srt(cues), "application/x-subrip; charset=utf-8"
     else:
         body, media_type = to_vtt(cues), "text/vtt; charset=utf-8"
     name = "subtitles" if track == "original" else "subtitles-ru"
-    return Response(body, media_type=media_type, headers=_attachment(job, kind, name))
+    return Response(body, media_type=media_type, headers=attachment_headers(job, kind, name))
 
 
 @router.get(
@@ -104,10 +93,8 @@ def _subtitles(job_id: str, jobs: Any, owner: str | None, track: Track, kind: st
     },
     summary="Subtitles as SRT (original speech or the Russian voice-over)",
 )
-def get_subtitles_srt(
-    job_id: str, jobs: JobServiceDep, owner: OwnerDep, track: TrackQuery = "original"
-) -> Response:
-    return _subtitles(job_id, jobs, owner, track, "srt")
+def get_subtitles_srt(finished: FinishedJobDep, track: TrackQuery = "original") -> Response:
+    return _subtitles(finished, track, "srt")
 
 
 @router.get(
@@ -116,7 +103,5 @@ def get_subtitles_srt(
     responses={**_SUBTITLE_ERRORS, 200: {"content": {"text/vtt": {}}, "description": "WebVTT"}},
     summary="Subtitles as WebVTT (original speech or the Russian voice-over)",
 )
-def get_subtitles_vtt(
-    job_id: str, jobs: JobServiceDep, owner: OwnerDep, track: TrackQuery = "original"
-) -> Response:
-    return _subtitles(job_id, jobs, owner, track, "vtt")
+def get_subtitles_vtt(finished: FinishedJobDep, track: TrackQuery = "original") -> Response:
+    return _subtitles(finished, track, "vtt")

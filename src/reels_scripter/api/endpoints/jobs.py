@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from reels_scripter.api.deps import (
+    FinishedJobDep,
     JobServiceDep,
+    OwnedJobDep,
     OwnerDep,
     Services,
     ServicesDep,
     SettingsDep,
     bind_job,
 )
+from reels_scripter.api.endpoints.exports import attachment_headers
 from reels_scripter.api.errors import (
     JobNotFoundError,
     KeyframeNotFoundError,
@@ -90,11 +91,7 @@ def list_jobs(
 @router.get(
     "/jobs/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="One job, full"
 )
-def get_job(job_id: str, jobs: JobServiceDep, owner: OwnerDep, settings: SettingsDep) -> JobDetail:
-    bind_job(job_id)
-    job = jobs.get(job_id, owner)
-    if job is None:
-        raise JobNotFoundError()
+def get_job(job: OwnedJobDep, settings: SettingsDep) -> JobDetail:
     return JobDetail.of(job, settings.target_language)
 
 
@@ -124,27 +121,14 @@ def delete_job(
     },
     summary="The finished script as a Markdown document",
 )
-def get_script_markdown(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Response:
-    bind_job(job_id)
-    job = jobs.get(job_id, owner)
-    if job is None:
-        raise JobNotFoundError()
-    if job.state != "completed" or job.result is None:
-        raise NotCompletedError()
-    from reels_scripter.contract import AnalysisResult
+def get_script_markdown(finished: FinishedJobDep) -> Response:
     from reels_scripter.render.markdown import render_markdown
 
-    text = render_markdown(AnalysisResult.model_validate(job.result))
-    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", job.display_name or "") or "script"
-    filename = f"{stem}.md"
+    job, result = finished
     return Response(
-        text,
+        render_markdown(result),
         media_type="text/markdown; charset=utf-8",
-        headers={
-            # ASCII fallback plus RFC 5987 for the real (often Cyrillic) name
-            "Content-Disposition": "inline; filename=\"script.md\"; filename*=UTF-8''"
-            + quote(filename, safe="")
-        },
+        headers=attachment_headers(job, "md", "script", disposition="inline"),
     )
 
 
@@ -157,11 +141,7 @@ def get_script_markdown(job_id: str, jobs: JobServiceDep, owner: OwnerDep) -> Re
     },
     summary="A scene's keyframe (JPEG), as linked from the result's timeline",
 )
-def get_keyframe(job_id: str, index: int, jobs: JobServiceDep, owner: OwnerDep) -> Response:
-    bind_job(job_id)
-    job = jobs.get(job_id, owner)
-    if job is None:
-        raise JobNotFoundError()
+def get_keyframe(index: int, job: OwnedJobDep, jobs: JobServiceDep) -> Response:
     name = keyframes.stored_name(job.result, index) if job.state == "completed" else None
     if name is None:
         raise KeyframeNotFoundError()

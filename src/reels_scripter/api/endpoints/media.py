@@ -15,8 +15,8 @@ import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from reels_scripter.analysis.sniff import HEAD_SIZE, container_name, mime_type
-from reels_scripter.api.deps import JobServiceDep, OwnerDep, bind_job
+from reels_scripter.analysis.models import ProbeInfo
+from reels_scripter.api.deps import JobServiceDep, OwnedJobDep
 from reels_scripter.api.errors import (
     JobNotFoundError,
     RangeNotSatisfiableError,
@@ -30,7 +30,11 @@ from reels_scripter.storage.base import RangeReadable
 router = APIRouter(prefix="/api", tags=["jobs"])
 
 CHUNK_BYTES = 512 * 1024
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+# [0-9], not \d: a str pattern's \d also matches other scripts' digits, which int() accepts
+_RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.IGNORECASE)
+# Longer positions are beyond any stored file; never hand them to int() (it refuses over
+# 4,300 digits with a ValueError).
+_MAX_DIGITS = 18
 _ERRORS = error_responses(
     JobNotFoundError, UnauthorizedError, VideoGoneError, RangeNotSatisfiableError
 )
@@ -51,15 +55,21 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not first_text and not last_text:
         return None
     if not first_text:  # "bytes=-500": the last 500 bytes
-        suffix = int(last_text)
+        suffix = _position(last_text)
         if suffix == 0:
             raise _unsatisfiable(size)
         return max(size - suffix, 0), size - 1
-    first = int(first_text)
-    last = int(last_text) if last_text else size - 1
+    first = _position(first_text)
+    last = _position(last_text) if last_text else size - 1
     if first >= size or last < first:
         raise _unsatisfiable(size)
     return first, min(last, size - 1)
+
+
+def _position(digits: str) -> int:
+    """A byte position; one too long to be inside any file counts as past every end."""
+    stripped = digits.lstrip("0") or "0"
+    return int(stripped) if len(stripped) <= _MAX_DIGITS else 10**_MAX_DIGITS
 
 
 def _unsatisfiable(size: int) -> RangeNotSatisfiableError:
@@ -77,11 +87,6 @@ async def _chunks(storage: RangeReadable, name: str, first: int, last: int) -> A
         position += len(data)
 
 
-def _media_type(storage: RangeReadable, name: str) -> str:
-    container = container_name(storage.read_range(name, 0, HEAD_SIZE))
-    return mime_type(container) if container else "application/octet-stream"
-
-
 @router.get(
     "/jobs/{job_id}/video",
     response_class=StreamingResponse,
@@ -90,15 +95,13 @@ def _media_type(storage: RangeReadable, name: str) -> str:
         200: {"content": {"video/mp4": {}}, "description": "The whole video."},
         206: {"description": "The requested byte range."},
     },
-    summary="The uploaded video while it is stored (HTTP Range supported)",
+    summary="The uploaded video while it is stored (GET or HEAD; HTTP Range supported)",
 )
-def get_video(job_id: str, request: Request, jobs: JobServiceDep, owner: OwnerDep) -> Response:
-    bind_job(job_id)
-    job = jobs.get(job_id, owner)
-    if job is None:
-        raise JobNotFoundError()
+def get_video(request: Request, job: OwnedJobDep, jobs: JobServiceDep) -> Response:
     storage: Storage = jobs.storage
     name = job.object_name
+    # the MIME type the upload sniffed from the content, stored with the job's probe facts
+    media_type = ProbeInfo.model_validate(job.probe).mime_type if job.probe else "video/mp4"
     # A stream can last minutes: hand the database connection back before it starts.
     jobs.session.rollback()
     gone = VideoGoneError(params={"hours": jobs.settings.video_retention_hours})
@@ -106,7 +109,6 @@ def get_video(job_id: str, request: Request, jobs: JobServiceDep, owner: OwnerDe
         raise gone
     try:
         size = storage.size(name)
-        media_type = _media_type(storage, name)
     except ObjectNotFoundError:
         raise gone from None
     span = parse_range(request.headers.get("range"), size)
@@ -122,7 +124,7 @@ def get_video(job_id: str, request: Request, jobs: JobServiceDep, owner: OwnerDe
         status = 206
         headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     headers["Content-Length"] = str(last - first + 1)
-    if size == 0:
+    if size == 0 or request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=media_type)
     return StreamingResponse(
         _chunks(storage, name, first, last),
@@ -130,3 +132,8 @@ def get_video(job_id: str, request: Request, jobs: JobServiceDep, owner: OwnerDe
         headers=headers,
         media_type=media_type,
     )
+
+
+# HEAD as the docs promise for the links (a player or a download manager asks the size
+# first); the same handler, left out of the schema (one operation id per path and handler)
+router.add_api_route("/jobs/{job_id}/video", get_video, methods=["HEAD"], include_in_schema=False)

@@ -3,21 +3,17 @@ API calls it needs besides the job routes (public limits, per-job access tokens)
 
 The page's files live in the package (`reels_scripter/web/static`), are plain ES modules and
 CSS with no build step, and are served from a fixed list read at start-up, so no request
-path ever reaches the file system.
+path ever reaches the file system (see web.assets: hashed links, gzip, caching).
 """
 
 from __future__ import annotations
-
-import hashlib
-from dataclasses import dataclass
-from importlib import resources
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from reels_scripter.analysis.sniff import MIME_TYPES
-from reels_scripter.api.deps import JobServiceDep, OwnerDep, ServicesDep, bind_job
+from reels_scripter.api.deps import OwnedJobDep, OwnerDep, ServicesDep
 from reels_scripter.api.endpoints.uploads import FIELD
 from reels_scripter.api.errors import (
     JobNotFoundError,
@@ -26,67 +22,65 @@ from reels_scripter.api.errors import (
     error_responses,
 )
 from reels_scripter.api.signed_urls import ACCESS_PARAM
+from reels_scripter.texts import STUDIO_PAGE
+from reels_scripter.web.assets import PAGE, VERSION_PARAM, load_assets
 
 router = APIRouter()
 
 STATIC_PREFIX = "/studio/"
-_MEDIA_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-}
 # What the page lets a person pick; the server still decides by content (see analysis.sniff).
 ACCEPTED_EXTENSIONS = (".mp4", ".m4v", ".mov", ".webm", ".mkv")
 # The page loads only its own files and is never framed.
 _PAGE_HEADERS = {
-    "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; "
     "media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 }
+# A versioned URL (`?v=` the file's hash) never changes meaning; anything else is revalidated.
+_FOREVER = "public, max-age=31536000, immutable"
+_REVALIDATE = "no-cache"
+
+STATIC = load_assets(STUDIO_PAGE)
 
 
-@dataclass(frozen=True)
-class StaticFile:
-    body: bytes
-    media_type: str
-    etag: str
-
-
-def _load_static() -> dict[str, StaticFile]:
-    files: dict[str, StaticFile] = {}
-    root = resources.files("reels_scripter.web").joinpath("static")
-    for entry in root.iterdir():
-        suffix = "." + entry.name.rsplit(".", 1)[-1] if "." in entry.name else ""
-        if not entry.is_file() or suffix not in _MEDIA_TYPES:
-            continue
-        body = entry.read_bytes()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-        files[entry.name] = StaticFile(body, _MEDIA_TYPES[suffix], etag)
-    return files
-
-
-STATIC = _load_static()
+def _accepts_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*") and params.replace(" ", "") not in (
+            "q=0",
+            "q=0.0",
+        ):
+            return True
+    return False
 
 
 def _serve(request: Request, name: str) -> Response:
     item = STATIC.get(name)
     if item is None:
         raise NotFoundError()
-    headers = {**_PAGE_HEADERS, "ETag": item.etag}
-    if request.headers.get("if-none-match") == item.etag:
+    versioned = request.query_params.get(VERSION_PARAM) == item.version
+    zipped = item.gzipped is not None and _accepts_gzip(request)
+    etag = item.gzip_etag if zipped else item.etag
+    headers = {
+        **_PAGE_HEADERS,
+        "ETag": etag,
+        "Cache-Control": _FOREVER if versioned else _REVALIDATE,
+        "Vary": "Accept-Encoding",
+    }
+    asked = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
+    if etag in asked or "*" in asked:
         return Response(status_code=304, headers=headers)
+    if zipped and item.gzipped is not None:
+        headers["Content-Encoding"] = "gzip"
+        return Response(item.gzipped, media_type=item.media_type, headers=headers)
     return Response(item.body, media_type=item.media_type, headers=headers)
 
 
 @router.get("/", include_in_schema=False)
 def studio_page(request: Request) -> Response:
-    return _serve(request, "index.html")
+    return _serve(request, PAGE)
 
 
 @router.get(STATIC_PREFIX + "{name}", include_in_schema=False)
@@ -151,14 +145,9 @@ _ACCESS_ERRORS = error_responses(JobNotFoundError, UnauthorizedError)
     tags=["studio"],
     summary="A short-lived token for reading one job from <img>, <video> and EventSource",
 )
-def job_access_token(
-    job_id: str, jobs: JobServiceDep, owner: OwnerDep, services: ServicesDep
-) -> AccessToken:
+def job_access_token(job: OwnedJobDep, owner: OwnerDep, services: ServicesDep) -> AccessToken:
     """Append `?access=<token>` to this job's GET URLs (events, keyframes, video, downloads):
     browsers cannot send the API key header there. Needs the key itself: a token only
     reads, so it cannot mint another."""
-    bind_job(job_id)
-    if jobs.get(job_id, owner) is None:
-        raise JobNotFoundError()
-    token, expires = services.url_signer.mint(job_id, owner)
+    token, expires = services.url_signer.mint(job.id, owner)
     return AccessToken(token=token, expires_at=expires, param=ACCESS_PARAM)

@@ -33,9 +33,9 @@ from reels_scripter.api.errors import (
     error_responses,
 )
 from reels_scripter.api.metrics import ApiMetrics
-from reels_scripter.api.multipart import UploadTimeoutError
+from reels_scripter.api.multipart import ReceivedFile, UploadTimeoutError
 from reels_scripter.api.schemas import UploadResponse
-from reels_scripter.api.upload_stream import ReceivedFile, receive_video
+from reels_scripter.api.upload_stream import receive_video
 from reels_scripter.errors import AppError
 from reels_scripter.jobs.service import Upload
 from reels_scripter.logs import api_keys_of, job_id_var, redact

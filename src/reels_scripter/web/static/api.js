@@ -1,5 +1,7 @@
 // Talking to the service: the API key header, Russian errors, signed links, uploads, events.
 
+import { T } from "./texts.js";
+
 const KEY_STORAGE = "reels-scripter.api-key";
 let memoryKey = ""; // when the browser keeps no localStorage (private mode)
 
@@ -11,19 +13,8 @@ export class ApiError extends Error {
   }
 }
 
-const FALLBACK_MESSAGES = {
-  0: "Не удалось связаться с сервером. Проверьте подключение и попробуйте ещё раз.",
-  401: "Нужен действительный API-ключ.",
-  404: "Не найдено.",
-  413: "Файл слишком большой.",
-  429: "Слишком много запросов, попробуйте чуть позже.",
-  502: "Сервер временно недоступен, попробуйте чуть позже.",
-  503: "Сервер временно недоступен, попробуйте чуть позже.",
-  504: "Сервер не ответил вовремя, попробуйте ещё раз.",
-};
-
 function fallbackMessage(status) {
-  return FALLBACK_MESSAGES[status] || `Ошибка сервера (${status}). Попробуйте ещё раз.`;
+  return T.api.status[status] || T.api.statusOther(status);
 }
 
 /** The server's own Russian `{error, code}` when there is one. */
@@ -198,7 +189,7 @@ export function upload(file, { onProgress, signal } = {}) {
         } catch {
           // fall through
         }
-        reject(new ApiError("Сервер ответил непонятно. Попробуйте ещё раз.", { status: xhr.status }));
+        reject(new ApiError(T.api.garbled, { status: xhr.status }));
         return;
       }
       const error = errorFromBody(xhr.status, xhr.responseText);
@@ -206,7 +197,7 @@ export function upload(file, { onProgress, signal } = {}) {
       reject(error);
     });
     xhr.addEventListener("error", () => reject(new ApiError(fallbackMessage(0))));
-    xhr.addEventListener("abort", () => reject(new DOMException("Загрузка отменена", "AbortError")));
+    xhr.addEventListener("abort", () => reject(new DOMException(T.api.uploadCancelled, "AbortError")));
     if (signal) signal.addEventListener("abort", () => xhr.abort(), { once: true });
     const form = new FormData();
     form.append((config && config.uploadField) || "video", file, file.name);

@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { h, clear } from "./dom.js";
 import { renderHistory } from "./history.js";
 import { renderJob } from "./job.js";
+import { T } from "./texts.js";
 import { renderUpload } from "./upload.js";
 
 const main = document.getElementById("main");
@@ -72,7 +73,7 @@ const ctx = {
     // the upload page sends the same file again, or asks for it when this tab never had it
     pendingUpload = local
       ? { preset: local.file }
-      : { message: "Выберите файл ещё раз, чтобы повторить анализ." };
+      : { message: T.app.retryPickAgain };
     navigate("#/");
   },
 };
@@ -90,9 +91,9 @@ function needKeyView() {
     h(
       "section",
       { class: "panel" },
-      h("h1", { tabindex: "-1" }, "Нужен API-ключ"),
-      h("p", {}, "Этот сервер принимает запросы только с API-ключом. Введите его один раз — он сохранится в этом браузере."),
-      h("button", { type: "button", class: "button", onclick: openKeyDialog }, "Ввести ключ"),
+      h("h1", { tabindex: "-1" }, T.app.needKeyTitle),
+      h("p", {}, T.app.needKeyText),
+      h("button", { type: "button", class: "button", onclick: openKeyDialog }, T.app.enterKey),
     ),
   );
 }
@@ -140,7 +141,7 @@ async function saveKey(event) {
   event.preventDefault();
   const key = keyInput.value.trim();
   if (!key) {
-    keyError.textContent = "Введите ключ.";
+    keyError.textContent = T.app.keyEmpty;
     keyError.hidden = false;
     return;
   }
@@ -151,17 +152,31 @@ async function saveKey(event) {
     await api.getJson("/api/jobs?limit=1");
   } catch (err) {
     api.setKey(previous);
-    keyError.textContent = err.status === 401 ? "Ключ не подошёл. Проверьте его и попробуйте ещё раз." : err.message;
+    keyError.textContent = err.status === 401 ? T.app.keyRejected : err.message;
     keyError.hidden = false;
     keyInput.focus();
     return;
   }
   keyDialog.close();
-  toast("Ключ сохранён в этом браузере");
+  toast(T.app.keySaved);
   route();
 }
 
+/** index.html names its texts (data-t="group.key", data-t-aria-label="…"); fill them in. */
+function fillShell() {
+  const lookup = (path) => path.split(".").reduce((group, key) => (group ? group[key] : undefined), T);
+  for (const el of document.querySelectorAll("[data-t]")) {
+    const text = lookup(el.dataset.t);
+    if (typeof text === "string") el.textContent = text;
+  }
+  for (const el of document.querySelectorAll("[data-t-aria-label]")) {
+    const text = lookup(el.dataset.tAriaLabel);
+    if (typeof text === "string") el.setAttribute("aria-label", text);
+  }
+}
+
 async function boot() {
+  fillShell();
   try {
     await api.loadConfig();
   } catch (err) {
@@ -169,9 +184,9 @@ async function boot() {
       h(
         "section",
         { class: "panel" },
-        h("h1", {}, "Сервер недоступен"),
+        h("h1", {}, T.app.serverDown),
         h("p", { class: "error-box", role: "alert" }, err.message),
-        h("button", { type: "button", class: "button", onclick: () => location.reload() }, "Обновить страницу"),
+        h("button", { type: "button", class: "button", onclick: () => location.reload() }, T.app.reload),
       ),
     );
     return;
@@ -184,11 +199,11 @@ async function boot() {
   keyForget.addEventListener("click", () => {
     api.setKey("");
     keyDialog.close();
-    toast("Ключ удалён из этого браузера");
+    toast(T.app.keyForgotten);
     route();
   });
   api.onAuthRequired(() => {
-    if (!keyDialog.open) openKeyDialog("Сервер не принял ключ. Введите действующий ключ.");
+    if (!keyDialog.open) openKeyDialog(T.app.keyInvalid);
   });
   window.addEventListener("hashchange", route);
   await route();

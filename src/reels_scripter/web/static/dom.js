@@ -3,7 +3,8 @@
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
-function append(parent, children) {
+/** Append children, skipping null/undefined/false (native Element.append prints "null"). */
+export function append(parent, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -50,5 +51,11 @@ export function svg(tag, attrs = {}, ...children) {
 
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
+  return el;
+}
+
+/** Replace an element's content; a null child (a section with nothing to say) is left out. */
+export function fill(el, ...children) {
+  append(clear(el), children);
   return el;
 }

@@ -3,11 +3,12 @@
 import * as api from "./api.js";
 import { h, clear } from "./dom.js";
 import { STATE_LABELS, bytes, clock, count, date } from "./format.js";
+import { T } from "./texts.js";
 
 export const PAGE_SIZE = 10;
 
 function item(ctx, job, reload) {
-  const name = job.displayName || "Ролик без названия";
+  const name = job.displayName || T.result.unnamed;
   const href = `#/jobs/${encodeURIComponent(job.id)}`;
   const actions = h("div", { class: "actions" });
   const details = [
@@ -18,16 +19,16 @@ function item(ctx, job, reload) {
 
   const showActions = () => {
     clear(actions).append(
-      h("a", { class: "button secondary", href, "aria-label": `Открыть «${name}»` }, "Открыть"),
+      h("a", { class: "button secondary", href, "aria-label": T.history.openNamed(name) }, T.history.open),
       h(
         "button",
         {
           type: "button",
           class: "button danger-outline",
-          "aria-label": `Удалить «${name}»`,
+          "aria-label": T.history.deleteNamed(name),
           onclick: confirmDelete,
         },
-        "Удалить",
+        T.history.delete,
       ),
     );
   };
@@ -43,7 +44,7 @@ function item(ctx, job, reload) {
           try {
             await api.request(`/api/jobs/${encodeURIComponent(job.id)}`, { method: "DELETE" });
             ctx.forgetLocalVideo(job.id);
-            ctx.toast(`«${name}» удалён`);
+            ctx.toast(T.history.deleted(name));
             reload(true);
           } catch (err) {
             ctx.toast(err.message, "error");
@@ -51,7 +52,7 @@ function item(ctx, job, reload) {
           }
         },
       },
-      "Да, удалить",
+      T.history.deleteYes,
     );
     const no = h(
       "button",
@@ -63,10 +64,10 @@ function item(ctx, job, reload) {
           actions.querySelector("button").focus();
         },
       },
-      "Отмена",
+      T.history.cancel,
     );
     clear(actions).append(
-      h("span", { class: "confirm-text", role: "alert" }, "Удалить ролик и его разбор?"),
+      h("span", { class: "confirm-text", role: "alert" }, T.history.confirm),
       yes,
       no,
     );
@@ -92,7 +93,7 @@ function item(ctx, job, reload) {
 /** The #/history page (`page` is 1-based). */
 export async function renderHistory(container, ctx, page = 1) {
   const alive = ctx.alive();
-  clear(container).append(h("p", { class: "muted loading" }, "Загружаем историю…"));
+  clear(container).append(h("p", { class: "muted loading" }, T.history.loading));
   let body;
   try {
     body = await api.getJson(`/api/jobs?limit=${PAGE_SIZE}&offset=${(page - 1) * PAGE_SIZE}`);
@@ -102,7 +103,7 @@ export async function renderHistory(container, ctx, page = 1) {
       h(
         "section",
         { class: "panel" },
-        h("h1", { tabindex: "-1" }, "История"),
+        h("h1", { tabindex: "-1" }, T.history.title),
         h("p", { class: "error-box", role: "alert" }, err.message),
       ),
     );
@@ -128,14 +129,14 @@ export async function renderHistory(container, ctx, page = 1) {
     : h(
         "div",
         { class: "empty" },
-        h("p", {}, "Здесь пока пусто."),
-        h("a", { class: "button", href: "#/" }, "Разобрать первый ролик"),
+        h("p", {}, T.history.empty),
+        h("a", { class: "button", href: "#/" }, T.history.first),
       );
   const pager =
     pages > 1
       ? h(
           "nav",
-          { class: "pager", "aria-label": "Страницы истории" },
+          { class: "pager", "aria-label": T.history.pages },
           h(
             "a",
             {
@@ -144,9 +145,9 @@ export async function renderHistory(container, ctx, page = 1) {
               "aria-disabled": page <= 1 ? "true" : null,
               tabindex: page <= 1 ? "-1" : null,
             },
-            "← Новее",
+            T.history.newer,
           ),
-          h("span", { class: "pager-status" }, `Страница ${page} из ${pages}`),
+          h("span", { class: "pager-status" }, T.history.page(page, pages)),
           h(
             "a",
             {
@@ -155,7 +156,7 @@ export async function renderHistory(container, ctx, page = 1) {
               "aria-disabled": page >= pages ? "true" : null,
               tabindex: page >= pages ? "-1" : null,
             },
-            "Старее →",
+            T.history.older,
           ),
         )
       : null;
@@ -163,8 +164,8 @@ export async function renderHistory(container, ctx, page = 1) {
     h(
       "section",
       { class: "panel", "aria-labelledby": "history-title" },
-      h("h1", { id: "history-title", tabindex: "-1" }, "История"),
-      h("p", { class: "muted" }, body.total ? count(body.total, ["ролик", "ролика", "роликов"]) : ""),
+      h("h1", { id: "history-title", tabindex: "-1" }, T.history.title),
+      h("p", { class: "muted" }, body.total ? count(body.total, T.format.reels) : ""),
       list,
       pager,
     ),

@@ -5,11 +5,12 @@ import * as api from "./api.js";
 import { h, clear } from "./dom.js";
 import { stageLabel } from "./format.js";
 import { renderResult } from "./result.js";
+import { T } from "./texts.js";
 
 const RECONNECT_LIMIT = 5;
 
 function progressView(name) {
-  const stage = h("p", { class: "stage", id: "stage" }, "Подключаемся…");
+  const stage = h("p", { class: "stage", id: "stage" }, T.job.connecting);
   const fill = h("div", { class: "bar-fill" });
   const bar = h(
     "div",
@@ -23,20 +24,20 @@ function progressView(name) {
     },
     fill,
   );
-  const percent = h("p", { class: "percent", "aria-hidden": "true" }, "0\u00a0%");
+  const percent = h("p", { class: "percent", "aria-hidden": "true" }, T.job.percent(0));
   const note = h("p", { class: "muted connection", role: "status" });
-  // polite and atomic: a screen reader hears "Распознаём речь, 42 %", not every repaint
+  // polite and atomic: a screen reader hears the stage and the percent, not every repaint
   const live = h("p", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
   const element = h(
     "section",
     { class: "panel progress-panel", "aria-labelledby": "job-title" },
-    h("p", { class: "eyebrow" }, "Анализ ролика"),
+    h("p", { class: "eyebrow" }, T.job.eyebrow),
     h("h1", { id: "job-title", tabindex: "-1" }, name),
     stage,
     bar,
     percent,
     note,
-    h("p", { class: "muted" }, "Можно уйти с этой страницы: разбор сохранится в истории."),
+    h("p", { class: "muted" }, T.job.canLeave),
     live,
   );
   let shown = 0;
@@ -50,14 +51,14 @@ function progressView(name) {
       stage.textContent = label;
       fill.style.width = `${shown}%`;
       bar.setAttribute("aria-valuenow", String(shown));
-      bar.setAttribute("aria-valuetext", `${label}, ${shown}\u00a0%`);
-      percent.textContent = `${shown}\u00a0%`;
+      bar.setAttribute("aria-valuetext", T.job.spoken(label, shown));
+      percent.textContent = T.job.percent(shown);
       note.textContent = "";
       // announce on a stage change or every 10 points, not on each percent
-      const said = `${label}, ${Math.floor(shown / 10) * 10}\u00a0%`;
+      const said = T.job.spoken(label, Math.floor(shown / 10) * 10);
       if (said !== spoken) {
         spoken = said;
-        live.textContent = `${label}, ${shown}\u00a0%`;
+        live.textContent = T.job.spoken(label, shown);
       }
     },
     connection(text) {
@@ -74,13 +75,13 @@ function failedView(ctx, job, status, onRetry) {
   return h(
     "section",
     { class: "panel failed", "aria-labelledby": "job-title" },
-    h("p", { class: "eyebrow" }, "Анализ не удался"),
-    h("h1", { id: "job-title", tabindex: "-1" }, job.displayName || "Ролик"),
+    h("p", { class: "eyebrow" }, T.job.failedEyebrow),
+    h("h1", { id: "job-title", tabindex: "-1" }, job.displayName || T.job.reel),
     h(
       "div",
       { class: "error-box", role: "alert" },
-      h("p", {}, status.error || "Анализ завершился ошибкой."),
-      status.code ? h("p", { class: "muted" }, `Код ошибки: ${status.code}`) : null,
+      h("p", {}, status.error || T.job.failedDefault),
+      status.code ? h("p", { class: "muted" }, T.job.errorCode(status.code)) : null,
     ),
     h(
       "div",
@@ -88,9 +89,9 @@ function failedView(ctx, job, status, onRetry) {
       h(
         "button",
         { type: "button", class: "button", onclick: () => onRetry(local) },
-        local ? "Повторить" : "Загрузить заново",
+        local ? T.job.retry : T.job.uploadAgain,
       ),
-      h("a", { class: "button secondary", href: "#/history" }, "К истории"),
+      h("a", { class: "button secondary", href: "#/history" }, T.job.toHistory),
     ),
   );
 }
@@ -155,7 +156,7 @@ function follow(container, ctx, job, view) {
     source.addEventListener("error", () => {
       if (closed) return;
       if (source.readyState === EventSource.CONNECTING) {
-        view.connection("Связь прервалась, переподключаемся…");
+        view.connection(T.job.reconnecting);
         return;
       }
       // closed by the browser (an error status, e.g. an expired link): try again ourselves
@@ -175,15 +176,15 @@ function follow(container, ctx, job, view) {
               open();
             },
           },
-          "Повторить",
+          T.job.retry,
         );
         view.element.append(
-          h("p", { class: "error-box", role: "alert" }, "Не удаётся получить ход анализа с сервера."),
+          h("p", { class: "error-box", role: "alert" }, T.job.noProgress),
           again,
         );
         return;
       }
-      view.connection("Связь прервалась, переподключаемся…");
+      view.connection(T.job.reconnecting);
       setTimeout(open, 1000 * failures);
     });
   };
@@ -193,7 +194,7 @@ function follow(container, ctx, job, view) {
 /** The #/jobs/{id} page. */
 export async function renderJob(container, ctx, jobId) {
   const alive = ctx.alive();
-  clear(container).append(h("p", { class: "muted loading" }, "Загружаем…"));
+  clear(container).append(h("p", { class: "muted loading" }, T.job.loading));
   let job;
   try {
     job = await api.getJson(`/api/jobs/${encodeURIComponent(jobId)}`);
@@ -203,9 +204,9 @@ export async function renderJob(container, ctx, jobId) {
       h(
         "section",
         { class: "panel" },
-        h("h1", { tabindex: "-1" }, "Не получилось открыть ролик"),
+        h("h1", { tabindex: "-1" }, T.job.openFailed),
         h("p", { class: "error-box", role: "alert" }, err.message),
-        h("a", { class: "button", href: "#/history" }, "К истории"),
+        h("a", { class: "button", href: "#/history" }, T.job.toHistory),
       ),
     );
     return;
@@ -220,7 +221,7 @@ export async function renderJob(container, ctx, jobId) {
     clear(container).append(failedView(ctx, job, status, (local) => ctx.retryUpload(local)));
     return;
   }
-  const view = progressView(job.displayName || "Ролик");
+  const view = progressView(job.displayName || T.job.reel);
   view.update(job);
   clear(container).append(view.element);
   follow(container, ctx, job, view);

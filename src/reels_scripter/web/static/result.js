@@ -2,18 +2,18 @@
 // five keys, the script table with a player, recommendations, original and translation.
 
 import * as api from "./api.js";
-import { h, clear } from "./dom.js";
+import { h, clear, fill } from "./dom.js";
 import {
   HOOK_TYPE_LABELS,
   KEY_LABELS,
   clock,
   count,
-  num,
   seconds,
   span,
   stem,
   warningText,
 } from "./format.js";
+import { T } from "./texts.js";
 import { timeline } from "./timeline.js";
 
 function section(title, className, ...children) {
@@ -27,12 +27,12 @@ function section(title, className, ...children) {
 }
 
 function scriptAsText(name, result) {
-  const lines = [`Сценарий по ролику «${name}»`, ""];
+  const lines = [T.result.asTextTitle(name), ""];
   result.script.forEach((row, i) => {
     lines.push(`${i + 1}. ${span(row.start, row.end)}`);
-    lines.push(`Визуал: ${row.visual}`);
-    lines.push(`Текст за кадром: ${row.text}`);
-    if (row.note) lines.push(`Заметка: ${row.note}`);
+    lines.push(`${T.result.asTextVisual}: ${row.visual}`);
+    lines.push(`${T.result.asTextVoice}: ${row.text}`);
+    if (row.note) lines.push(`${T.result.asTextNote}: ${row.note}`);
     lines.push("");
   });
   return lines.join("\n").trim() + "\n";
@@ -78,7 +78,7 @@ function downloads(ctx, job, result) {
     );
   return h(
     "div",
-    { class: "takeaway", role: "group", "aria-label": "Забрать результат" },
+    { class: "takeaway", role: "group", "aria-label": T.result.takeaway },
     h(
       "button",
       {
@@ -86,25 +86,25 @@ function downloads(ctx, job, result) {
         class: "button",
         onclick: async () => {
           try {
-            await copyText(scriptAsText(job.displayName || "ролик", result));
-            ctx.toast("Сценарий скопирован");
+            await copyText(scriptAsText(job.displayName || T.result.reel, result));
+            ctx.toast(T.result.copied);
           } catch {
-            ctx.toast("Не удалось скопировать: браузер не дал доступ к буферу обмена", "error");
+            ctx.toast(T.result.copyFailed, "error");
           }
         },
       },
-      "Скопировать сценарий",
+      T.result.copy,
     ),
     h(
       "span",
       { class: "takeaway-group" },
-      h("span", { class: "takeaway-label" }, "Скачать сценарий:"),
+      h("span", { class: "takeaway-label" }, T.result.downloadScript),
       h(
         "button",
         {
           type: "button",
           class: "button secondary",
-          "aria-label": "Скачать JSON",
+          "aria-label": T.result.downloadJson,
           onclick: () => {
             const blob = new Blob([JSON.stringify(result, null, 2)], { type: "application/json" });
             api.saveBlob(blob, `${name}.json`);
@@ -112,22 +112,22 @@ function downloads(ctx, job, result) {
         },
         "JSON",
       ),
-      fetchButton("Markdown", `/api/jobs/${id}/script.md`, `${name}.md`, "Скачать Markdown"),
-      fetchButton("DOCX", `/api/jobs/${id}/script.docx`, `${name}.docx`, "Скачать DOCX"),
+      fetchButton("Markdown", `/api/jobs/${id}/script.md`, `${name}.md`, T.result.downloadMarkdown),
+      fetchButton("DOCX", `/api/jobs/${id}/script.docx`, `${name}.docx`, T.result.downloadDocx),
     ),
     h(
       "span",
       { class: "takeaway-group" },
-      h("span", { class: "takeaway-label" }, "Субтитры оригинала:"),
-      fetchButton("SRT", `/api/jobs/${id}/subtitles.srt?track=original`, `${name}.srt`, "Субтитры оригинала, SRT"),
-      fetchButton("VTT", `/api/jobs/${id}/subtitles.vtt?track=original`, `${name}.vtt`, "Субтитры оригинала, VTT"),
+      h("span", { class: "takeaway-label" }, T.result.subtitlesOriginal),
+      fetchButton("SRT", `/api/jobs/${id}/subtitles.srt?track=original`, `${name}.srt`, T.result.subtitlesOriginalSrt),
+      fetchButton("VTT", `/api/jobs/${id}/subtitles.vtt?track=original`, `${name}.vtt`, T.result.subtitlesOriginalVtt),
     ),
     h(
       "span",
       { class: "takeaway-group" },
-      h("span", { class: "takeaway-label" }, "Субтитры перевода:"),
-      fetchButton("SRT", `/api/jobs/${id}/subtitles.srt?track=translation`, `${name}-ru.srt`, "Субтитры перевода, SRT"),
-      fetchButton("VTT", `/api/jobs/${id}/subtitles.vtt?track=translation`, `${name}-ru.vtt`, "Субтитры перевода, VTT"),
+      h("span", { class: "takeaway-label" }, T.result.subtitlesTranslation),
+      fetchButton("SRT", `/api/jobs/${id}/subtitles.srt?track=translation`, `${name}-ru.srt`, T.result.subtitlesTranslationSrt),
+      fetchButton("VTT", `/api/jobs/${id}/subtitles.vtt?track=translation`, `${name}-ru.vtt`, T.result.subtitlesTranslationVtt),
     ),
   );
 }
@@ -138,7 +138,7 @@ function warningsBox(result) {
   return h(
     "aside",
     { class: "warnings", "aria-labelledby": "warnings-title" },
-    h("h2", { id: "warnings-title" }, "Обратите внимание"),
+    h("h2", { id: "warnings-title" }, T.result.warnings),
     h("ul", {}, warnings.map((w) => h("li", {}, warningText(w)))),
   );
 }
@@ -150,10 +150,10 @@ function hookTypeCard(result) {
   return h(
     "div",
     { class: "hook-type" },
-    h("p", { class: "eyebrow" }, "Тип хука"),
+    h("p", { class: "eyebrow" }, T.result.hookType),
     h("p", { class: "hook-type-name" }, HOOK_TYPE_LABELS[hook.type] || hook.type),
     typeof hook.payoff_at === "number"
-      ? h("p", {}, `Развязка обещания — на ${seconds(hook.payoff_at)}`)
+      ? h("p", {}, T.result.payoff(seconds(hook.payoff_at)))
       : null,
     evidence.length ? h("ul", { class: "evidence" }, evidence.map((e) => h("li", {}, String(e)))) : null,
   );
@@ -174,7 +174,7 @@ function keyCards(result) {
           ? h(
               "div",
               { class: "evidence-block" },
-              h("p", { class: "evidence-title" }, "На чём основано:"),
+              h("p", { class: "evidence-title" }, T.result.evidence),
               h("ul", { class: "evidence" }, key.evidence.map((e) => h("li", {}, e))),
             )
           : null,
@@ -214,7 +214,7 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
       "div",
       { class: "player-bar" },
       h("p", { class: "player-caption" }, caption),
-      h("button", { type: "button", class: "player-close", onclick: close }, "Закрыть"),
+      h("button", { type: "button", class: "player-close", onclick: close }, T.result.close),
     );
 
   const showKeyframe = (row, reason) => {
@@ -222,10 +222,10 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
     onTime(null);
     const url = keyframes.get(row.scene);
     clear(panel).append(
-      bar(`Фрагмент ${span(row.start, row.end)} · ключевой кадр`),
+      bar(T.result.fragmentKeyframe(span(row.start, row.end))),
       url
-        ? h("img", { class: "player-still", src: url, alt: `Ключевой кадр фрагмента ${span(row.start, row.end)}` })
-        : h("p", {}, "Ключевого кадра нет."),
+        ? h("img", { class: "player-still", src: url, alt: T.result.keyframeAlt(span(row.start, row.end)) })
+        : h("p", {}, T.result.noKeyframe),
       h("p", { class: "muted" }, reason),
     );
     panel.hidden = false;
@@ -234,7 +234,7 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
   const play = async (row) => {
     const url = await source();
     if (!url) {
-      showKeyframe(row, "Видео больше не хранится на сервере, поэтому показан ключевой кадр сцены.");
+      showKeyframe(row, T.result.videoGone);
       return;
     }
     if (!video) {
@@ -256,12 +256,12 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
         const current = panel.dataset.row ? result.script[Number(panel.dataset.row)] : result.script[0];
         video = null;
         sourcePromise = Promise.resolve(null);
-        showKeyframe(current, "Видео не удалось воспроизвести, поэтому показан ключевой кадр сцены.");
+        showKeyframe(current, T.result.videoBroken);
       });
     }
     const index = result.script.indexOf(row);
     panel.dataset.row = String(index);
-    clear(panel).append(bar(`Фрагмент ${span(row.start, row.end)} · блок ${index + 1}`), video);
+    clear(panel).append(bar(T.result.fragmentBlock(span(row.start, row.end), index + 1)), video);
     panel.hidden = false;
     stopAt = row.end;
     const start = () => {
@@ -279,7 +279,7 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
 
 function scriptTable(result, keyframes, onPlay) {
   const rows = result.script.map((row, i) => {
-    const label = `Смотреть фрагмент ${span(row.start, row.end)}`;
+    const label = T.result.watch(span(row.start, row.end));
     const url = keyframes.get(row.scene);
     const tr = h(
       "tr",
@@ -292,7 +292,7 @@ function scriptTable(result, keyframes, onPlay) {
       },
       h(
         "td",
-        { class: "col-time", "data-label": "Время" },
+        { class: "col-time", "data-label": T.result.columns.time },
         h(
           "button",
           { type: "button", class: "play", "aria-label": label, onclick: () => onPlay(row, tr) },
@@ -302,21 +302,21 @@ function scriptTable(result, keyframes, onPlay) {
       ),
       h(
         "td",
-        { class: "col-frame", "data-label": "Кадр" },
+        { class: "col-frame", "data-label": T.result.columns.frame },
         url
           ? h("img", {
               class: "thumb",
               src: url,
-              alt: `Кадр сцены ${row.scene + 1}`,
+              alt: T.result.sceneAlt(row.scene + 1),
               width: 72,
               height: 128,
               decoding: "async",
             })
           : "—",
       ),
-      h("td", { class: "col-visual", "data-label": "Визуал" }, row.visual),
-      h("td", { class: "col-text", "data-label": "Текст за кадром" }, row.text),
-      h("td", { class: "col-note", "data-label": "Заметка" }, row.note),
+      h("td", { class: "col-visual", "data-label": T.result.columns.visual }, row.visual),
+      h("td", { class: "col-text", "data-label": T.result.columns.voice }, row.text),
+      h("td", { class: "col-note", "data-label": T.result.columns.note }, row.note),
     );
     tr.dataset.index = String(i);
     return tr;
@@ -327,14 +327,14 @@ function scriptTable(result, keyframes, onPlay) {
     h(
       "table",
       { class: "script" },
-      h("caption", { class: "visually-hidden" }, "Сценарий по сценам"),
+      h("caption", { class: "visually-hidden" }, T.result.scriptCaption),
       h(
         "thead",
         {},
         h(
           "tr",
           {},
-          ["Время", "Кадр", "Визуал", "Текст за кадром", "Заметка"].map((c) => h("th", { scope: "col" }, c)),
+          Object.values(T.result.columns).map((c) => h("th", { scope: "col" }, c)),
         ),
       ),
       h("tbody", {}, rows),
@@ -356,6 +356,7 @@ function originalText(result) {
   const original = result.original;
   const meta = result.meta || {};
   const source = original.language || meta.source_language;
+  const language = source ? T.result.languages[source] || null : null;
   const target = meta.target_language || "ru";
   const foreign = Boolean(original.transcription && source && source !== target);
   // An empty translation of foreign speech means no translator ran (offline); results from
@@ -365,20 +366,15 @@ function originalText(result) {
   let translation;
   if (untranslated) {
     translation = [
-      h("p", { class: "long-text muted" }, "Перевод не выполнен."),
-      h(
-        "p",
-        { class: "muted" },
-        "Офлайн-переводчика нет: в сценарии оставлены оригинальные реплики с пометкой языка. " +
-          "Для перевода подключите ИИ-провайдер или офлайн-переводчик argostranslate.",
-      ),
+      h("p", { class: "long-text muted" }, T.result.untranslated),
+      h("p", { class: "muted" }, T.result.untranslatedWhy),
     ];
   } else {
     translation = [
       h(
         "p",
         { class: "long-text" },
-        original.translation || (original.transcription ? "Перевода нет." : "Речь не распознана."),
+        original.translation || (original.transcription ? T.result.noTranslation : T.result.noSpeech),
       ),
     ];
   }
@@ -388,10 +384,10 @@ function originalText(result) {
     h(
       "div",
       { class: "card" },
-      h("h3", {}, source ? `Оригинал (${source})` : "Оригинал"),
-      h("p", { class: "long-text" }, original.transcription || "Речь не распознана."),
+      h("h3", {}, language ? T.result.originalIn(language) : T.result.original),
+      h("p", { class: "long-text" }, original.transcription || T.result.noSpeech),
     ),
-    h("div", { class: "card" }, h("h3", {}, `Перевод (${target})`), ...translation),
+    h("div", { class: "card" }, h("h3", {}, T.result.translationIn(T.result.languages[target] || target)), ...translation),
   );
 }
 
@@ -412,9 +408,8 @@ export async function renderResult(container, ctx, job) {
   const result = job.result;
   const keyframes = await signedKeyframes(job, result);
   if (!alive()) return; // the person has moved on to another page meanwhile
-  const meta = result.meta || {};
   const duration = result.timeline.duration;
-  const name = job.displayName || "Ролик без названия";
+  const name = job.displayName || T.result.unnamed;
   const picture = timeline(result, keyframes);
   let activeRow = null;
   const view = player(
@@ -439,13 +434,9 @@ export async function renderResult(container, ctx, job) {
   };
 
   const scriptSection = section(
-    "Сценарий",
+    T.result.script,
     "script-panel",
-    h(
-      "p",
-      { class: "muted" },
-      "Нажмите на строку, чтобы посмотреть этот фрагмент оригинала.",
-    ),
+    h("p", { class: "muted" }, T.result.scriptHint),
     view.panel,
     scriptTable(result, keyframes, onPlay),
   );
@@ -453,20 +444,20 @@ export async function renderResult(container, ctx, job) {
     if (event.key === "Escape" && !view.panel.hidden) view.close();
   });
 
-  clear(container).append(
+  fill(
+    container,
     h(
       "header",
       { class: "result-head" },
-      h("p", { class: "eyebrow" }, "Разбор готов"),
+      h("p", { class: "eyebrow" }, T.result.ready),
       h("h1", { tabindex: "-1" }, name),
       h(
         "p",
         { class: "muted" },
         [
-          `Длительность ${clock(duration)}`,
-          count(result.timeline.scenes.length, ["сцена", "сцены", "сцен"]),
-          count(result.script.length, ["блок сценария", "блока сценария", "блоков сценария"]),
-          meta.provider ? `анализ: ${meta.provider}${meta.model ? ` (${meta.model})` : ""}` : null,
+          T.result.length(clock(duration)),
+          count(result.timeline.scenes.length, T.format.scenes),
+          count(result.script.length, T.format.blocks),
         ]
           .filter(Boolean)
           .join(" · "),
@@ -475,15 +466,15 @@ export async function renderResult(container, ctx, job) {
     ),
     warningsBox(result),
     section(
-      "Таймлайн",
+      T.result.timeline,
       "timeline-panel",
-      h("p", { class: "muted" }, `Кадры сцен, склейки, речь и громкость за ${num(duration)} с.`),
+      h("p", { class: "muted" }, T.result.timelineHint(seconds(duration))),
       picture.element,
       hookTypeCard(result),
     ),
-    section("Пять ключей к успеху", "keys", keyCards(result)),
+    section(T.result.keys, "keys", keyCards(result)),
     scriptSection,
-    section("Рекомендации", "recs-panel", recommendations(result)),
-    section("Текст ролика", "original", originalText(result)),
+    section(T.result.recommendations, "recs-panel", recommendations(result)),
+    section(T.result.text, "original", originalText(result)),
   );
 }

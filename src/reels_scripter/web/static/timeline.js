@@ -2,7 +2,8 @@
 // curve, on-screen text and the 0–3 s hook window, drawn as SVG at the container's width.
 
 import { h, svg, clear } from "./dom.js";
-import { count, num, span } from "./format.js";
+import { count, seconds, span } from "./format.js";
+import { T } from "./texts.js";
 
 const HOOK_FALLBACK_SEC = 3;
 const FLOOR_DB = -60;
@@ -26,13 +27,13 @@ function layout(width, hasOnscreen) {
   let y = 20; // room for the hook label and the cut marks' heads
   rows.frames = { top: y, height: frames };
   y += frames + 18;
-  rows.speech = { top: y, height: 14, label: "Речь" };
+  rows.speech = { top: y, height: 14, label: T.timeline.speech };
   y += 14 + 18;
-  rows.loudness = { top: y, height: compact ? 36 : 44, label: "Громкость" };
+  rows.loudness = { top: y, height: compact ? 36 : 44, label: T.timeline.loudness };
   y += rows.loudness.height;
   if (hasOnscreen) {
     y += 18;
-    rows.onscreen = { top: y, height: 20, label: "Текст в кадре" };
+    rows.onscreen = { top: y, height: 20, label: T.timeline.onscreen };
     y += 20;
   }
   const plotBottom = y;
@@ -56,11 +57,11 @@ function draw(root, data, width) {
   const speech = tl.speech || [];
 
   const description = [
-    `${count(scenes.length, ["сцена", "сцены", "сцен"])} за ${num(duration)} с`,
+    T.timeline.summary(count(scenes.length, T.format.scenes), seconds(duration)),
     speech.length
-      ? `речь: ${speech.map((s) => span(s.start, s.end)).join(", ")}`
-      : "речи нет",
-    `окно хука ${span(0, hookEnd)}`,
+      ? T.timeline.speechAt(speech.map((s) => span(s.start, s.end)).join(", "))
+      : T.timeline.noSpeech,
+    T.timeline.hookWindow(span(0, hookEnd)),
   ].join("; ");
 
   const defs = svg("defs");
@@ -74,7 +75,7 @@ function draw(root, data, width) {
       role: "img",
       "aria-labelledby": `${id}-title ${id}-desc`,
     },
-    svg("title", { id: `${id}-title` }, "Таймлайн ролика"),
+    svg("title", { id: `${id}-title` }, T.timeline.title),
     svg("desc", { id: `${id}-desc` }, description),
     defs,
   );
@@ -109,7 +110,7 @@ function draw(root, data, width) {
     const group = svg(
       "g",
       { class: "scene", "clip-path": `url(#${clipId})` },
-      svg("title", {}, `Сцена ${i + 1}: ${span(scene.start, scene.end)}`),
+      svg("title", {}, T.timeline.scene(i + 1, span(scene.start, scene.end))),
       svg("rect", { class: "scene-bg", x: x0, y: F.top, width: w, height: F.height }),
     );
     const href = keyframes.get(scene.index);
@@ -178,7 +179,7 @@ function draw(root, data, width) {
     );
   } else {
     picture.append(
-      svg("text", { class: "lane-empty", x: L.left + 6, y: A.top + A.height / 2 + 4 }, "нет звука"),
+      svg("text", { class: "lane-empty", x: L.left + 6, y: A.top + A.height / 2 + 4 }, T.timeline.noSound),
     );
   }
 
@@ -219,7 +220,7 @@ function draw(root, data, width) {
       height: L.plotBottom - 16,
       rx: 4,
     }),
-    svg("text", { class: "hook-label", x: x(0) + 2, y: 12 }, `Хук · ${span(0, hookEnd)}`),
+    svg("text", { class: "hook-label", x: x(0) + 2, y: 12 }, T.timeline.hook(span(0, hookEnd))),
   );
 
   // cut marks: a line through every lane and a small head above the strip
@@ -240,7 +241,7 @@ function draw(root, data, width) {
       svg(
         "g",
         { class: "payoff" },
-        svg("title", {}, `Развязка хука: ${num(payoff)} с`),
+        svg("title", {}, T.timeline.payoff(seconds(payoff))),
         svg("line", { class: "payoff-line", x1: px, x2: px, y1: F.top, y2: L.plotBottom }),
         svg("path", { class: "payoff-mark", d: `M${px},${my - 7} L${px + 7},${my} L${px},${my + 7} L${px - 7},${my} Z` }),
       ),
@@ -255,7 +256,7 @@ function draw(root, data, width) {
     const anchor = t === 0 ? "start" : tx > width - 30 ? "end" : "middle";
     picture.append(
       svg("line", { class: "tick", x1: tx, x2: tx, y1: axisY - 4, y2: axisY }),
-      svg("text", { class: "tick-label", x: tx, y: axisY + 12, "text-anchor": anchor }, `${num(t)} с`),
+      svg("text", { class: "tick-label", x: tx, y: axisY + 12, "text-anchor": anchor }, seconds(t)),
     );
   }
 
@@ -290,16 +291,16 @@ export function timeline(result, keyframes) {
   const canvas = h("div", { class: "timeline-canvas" });
   const legend = h(
     "ul",
-    { class: "legend", "aria-label": "Обозначения" },
-    h("li", {}, h("span", { class: "swatch swatch-hook", "aria-hidden": "true" }), "окно хука"),
-    h("li", {}, h("span", { class: "swatch swatch-cut", "aria-hidden": "true" }), "склейка"),
-    h("li", {}, h("span", { class: "swatch swatch-speech", "aria-hidden": "true" }), "речь"),
-    h("li", {}, h("span", { class: "swatch swatch-loud", "aria-hidden": "true" }), "громкость"),
+    { class: "legend", "aria-label": T.timeline.legend },
+    h("li", {}, h("span", { class: "swatch swatch-hook", "aria-hidden": "true" }), T.timeline.legendHook),
+    h("li", {}, h("span", { class: "swatch swatch-cut", "aria-hidden": "true" }), T.timeline.legendCut),
+    h("li", {}, h("span", { class: "swatch swatch-speech", "aria-hidden": "true" }), T.timeline.legendSpeech),
+    h("li", {}, h("span", { class: "swatch swatch-loud", "aria-hidden": "true" }), T.timeline.legendLoudness),
     payoffAt(result) !== null
-      ? h("li", {}, h("span", { class: "swatch swatch-payoff", "aria-hidden": "true" }), "развязка хука")
+      ? h("li", {}, h("span", { class: "swatch swatch-payoff", "aria-hidden": "true" }), T.timeline.legendPayoff)
       : null,
     Array.isArray(result.timeline.onscreen_text) && result.timeline.onscreen_text.length
-      ? h("li", {}, h("span", { class: "swatch swatch-text", "aria-hidden": "true" }), "текст в кадре")
+      ? h("li", {}, h("span", { class: "swatch swatch-text", "aria-hidden": "true" }), T.timeline.legendOnscreen)
       : null,
   );
   const element = h("figure", { class: "timeline" }, canvas, legend);

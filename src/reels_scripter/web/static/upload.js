@@ -3,7 +3,8 @@
 
 import * as api from "./api.js";
 import { h, clear } from "./dom.js";
-import { bytes, duration, num } from "./format.js";
+import { bytes, duration } from "./format.js";
+import { T } from "./texts.js";
 
 const METADATA_TIMEOUT_MS = 4000;
 
@@ -42,18 +43,18 @@ function probeDuration(file) {
 export async function checkFile(file, config) {
   const types = config.acceptedTypes || [];
   const extensions = config.acceptedExtensions || [];
-  if (!file.size) return "Файл пустой.";
+  if (!file.size) return T.upload.empty;
   const typeOk = file.type ? types.includes(file.type) : false;
   const extOk = extensions.includes(extensionOf(file.name));
   if (!typeOk && !extOk) {
-    return "Этот файл не похож на видео в поддерживаемом формате. Загрузите MP4, MOV или WebM.";
+    return T.upload.notVideo;
   }
   if (file.size > config.maxFileSizeBytes) {
-    return `Файл слишком большой: ${bytes(file.size)}. Максимум — ${num(config.maxFileSizeMb)}\u00a0МБ.`;
+    return T.upload.tooBig(bytes(file.size), bytes(config.maxFileSizeMb * 1024 * 1024));
   }
   const length = await probeDuration(file);
   if (length !== null && length > config.maxVideoDurationSec + 0.5) {
-    return `Видео длится ${duration(length)}, а можно не больше ${duration(config.maxVideoDurationSec)}.`;
+    return T.upload.tooLong(duration(length), duration(config.maxVideoDurationSec));
   }
   return null;
 }
@@ -61,7 +62,10 @@ export async function checkFile(file, config) {
 /** The #/ page. `preset` is a file to send at once (a retry of a failed job). */
 export function renderUpload(container, ctx, { preset = null, message = "" } = {}) {
   const config = api.getConfig();
-  const limits = `MP4, MOV или WebM · до\u00a0${num(config.maxFileSizeMb)}\u00a0МБ · до\u00a0${duration(config.maxVideoDurationSec)}`;
+  const limits = T.upload.limits(
+    bytes(config.maxFileSizeMb * 1024 * 1024),
+    duration(config.maxVideoDurationSec),
+  );
   const accept = [...config.acceptedTypes, ...config.acceptedExtensions].join(",");
 
   const error = h("div", { class: "error-box", role: "alert", hidden: true });
@@ -80,14 +84,14 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
       "label",
       { for: "video-file", class: "dropzone-label" },
       h("span", { class: "dropzone-icon", "aria-hidden": "true" }, "⬆"),
-      h("span", { class: "dropzone-title" }, "Выберите видео"),
-      h("span", { class: "dropzone-sub" }, "или перетащите файл сюда"),
+      h("span", { class: "dropzone-title" }, T.upload.choose),
+      h("span", { class: "dropzone-sub" }, T.upload.orDrop),
       h("span", { class: "dropzone-limits", id: "upload-limits" }, limits),
     ),
   );
   const progressText = h("p", { class: "upload-status", id: "upload-status" });
   const progress = h("progress", { max: 100, value: 0, "aria-labelledby": "upload-status" });
-  const cancel = h("button", { type: "button", class: "button secondary" }, "Отменить");
+  const cancel = h("button", { type: "button", class: "button secondary" }, T.upload.cancel);
   const progressBox = h(
     "div",
     { class: "upload-progress", hidden: true, "aria-live": "polite" },
@@ -115,7 +119,7 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
     input.disabled = true;
     progressBox.hidden = false;
     progress.value = 0;
-    progressText.textContent = `Загружаем «${file.name}»…`;
+    progressText.textContent = T.upload.sending(file.name);
     const controller = new AbortController();
     cancel.onclick = () => controller.abort();
     cancel.focus();
@@ -126,17 +130,15 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
           const percent = Math.floor(share * 100);
           progress.value = percent;
           progressText.textContent =
-            percent >= 100
-              ? `«${file.name}» загружен, сервер проверяет файл…`
-              : `Загружаем «${file.name}» — ${percent}\u00a0%`;
+            percent >= 100 ? T.upload.sent(file.name) : T.upload.sendingPercent(file.name, percent);
         },
       });
       ctx.rememberLocalVideo(answer.jobId, file);
       ctx.navigate(`#/jobs/${encodeURIComponent(answer.jobId)}`);
     } catch (err) {
       progressBox.hidden = true;
-      if (err && err.name === "AbortError") showError("Загрузка отменена.");
-      else showError(err.message || "Не удалось загрузить файл.");
+      if (err && err.name === "AbortError") showError(T.upload.cancelled);
+      else showError(err.message || T.upload.failed);
       input.value = "";
       input.focus();
     } finally {
@@ -166,11 +168,11 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
     h(
       "section",
       { class: "panel upload", "aria-labelledby": "upload-title" },
-      h("h1", { id: "upload-title", tabindex: "-1" }, "Разбор ролика"),
+      h("h1", { id: "upload-title", tabindex: "-1" }, T.upload.title),
       h(
         "p",
         { class: "lead" },
-        "Загрузите короткое вертикальное видео — Reels, TikTok или Shorts. Вы получите пять ключей к его успеху, сценарий по сценам на русском и советы для съёмки похожего ролика.",
+        T.upload.lead,
       ),
       zone,
       error,
@@ -179,13 +181,11 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
     h(
       "section",
       { class: "panel how", "aria-labelledby": "how-title" },
-      h("h2", { id: "how-title" }, "Как это работает"),
+      h("h2", { id: "how-title" }, T.upload.howTitle),
       h(
         "ol",
         { class: "steps" },
-        h("li", {}, h("strong", {}, "Измеряем. "), "Склейки, речь со временем каждого слова, громкость и первые 3 секунды."),
-        h("li", {}, h("strong", {}, "Пишем. "), "Ключи к успеху, сценарий по сценам и рекомендации опираются на эти измерения."),
-        h("li", {}, h("strong", {}, "Забираете. "), "Сценарий в DOCX или Markdown, субтитры SRT и VTT, полный JSON."),
+        T.upload.steps.map(([lead, text]) => h("li", {}, h("strong", {}, lead), text)),
       ),
     ),
   );
