@@ -20,7 +20,7 @@ from reels_scripter.jobs.models import (
     JobState,
     new_job_id,
 )
-from reels_scripter.jobs.service import JobService
+from reels_scripter.jobs.service import JobService, settings_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,9 @@ def submit_import(
     url = url.strip()
     check_link(url, allow_private=jobs.settings.import_allow_private)
     key = source_key(url)
-    fingerprint = jobs.fingerprint()
-    duplicate = jobs.repo.find_completed_by_source(key, fingerprint, owner)
+    ai = jobs.current_ai()
+    fingerprint = settings_fingerprint(jobs.settings, ai)
+    duplicate = jobs.repo.find_completed_by_source(key, fingerprint, owner, ai.name)
     now = utcnow()
     job_id = new_job_id()
     webhook: dict[str, object] | None = None
