@@ -130,6 +130,27 @@ _RU_ERRORS: dict[str, Text] = {
     "invalid_access_token": T("Ссылка недействительна"),
     "access_token_expired": T("Срок действия ссылки истёк, обновите страницу"),
     "access_token_read_only": T("Эта ссылка даёт только чтение одной задачи"),
+    # the studio's «Подключить ИИ» (PUT /api/settings/ai)
+    "ai_key_required": T("Вставьте ключ: без него Gemini не отвечает."),
+    "ai_key_rejected": T(
+        "Ключ не подошёл: сервис ИИ его не принял. Проверьте, что ключ скопирован целиком "
+        "и не отозван."
+    ),
+    "ai_model_unavailable": T(
+        "Такой модели нет или её сняли с поддержки. Выберите другую: {suggested}.",
+        "Такой модели нет или её сняли с поддержки. Выберите другую.",
+    ),
+    "ai_server_unreachable": T(
+        "Сервер ИИ по этому адресу не отвечает. Проверьте адрес и что сервер запущен."
+    ),
+    "ai_service_busy": T("Сервис ИИ сейчас не отвечает. Попробуйте ещё раз через минуту."),
+    "ai_settings_from_environment": T(
+        "ИИ для этого сервера выбрал администратор в его настройках — здесь его не изменить."
+    ),
+    "admin_key_required": T("Подключать ИИ может только администратор сервера."),
+    "ai_key_unreadable": T(
+        "Сохранённый ключ ИИ не читается: у сервера сменился секрет. Подключите ИИ заново."
+    ),
     # import by link (reels_scripter.imports)
     "link_invalid": T(
         "Это не ссылка на видео: нужен полный адрес, начинающийся с http:// или https://."
@@ -165,6 +186,21 @@ _RU_ERRORS: dict[str, Text] = {
 }
 
 _EN_ERRORS: dict[str, Text] = {
+    "ai_key_required": T("Paste a key: Gemini does not answer without one."),
+    "ai_key_rejected": T("The AI service did not accept the key. Check it is complete."),
+    "ai_model_unavailable": T(
+        "No such model, or it was retired. Choose another: {suggested}.",
+        "No such model, or it was retired. Choose another.",
+    ),
+    "ai_server_unreachable": T("No AI server answers at this address. Is it running?"),
+    "ai_service_busy": T("The AI service is not answering now. Try again in a minute."),
+    "ai_settings_from_environment": T(
+        "The server's administrator chose the AI in its environment; it cannot be changed here."
+    ),
+    "admin_key_required": T("Only the server's administrator may connect an AI."),
+    "ai_key_unreadable": T(
+        "The stored AI key cannot be read: the server secret changed. Connect the AI again."
+    ),
     "empty_file": T("The file is empty (0 bytes)"),
     "not_a_video": T(
         "This is {kind_text} ({format}), not a video. Upload an MP4, MOV or WebM file",
