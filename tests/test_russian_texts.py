@@ -113,7 +113,7 @@ def result_of(name: str) -> AnalysisResult:
     m = REELS[name]()
     rows = plan_rows(m)
     request = WriteRequest(measurements=m, rows=rows, video_path="x.mp4", target_language="ru")
-    creative = LocalProvider(Settings()).write(request)
+    creative = LocalProvider.from_settings(Settings()).write(request)
     return compose_result(m, rows, creative, provider="local", target_language="ru")
 
 
