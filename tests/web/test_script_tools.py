@@ -220,7 +220,7 @@ def test_teleprompter_advances_rows_on_their_measured_times(
     # the 3-2-1 countdown takes three seconds
     assert 3000 - TOLERANCE_MS <= started - opened <= 3000 + 2 * TOLERANCE_MS
     # each row becomes current at its measured start (relative to the first), in order
-    firsts = {}
+    firsts: dict[int, float] = {}
     for index, t in changes:
         firsts.setdefault(index, t)
     assert sorted(firsts) == list(range(len(rows)))
