@@ -109,7 +109,7 @@ def fuzz(app: FastAPI, video: Path) -> None:
 
         run()
     assert len(CALLS) >= 100, "the fuzzer barely ran"
-    assert {method for method, _ in CALLS} == {"GET", "POST", "PATCH", "DELETE"}
+    assert {method for method, _ in CALLS} == {"GET", "POST", "PUT", "PATCH", "DELETE"}
     hostile_inputs(app, operations, video)
 
 
