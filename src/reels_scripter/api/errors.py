@@ -128,6 +128,13 @@ class NoSubtitlesError(ApiError):
     http_status = 409
 
 
+class NoTranslationError(ApiError):
+    """The translation track was asked for, but the speech was not translated."""
+
+    code = "no_translation"
+    http_status = 409
+
+
 class InvalidAccessTokenError(ApiError):
     """The `?access=` token is malformed or was not made by this service."""
 

@@ -15,6 +15,7 @@ from reels_scripter.api.errors import (
     JobNotFoundError,
     NoSubtitlesError,
     NotCompletedError,
+    NoTranslationError,
     UnauthorizedError,
     error_responses,
 )
@@ -29,13 +30,14 @@ router = APIRouter(prefix="/api", tags=["exports"])
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _ERRORS = error_responses(JobNotFoundError, UnauthorizedError, NotCompletedError)
 _SUBTITLE_ERRORS = error_responses(
-    JobNotFoundError, UnauthorizedError, NotCompletedError, NoSubtitlesError
+    JobNotFoundError, UnauthorizedError, NotCompletedError, NoSubtitlesError, NoTranslationError
 )
 TrackQuery = Annotated[
     Literal["original", "translation"],
     Query(
-        description="`original`: the speech, timed by its words; `translation`: the "
-        "voice-over text of each script row, timed by the rows (no word timings exist for it)."
+        description="`original`: the speech, timed by its words; `translation` (only when "
+        "the speech was translated): the voice-over text of each script row, shown while the "
+        "row's speech is said."
     ),
 ]
 
@@ -78,14 +80,25 @@ def _subtitles(finished: tuple[Any, AnalysisResult], track: Track, kind: str) ->
     job, result = finished
     try:
         cues = cues_for(result, track)
+    except subtitles.NoTranslationError:
+        raise NoTranslationError("the speech was not translated") from None
     except subtitles.NoSubtitlesError as exc:
         raise NoSubtitlesError(str(exc), params={"track": track}) from None
     if kind == "srt":
         body, media_type = to_srt(cues), "application/x-subrip; charset=utf-8"
     else:
         body, media_type = to_vtt(cues), "text/vtt; charset=utf-8"
-    name = "subtitles" if track == "original" else "subtitles-ru"
-    return Response(body, media_type=media_type, headers=attachment_headers(job, kind, name))
+    # `<name>.en.srt` / `<name>.ru.srt`: players pick the track's language from the name
+    language = (
+        result.original.language or result.meta.source_language
+        if track == "original"
+        else result.meta.target_language
+    )
+    named = language and re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?", language)
+    extension = f"{language}.{kind}" if named else kind
+    return Response(
+        body, media_type=media_type, headers=attachment_headers(job, extension, "subtitles")
+    )
 
 
 @router.get(
