@@ -216,6 +216,13 @@ def test_docx_script_has_a_picture_where_there_is_a_keyframe() -> None:
     data = render_docx(result, {result.script[0].scene: photo}, title="Мой ролик.mp4")
     doc = Document(io.BytesIO(data))
     assert doc.sections[0].orientation == WD_ORIENT.LANDSCAPE
+    # the file's properties name the reel and the product, not python-docx
+    assert doc.core_properties.title == "Мой ролик"
+    assert doc.core_properties.author == "Reels Scripter"
+    assert (
+        "python-docx"
+        not in f"{doc.core_properties.comments} {doc.core_properties.last_modified_by}"
+    )
     table = doc.tables[0]
     assert len(table.rows) == len(result.script) + 1
     assert len(doc.inline_shapes) == 1
