@@ -197,7 +197,7 @@ def test_a_line_said_three_times_stays_three_times(tmp_path: Path) -> None:
     heard = m.transcript.text.lower()
     assert heard.count("stop") == 3, m.transcript.text
     assert heard.count("scrolling") == 3 and "tricks" in heard
-    assert m.transcript.model == "tiny.en (English-only)"
+    assert m.transcript.model == "base"
     rows = " ".join(r.speech for r in plan_rows(m)).lower()
     assert rows.count("stop") == 3
 

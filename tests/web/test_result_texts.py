@@ -94,18 +94,24 @@ def timeline_overlaps(page: Any) -> list[str]:
               const out = [];
               for (const [el, box] of labels) {
                 for (const [other, obox] of labels) {
-                  if (el !== other && meet(box, obox)) out.push(`${el.textContent} / ${other.textContent}`);
+                  if (el !== other && meet(box, obox)) {
+                    out.push(`${el.textContent} / ${other.textContent}`);
+                  }
                 }
                 if (el.classList.contains('lane-label') || el.classList.contains('hook-label')) {
                   for (const [mark, mbox] of marks) {
-                    if (meet(box, mbox)) out.push(`${el.textContent} crossed by ${mark.getAttribute('class')}`);
+                    if (meet(box, mbox)) {
+                      out.push(`${el.textContent} crossed by ${mark.getAttribute('class')}`);
+                    }
                   }
                 }
               }
               for (const t of svg.querySelectorAll('text.onscreen-text')) {
                 const chip = t.previousElementSibling.getBBox();
                 const b = t.getBBox();
-                if (t.textContent && b.x + b.width > chip.x + chip.width + 0.5) out.push(`${t.textContent} spills`);
+                if (t.textContent && b.x + b.width > chip.x + chip.width + 0.5) {
+                  out.push(`${t.textContent} spills`);
+                }
               }
               return out;
             }"""

@@ -24,6 +24,10 @@ from typing import Any
 
 import av
 
+from reels_scripter.analysis.container import open_container
+from reels_scripter.analysis.models import AnalysisOptions
+from reels_scripter.analysis.sniff import HEAD_SIZE, sniff
+
 # ebur128 reports -70 LUFS (its absolute gate) when nothing passes the gate: silence.
 SILENCE_LUFS = -70.0
 TRUE_PEAK_PREFIX = "lavfi.r128.true_peaks_ch"
@@ -132,7 +136,10 @@ def _silence_after(frame: av.AudioFrame, seconds: float) -> av.AudioFrame:
 def measure_loudness(path: str | Path) -> Loudness | None:
     """Loudness of the first audio stream of a file; None when it has none. Decoding stops
     quietly at the first broken packet: the figures then cover what was decoded."""
-    with av.open(str(path)) as container:
+    with Path(path).open("rb") as f:
+        family = sniff(f.read(HEAD_SIZE)) or "mp4"
+    # the one way every decode opens a file (named demuxer, pixel cap)
+    with open_container(path, family, max_pixels=AnalysisOptions().max_pixels) as container:
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]

@@ -65,6 +65,10 @@ class Word(BaseModel):
 
 # A piece that is only punctuation never takes a space before it.
 _PUNCTUATION = re.compile(r"^[,.!?;:%…)»\]]+$")
+# A word (or text) that ends a sentence: the mark may be followed by closing quotes/brackets.
+SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*$")
+# Where one sentence ends and the next begins in running text.
+SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
 
 
 def join_words(words: Iterable[Word]) -> str:
@@ -115,8 +119,7 @@ class CameraFacts(BaseModel):
 
 
 class SceneColour(BaseModel):
-    name: str  # basic colour term in English ("blue")
-    name_ru: str  # nominative masculine singular («синий»)
+    name: str  # basic colour term in English ("blue"); texts.colour_label words it
     share: float  # of the picture, 0..1
     rgb: str  # "#rrggbb"
 
@@ -219,8 +222,8 @@ class AnalysisOptions(BaseModel):
     max_size_bytes: int | None = None
     probe_timeout: float = 20.0
     probe_memory_mb: int = 1024
-    # name or path; None -> the offline policy (`speech_policy`): base detects the language,
-    # tiny.en transcribes English, base everything else
+    # name or path; None -> the offline policy (`speech_policy`): base detects the language
+    # and transcribes (tiny.en only where base is not installed)
     whisper_model: str | None = None
     whisper_threads: int = 0  # 0 -> let the pipeline decide
     transcribe: bool = True
