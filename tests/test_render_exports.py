@@ -198,7 +198,7 @@ def test_silence_has_no_subtitles() -> None:
     result = result_of([], cuts=[3.0], duration=6.0)
     with pytest.raises(NoSubtitlesError):
         cues_for(result, "original")
-    with pytest.raises(NoSubtitlesError):  # the local writer's rows are directions only
+    with pytest.raises(NoTranslationError):  # nothing said, nothing translated
         cues_for(result, "translation")
 
 
