@@ -212,12 +212,9 @@ def test_every_result_screen_reads_as_russian_prose(
 
     failing = {screen: found for screen, found in own.items() if found}
     assert failing == {}, "\n".join(f"{k}: {v}" for k, v in failing.items())
+    # and with the analysis' own words (keys, warnings, script, recommendations) too
     failing = {screen: found for screen, found in seen.items() if found}
-    if failing:
-        # The analysis' own wording (decimal comma, the offline-translation warning's setup
-        # hints) is being rewritten in texts.py by another change; until it lands, say what
-        # is left instead of failing every run. The page's own words are checked above.
-        pytest.xfail("server-written text: " + "\n".join(f"{k}: {v}" for k, v in failing.items()))
+    assert failing == {}, "\n".join(f"{k}: {v}" for k, v in failing.items())
 
 
 def test_on_screen_text_labels_fit_their_chips_on_a_phone(

@@ -177,6 +177,7 @@ def test_upload_live_progress_result_and_take_away(
         timeout=30_000,
     )
     # it stops on the row's own last frame, not a quarter second into the next shot
+    assert result.meta.video is not None
     fps = result.meta.video.fps
     stopped = page.evaluate("document.querySelector('.player video').currentTime")
     assert row.end - 1.5 / fps <= stopped <= row.end, (stopped, row.end)
