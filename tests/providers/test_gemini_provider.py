@@ -219,7 +219,7 @@ def test_every_piece_missing_from_both_answers_is_listed_in_filled_by_local(
     # only the optional transcription arrives, so the answer counts as usable
     fake_gemini.default = Gen(drop=tuple(required), keep_optional=True)
 
-    creative = GeminiProvider(settings()).write(request)
+    creative = get_provider("gemini", settings()).write(request)
 
     assert len(fake_gemini.generate_calls()) == 2  # the follow-up asked for all of it again
     assert creative.filled_by_local == required  # each one, in the answer's order
