@@ -314,6 +314,8 @@ class FakeGemini(FakeServer):
         # When set, any other key is refused as Google does (400 INVALID_ARGUMENT with reason
         # API_KEY_INVALID); None accepts every key.
         self.valid_keys: set[str] | None = None
+        # Ollama: a model listed as `name:latest` also answers to `name`.
+        self.ollama_names = False
         self.script: list[Behaviour] = []  # one per generateContent call, then `default`
         self.default: Behaviour = Gen()
         self.prompt_tokens = 1000
@@ -560,7 +562,9 @@ class FakeOpenAI(FakeServer):
         return {}
 
     def _complete(self, body: Any) -> Reply:
-        if body.get("model") not in self.models:
+        model = body.get("model")
+        known = model in self.models or (self.ollama_names and f"{model}:latest" in self.models)
+        if not known:
             return Reply(
                 404,
                 {
