@@ -314,8 +314,6 @@ class FakeGemini(FakeServer):
         # When set, any other key is refused as Google does (400 INVALID_ARGUMENT with reason
         # API_KEY_INVALID); None accepts every key.
         self.valid_keys: set[str] | None = None
-        # Ollama: a model listed as `name:latest` also answers to `name`.
-        self.ollama_names = False
         self.script: list[Behaviour] = []  # one per generateContent call, then `default`
         self.default: Behaviour = Gen()
         self.prompt_tokens = 1000
@@ -541,6 +539,8 @@ class FakeOpenAI(FakeServer):
         super().__init__(seed)
         self.models = set(models)
         self.valid_keys: set[str] | None = None
+        # Ollama: a model listed as `name:latest` also answers to `name`.
+        self.ollama_names = False
         self.script: list[Behaviour] = []
         self.default: Behaviour = Gen()
         self.reject_json_schema = False
