@@ -194,10 +194,10 @@ def test_markdown_and_docx_name_the_hook_type_in_russian() -> None:
     result = result_of([segment("Do you know why?", 0.2)], cuts=[4.0], duration=8.0)
     result.hook_type = HookType(type="open_question", payoff_at=2.5, evidence="вопрос в начале")
     markdown = render_markdown(result)
-    assert "**Тип хука:** Открытый вопрос. Развязка — на 2.5 с. вопрос в начале" in markdown
+    assert "**Тип хука:** Открытый вопрос. Развязка — на 2,5\xa0с. Вопрос в начале" in markdown
     doc = Document(io.BytesIO(render_docx(result, {})))
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "Тип хука: Открытый вопрос. Развязка — на 2.5 с." in text
+    assert "Тип хука: Открытый вопрос. Развязка — на 2,5\xa0с." in text
 
 
 def test_an_empty_offline_translation_is_said_to_be_missing_in_markdown_and_docx() -> None:
@@ -212,10 +212,10 @@ def test_an_empty_offline_translation_is_said_to_be_missing_in_markdown_and_docx
             )
         }
     )
-    assert translation_text(untranslated).startswith("не выполнен")
-    assert "**Перевод:** не выполнен" in render_markdown(untranslated)
+    assert translation_text(untranslated).startswith("нет — ИИ не подключён")
+    assert "**Перевод:** нет — ИИ не подключён" in render_markdown(untranslated)
     assert "## Предупреждения" in render_markdown(untranslated)
-    assert "Перевод не выполнен" in render_markdown(untranslated)
+    assert "Перевода нет: ИИ не подключён" in render_markdown(untranslated)
     silent = untranslated.model_copy(
         update={"original": untranslated.original.model_copy(update={"transcription": ""})}
     )

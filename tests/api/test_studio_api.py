@@ -386,7 +386,7 @@ def test_video_plays_after_the_analysis_until_its_retention_ends(studio: Studio)
     assert len(sweep(studio.settings, lambda _id: None).expired_videos) == 1
     assert c.get(f"/api/jobs/{job}").json()["videoStored"] is False
     gone = assert_error(c.get(f"/api/jobs/{job}/video"), 410, "video_gone")
-    assert "24 ч" in gone["error"]
+    assert "24\xa0ч" in gone["error"]
     assert_error(c.get("/api/jobs/nope/video"), 404, "job_not_found")
 
 
