@@ -130,6 +130,7 @@ _RU_ERRORS: dict[str, Text] = {
     "range_not_satisfiable": T("Запрошенный диапазон за пределами файла"),
     "headers_too_large": T("Заголовки запроса слишком велики"),
     "no_subtitles": T("{no_subtitles_text}", "В ролике нет речи — субтитры сделать не из чего"),
+    "no_translation": T("Перевода нет — субтитры перевода сделать не из чего"),
     "invalid_access_token": T("Ссылка недействительна"),
     "access_token_expired": T("Срок действия ссылки истёк, обновите страницу"),
     "access_token_read_only": T("Эта ссылка открывает только просмотр одного разбора"),
