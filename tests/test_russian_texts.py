@@ -279,9 +279,10 @@ def lower_case_sentences(texts: list[str]) -> list[str]:
     return [t for t in texts if SENTENCE_START.search(t)]
 
 
-# One name for one thing: the voice-over, the original's text, the sound card, the cut.
+# One name for one thing: the voice-over («Текст за кадром»), the original's text («Оригинал»,
+# as on the page), the sound card («Звук»), the cut («склейка»).
 OTHER_TERMS = re.compile(
-    r"озвучк|Транскрипц|Аудио|смен[аыу]? кадра|неподвижн\w+ план|~|сек\b|"
+    r"озвучк|Транскрипц|Расшифровк|Аудио|смен[аыу]? кадра|неподвижн\w+ план|~|сек\b|"
     r"Хук\. Хук|Звук\. Звук|«[^»]*«[^»]*»[.!?]»",
 )
 
@@ -358,6 +359,7 @@ def test_the_checks_catch_the_quoted_errors() -> None:
     assert developer_words(["громкость −14 LUFS, трек 120 BPM (HeyGen, Synthesia)"]) == []
     assert lower_case_sentences(["Тип хука: Не определён. по измерениям тип хука не определить"])
     assert other_terms(["по озвучке", "Транскрипция", "Аудио", "0 смен кадра", "Хук. Хук в"])
+    assert other_terms(["Расшифровка (английский)"])
     assert other_terms(["««…every day.».»"])
     assert other_terms(["Склейка каждые ~5 с"])
 
