@@ -7,6 +7,7 @@ from the provider, so no model ever decides when something happens.
 from __future__ import annotations
 
 from reels_scripter.analysis.models import Measurements, Notice
+from reels_scripter.captions import row_caption
 from reels_scripter.contract import (
     AnalysisResult,
     Meta,
@@ -69,6 +70,12 @@ def compose_result(
                 by_id[r.id].text_language or target_language,
                 r.end - r.start,
                 pace,
+            ),
+            onscreen=row_caption(
+                r.captions,
+                by_id[r.id].onscreen,
+                target_language=target_language,
+                spoken_language=m.transcript.language,
             ),
         )
         for r in rows

@@ -23,7 +23,13 @@ import math
 import re
 from dataclasses import dataclass
 
-from reels_scripter.analysis.models import Measurements, SpeechSegment, Word, join_words
+from reels_scripter.analysis.models import (
+    Measurements,
+    SpeechSegment,
+    Word,
+    join_words,
+    shown_in,
+)
 from reels_scripter.providers.base import RowPlan
 
 MIN_ROW_SEC = 1.5
@@ -222,14 +228,16 @@ def plan_rows(
     rows: list[RowPlan] = []
     for i, span in enumerate(split):
         spoken = join_words(w for w, owner in zip(words, owners, strict=True) if owner == i)
+        start, end = round(span.start, 2), round(span.end, 2)
         rows.append(
             RowPlan(
                 id=i,
-                start=round(span.start, 2),
-                end=round(span.end, 2),
+                start=start,
+                end=end,
                 scene=_scene_at(m, span.start),
                 scenes=sorted(set(span.scenes)),
                 speech=spoken.strip(),
+                captions=shown_in(m.onscreen_text, start, end),
             )
         )
     return rows
