@@ -130,7 +130,7 @@ def main() -> None:
         print(f"    on screen {span.start:5.2f}-{span.end:5.2f} {span.text!r}")
     results = [s.finish() for s in shots]
     for r in results:
-        names = ", ".join(f"{c.name_ru} {c.share:.0%}" for c in r.colours)
+        names = ", ".join(f"{c.name} {c.share:.0%}" for c in r.colours)
         print(f"    shot: {r.camera.move} {r.camera.direction} {r.camera.speed:.3f}/s; {names}")
 
 

@@ -8,9 +8,9 @@ from reels_scripter.analysis.models import CameraFacts, Measurements, OnscreenTe
 from reels_scripter.config import Settings
 from reels_scripter.contract import KEY_CATEGORIES, REQUIRED_RECOMMENDATION_KINDS
 from reels_scripter.providers.base import Creative, RowPlan, WriteRequest
-from reels_scripter.providers.local import LocalProvider, plural, with_prep
+from reels_scripter.providers.local import LocalProvider
 from reels_scripter.rows import plan_rows
-from reels_scripter.texts import notice_text
+from reels_scripter.texts import notice_text, plural, with_prep
 from support.factories import measurements, segment
 
 
@@ -181,7 +181,7 @@ def test_visual_text_differs_for_differently_measured_shots() -> None:
         faces=0,
         brightness=0.2,
         camera=CameraFacts(move="static", changed=0.01),
-        colours=[SceneColour(name="green", name_ru="зелёный", share=0.6, rgb="#208020")],
+        colours=[SceneColour(name="green", share=0.6, rgb="#208020")],
     )
     m = _scene_update(
         m,
@@ -191,8 +191,8 @@ def test_visual_text_differs_for_differently_measured_shots() -> None:
         brightness=0.2,
         camera=CameraFacts(move="pan", direction="right", speed=0.2, changed=0.4),
         colours=[
-            SceneColour(name="brown", name_ru="коричневый", share=0.5, rgb="#604020"),
-            SceneColour(name="grey", name_ru="серый", share=0.3, rgb="#808080"),
+            SceneColour(name="brown", share=0.5, rgb="#604020"),
+            SceneColour(name="grey", share=0.3, rgb="#808080"),
         ],
         onscreen_text=["WAIT FOR IT"],
     )

@@ -14,13 +14,14 @@ from reels_scripter.contract import (
     Original,
     ScriptRow,
     Timeline,
+    TimelineColour,
     TimelineScene,
     TimelineSpeech,
     VideoInfo,
 )
 from reels_scripter.fit import fit_row, measure_pace
 from reels_scripter.providers.base import Creative, ProviderError, RowPlan
-from reels_scripter.texts import notice_text
+from reels_scripter.texts import colour_label, interval_unit, notice_text
 
 
 def format_seconds(value: float) -> str:
@@ -29,8 +30,7 @@ def format_seconds(value: float) -> str:
 
 
 def format_interval(start: float, end: float, language: str = "ru") -> str:
-    unit = "сек" if language == "ru" else "s"
-    return f"{format_seconds(start)}-{format_seconds(end)} {unit}"
+    return f"{format_seconds(start)}-{format_seconds(end)} {interval_unit(language)}"
 
 
 def render_notices(notices: list[Notice], language: str) -> list[str]:
@@ -96,7 +96,12 @@ def compose_result(
                 motion=round(s.motion, 4),
                 faces=s.faces,
                 camera=s.camera,
-                colours=s.colours,
+                colours=[
+                    TimelineColour.model_validate(
+                        {**c.model_dump(), "name_ru": colour_label(c.name, "ru")}
+                    )
+                    for c in s.colours
+                ],
                 contrast=s.contrast,
                 onscreen_text=s.onscreen_text,
             )

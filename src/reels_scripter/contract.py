@@ -8,7 +8,7 @@ Front ends written for the seed read `original.transcription`, `original.transla
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,7 @@ from reels_scripter.analysis.models import (
     ShotScale,
     Word,
 )
+from reels_scripter.texts import interval_unit
 
 KeyCategory = Literal["hook", "structure", "delivery", "visual", "audio"]
 RecommendationKind = Literal["voice", "music", "avatar", "editing", "other"]
@@ -53,23 +54,7 @@ HookTypeName = Literal[
     "contradiction_mythbust",
     "unknown",
 ]
-HOOK_TYPES: tuple[HookTypeName, ...] = (
-    "result_first",
-    "shock_violation",
-    "reveal_transform",
-    "relatable_slice",
-    "humor_gag",
-    "tension_wait",
-    "direct_callout",
-    "challenge_stakes",
-    "authority_flex",
-    "social_proof",
-    "open_question",
-    "demo_novelty",
-    "confession_secret",
-    "contradiction_mythbust",
-    "unknown",
-)
+HOOK_TYPES: tuple[HookTypeName, ...] = get_args(HookTypeName)
 
 
 class Original(BaseModel):
@@ -126,7 +111,7 @@ class Pace(BaseModel):
 
 
 class ScriptRow(BaseModel):
-    time: str = Field(description='Human interval, e.g. "0-3 сек".')
+    time: str = Field(description=f'Human interval, e.g. "0-3 {interval_unit("ru")}".')
     start: float = Field(ge=0, description="Seconds from the start of the reel.")
     end: float = Field(gt=0)
     scene: int = Field(ge=0, description="Index of the measured scene this row starts on.")
@@ -175,9 +160,13 @@ class TimelineScene(BaseModel):
     motion: float | None = None
     faces: int = 0
     camera: CameraFacts | None = Field(None, description="How the camera moves in the shot.")
-    colours: list[SceneColour] = Field(default_factory=list, description="Largest share first.")
+    colours: list[TimelineColour] = Field(default_factory=list, description="Largest share first.")
     contrast: float | None = None
     onscreen_text: list[str] = Field(default_factory=list, description="Text read on screen.")
+
+
+class TimelineColour(SceneColour):
+    name_ru: str = Field(description="The colour as a Russian reader names it.")
 
 
 class TimelineSpeech(BaseModel):

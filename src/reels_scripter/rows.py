@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from dataclasses import dataclass
 
 from reels_scripter.analysis.models import (
+    SENTENCE_END,
     Measurements,
     SpeechSegment,
     Word,
@@ -40,7 +40,6 @@ SENTENCE_SPILL_SEC = 1.0
 SILENT_STRETCH_SEC = 1.0
 # A visual change "stands out" when it is this many times the span's median change.
 CHANGE_STANDOUT = 2.0
-_SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*$")
 
 
 @dataclass
@@ -99,7 +98,7 @@ class _Change:
 
 
 def _ends_sentence(word: Word) -> bool:
-    return bool(_SENTENCE_END.search(word.text.strip()))
+    return bool(SENTENCE_END.search(word.text.strip()))
 
 
 def _best_cut(span: _Span, words: list[Word], change: _Change, min_len: float) -> float | None:

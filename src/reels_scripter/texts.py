@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from reels_scripter.errors import AppError
 
@@ -122,6 +122,7 @@ _RU_ERRORS: dict[str, Text] = {
         "Видео больше не хранится на сервере",
     ),
     "range_not_satisfiable": T("Запрошенный диапазон за пределами файла"),
+    "headers_too_large": T("Заголовки запроса слишком велики"),
     "no_subtitles": T(
         "Для дорожки «{track_text}» нет текста — субтитры делать не из чего",
         "Для этой дорожки нет текста — субтитры делать не из чего",
@@ -173,6 +174,7 @@ _EN_ERRORS: dict[str, Text] = {
         "Analysis is not possible now: no job worker is running",
     ),
     "upload_timeout": T("The upload was too slow and was cut off; try again"),
+    "headers_too_large": T("The request headers are too large"),
     "too_many_uploads": T(
         "Too many uploads are in progress; try again in {retry_after} s",
         "Too many uploads are in progress; try again shortly",
@@ -216,6 +218,7 @@ _STATUS_CODES: dict[int, str] = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: "headers_too_large",
     500: "internal_error",
     503: "unavailable",
 }
@@ -560,3 +563,357 @@ STUDIO_PAGE: Mapping[str, str] = {
     "и рекомендации на русском",
     "noscript": "Для работы студии нужен JavaScript.",
 }
+
+
+# --- Figures and agreement in Russian prose -----------------------------------------------------
+
+SCENE_FORMS = ("сцена", "сцены", "сцен")
+WORD_FORMS = ("слово", "слова", "слов")
+SECOND_FORMS = ("секунда", "секунды", "секунд")
+PAUSE_FORMS = ("пауза", "паузы", "пауз")
+CHANGE_FORMS = ("смена", "смены", "смен")
+BLOCK_FORMS = ("блок", "блока", "блоков")
+PLAN_FORMS = ("план", "плана", "планов")
+CUT_FORMS = ("склейка", "склейки", "склеек")
+# «в 1 из 5 планов», «в 2 из 5 планов»: after «из» the genitive
+PLAN_OF_FORMS = ("плана", "планов", "планов")
+# «из 1 сцены», «из 5 сцен»: after «из» the genitive
+SCENE_OF_FORMS = ("сцены", "сцен", "сцен")
+_VOWELS = set("аеёиоуыэюяaeiouy")
+
+
+def plural(n: int, forms: tuple[str, str, str]) -> str:
+    """Russian plural: (1 сцена, 2 сцены, 5 сцен)."""
+    n_abs = abs(n) % 100
+    if 11 <= n_abs <= 19:
+        return forms[2]
+    last = n_abs % 10
+    if last == 1:
+        return forms[0]
+    if 2 <= last <= 4:
+        return forms[1]
+    return forms[2]
+
+
+def plural_of(value: float, forms: tuple[str, str, str]) -> str:
+    """The form after a figure as it is written: a fraction takes the genitive singular
+    («9,2 слова»), a whole number the usual plural («9 слов»)."""
+    rounded = round(value, 1)
+    if rounded != int(rounded):
+        return forms[1]
+    return plural(int(rounded), forms)
+
+
+def count(n: int, forms: tuple[str, str, str]) -> str:
+    """«1 сцена», «3 сцены», «11 сцен»."""
+    return f"{n} {plural(n, forms)}"
+
+
+def with_prep(word: str) -> str:
+    """«с» or «со» before `word`: «со» before с/з/ш/ж/щ + consonant and before «мн»/«вс»
+    («со спокойным», «со звуком», «со всеми»), «с» otherwise («с быстрым»)."""
+    w = word.lower()
+    if len(w) >= 2 and ((w[0] in "сзшжщ" and w[1] not in _VOWELS) or w.startswith(("мн", "вс"))):
+        return f"со {word}"
+    return f"с {word}"
+
+
+def num(value: float, digits: int = 1) -> str:
+    """A figure as Russian prose writes it: no trailing zero, a typographic minus."""
+    rounded = round(value, digits)
+    text = str(int(rounded)) if rounded == int(rounded) else f"{rounded:.{digits}f}"
+    # a typographic minus, as in the fixed texts ("−14 LUFS"), not a hyphen
+    return text.replace("-", "−")
+
+
+# --- Colours (analysis.colours names them in English; a person reads them here) ---------------
+
+_COLOURS: dict[str, dict[str, str]] = {
+    "ru": {  # nominative masculine singular, declined by the writer
+        "black": "чёрный",
+        "white": "белый",
+        "grey": "серый",
+        "red": "красный",
+        "orange": "оранжевый",
+        "yellow": "жёлтый",
+        "green": "зелёный",
+        "light blue": "голубой",
+        "blue": "синий",
+        "purple": "фиолетовый",
+        "pink": "розовый",
+        "brown": "коричневый",
+        "beige": "бежевый",
+    },
+    "en": {},
+}
+
+
+def colour_label(name: str, language: str = "ru") -> str:
+    """A basic colour term («blue») as a person reads it («синий»)."""
+    return _catalog(_COLOURS, language).get(name, name)
+
+
+# --- The upload answer and the seed's script interval -------------------------------------------
+
+UPLOAD_ACCEPTED = "Видео загружено и отправлено на анализ"
+# The seed's `time` field: «0-3 сек» (a contract promise, kept as the seed wrote it).
+_INTERVAL_UNITS = {"ru": "сек", "en": "s"}
+
+
+def interval_unit(language: str) -> str:
+    return _INTERVAL_UNITS.get(language.lower().split("-")[0], _INTERVAL_UNITS["en"])
+
+
+# --- The local provider's words ------------------------------------------------------------------
+
+
+class LocalTexts:
+    """What the offline provider writes, by what it says; `{}` fields take formatted figures."""
+
+    SCALE: ClassVar[Mapping[str, str]] = {
+        "close-up": "крупный план",
+        "medium": "средний план",
+        "wide": "общий план",
+        "unknown": "план без лиц",
+    }
+    CAMERA: ClassVar[Mapping[tuple[str, str | None], str]] = {
+        ("static", None): "камера неподвижна",
+        ("pan", "left"): "камера панорамирует влево",
+        ("pan", "right"): "камера панорамирует вправо",
+        ("tilt", "up"): "камера движется вверх",
+        ("tilt", "down"): "камера движется вниз",
+        ("zoom", "in"): "наезд камеры",
+        ("zoom", "out"): "отъезд камеры",
+        ("handheld", None): "съёмка с рук, кадр подрагивает",
+    }
+    CAMERA_TOP: ClassVar[Mapping[str, str]] = {
+        "static": "неподвижная камера",
+        "pan": "панорамы",
+        "tilt": "движение камеры вверх-вниз",
+        "zoom": "наезды и отъезды",
+        "handheld": "съёмка с рук",
+    }
+    CAMERA_COUNTED: ClassVar[Mapping[str, tuple[str, str, str]]] = {
+        "static": ("неподвижный план", "неподвижных плана", "неподвижных планов"),
+        "pan": ("панорама", "панорамы", "панорам"),
+        "tilt": ("движение вверх-вниз", "движения вверх-вниз", "движений вверх-вниз"),
+        "zoom": ("наезд или отъезд", "наезда или отъезда", "наездов или отъездов"),
+        "handheld": ("план с рук", "плана с рук", "планов с рук"),
+    }
+
+    # colours
+    ONE_COLOUR = "преобладает {} цвет"
+    MANY_COLOURS = "преобладают {} цвета"
+    AND = " и "
+
+    # a scene
+    ONE_FACE = ", человек в кадре"
+    FACES = ", людей в кадре: {}"
+    MORE_SHOTS = " (и ещё {} {} в этом блоке)"
+    CHANGED_SHARE = "; меняется около {}% картинки"
+    LIGHT = ("тёмная картинка", "ровный свет", "светлая картинка")
+    HIGH_CONTRAST = ", высокий контраст"
+    LOW_CONTRAST = ", низкий контраст"
+    CAPTION = "надпись "
+    NO_SCENE = "Кадр без измерений."
+
+    # the hook key
+    HOOK_TITLE = "Хук в первые 3 секунды"
+    HOOK_FIRST_WORD = "первая реплика на {} с"
+    HOOK_SPEECH_UNRECOGNISED = "речь начинается на {} с (не распознана)"
+    HOOK_NO_SPEECH = "в первые {} с нет речи"
+    HOOK_CUTS = "{} {} кадра за первые {} с"
+    HOOK_CAPTIONS = "надпись на экране: {}"
+    HOOK_LOUDNESS = "громкость начала {} дБ"
+    HOOK_BY_CAPTION = (
+        "Хук держит надпись на экране: {} видна с {} с — зритель читает обещание ролика ещё до "
+        "первой реплики."
+    )
+    HOOK_BY_SPEECH = (
+        "Видео начинается сразу с речи: «{}». Зритель получает повод остаться ещё до того, как "
+        "успеет пролистать."
+    )
+    HOOK_CAPTION_DOUBLES = " Надпись {} дублирует обещание текстом."
+    HOOK_LATE_LINE = (
+        "Первая реплика звучит на {} с: «{}». До неё внимание держит только картинка; фраза с "
+        "первой же секунды удержит сильнее."
+    )
+    HOOK_BY_CUTS = "Внимание удерживается монтажом: {} кадра за первые {} с."
+    HOOK_BY_PICTURE = (
+        "Хук держится на картинке: в первые секунды нет ни речи, ни частых склеек, ни надписи. "
+        "Сильнее сработает фраза, надпись или резкая смена кадра в первую секунду."
+    )
+
+    # the structure key
+    STRUCTURE_TITLE = "Структура и ритм"
+    STRUCTURE_SCENES = "{} за {} с"
+    STRUCTURE_AVG_SHOT = "средняя длина кадра {} с"
+    STRUCTURE_BLOCKS = "{} сценария"
+    SPEECH_SHARE = "речь звучит {}% времени"
+    PACE = ("быстрым", "ровным", "спокойным")  # short, middling, long shots
+    STRUCTURE = "Ролик собран из {} {} ритмом монтажа: в среднем {} с на кадр."
+
+    # the delivery key
+    DELIVERY_UNRECOGNISED_TITLE = "Подача: речь не распознана"
+    DELIVERY_UNRECOGNISED = (
+        "В ролике звучит речь (около {} с), но её не удалось распознать, поэтому о темпе и "
+        "словах здесь ничего не сказано. Послушайте оригинал или подключите более сильную модель "
+        "распознавания (WHISPER_MODEL)."
+    )
+    DELIVERY_VOICE_SECONDS = "речь по голосовой активности: {} с"
+    DELIVERY_NO_WORDS = "распознанных слов нет"
+    DELIVERY_SILENT_TITLE = "Подача без слов"
+    DELIVERY_SILENT = (
+        "В ролике нет речи: смысл передают картинка, монтаж и звук. Такой формат понятен без "
+        "языка и хорошо работает в ленте без звука."
+    )
+    DELIVERY_NO_SPEECH = "речи не обнаружено"
+    TEMPO = ("спокойный", "разговорный", "быстрый")  # slow to fast
+    DELIVERY_TEMPO_EVIDENCE = "темп {} в минуту"
+    DELIVERY_WORDS = "{} за {} с"
+    DELIVERY_TEMPO = "Темп речи {}: {} в минуту."
+    PHRASE_LENGTH = ("короткие", "средней длины", "длинные")
+    DELIVERY_PHRASES = "Фразы {}: в среднем {} {}."
+    DELIVERY_PHRASES_EVIDENCE = "в среднем {} {} во фразе"
+    DELIVERY_PAUSES = "{} длиннее {} с, самая длинная — {} с."
+    DELIVERY_PAUSES_EVIDENCE = "{} длиннее {} с"
+    DELIVERY_NO_PAUSES = "Речь идёт без пауз длиннее {} с."
+    DELIVERY_NO_PAUSES_EVIDENCE = "пауз длиннее {} с нет"
+    DELIVERY_UNTRANSCRIBED = "Около {} с речи распознать не удалось."
+    DELIVERY_TITLE = "Подача и темп речи"
+
+    # the visual key
+    VISUAL_TITLE = "Визуал и монтаж"
+    VISUAL_SCALE = "преобладает {}"
+    VISUAL_CUTS = "{} в минуту"
+    VISUAL_MOVING = "в движении в среднем {}% кадра"
+    VISUAL_CHANGE = "среднее изменение кадра {}%"
+    VISUAL_TOP_MOVE = "{}: {} из {} {}"
+    VISUAL_FACES = "Человек в кадре: лицо найдено в {} из {} {}, чаще всего {}."
+    VISUAL_NO_FACES = "Лиц в кадре не найдено: ролик держится на предметах, действии и окружении."
+    VISUAL_CAMERA = " По камере: {}."
+
+    # the audio key
+    AUDIO_TITLE = "Аудио"
+    AUDIO_NONE_TITLE = "Звук"
+    AUDIO_NONE = (
+        "В ролике нет звуковой дорожки — он рассчитан на просмотр без звука, поэтому всё важное "
+        "должно быть видно в кадре и в субтитрах."
+    )
+    AUDIO_NONE_EVIDENCE = "звуковой дорожки нет"
+    AUDIO_MUSIC_BPM = "музыка ~{} BPM"
+    AUDIO_MUSIC = "фоновая музыка есть"
+    AUDIO_NO_MUSIC = "музыки не обнаружено"
+    AUDIO_LOUDNESS = "громкость {} LUFS"
+    AUDIO_RANGE = "диапазон громкости {} LU"
+    AUDIO_PEAK = "пик {} dBTP"
+    AUDIO_VOICE_OVER_MUSIC = "Голос звучит поверх музыки: бит задаёт темп, речь ведёт смысл."
+    AUDIO_MUSIC_ONLY = "Музыка задаёт ритм всему ролику: речи нет, темп держит бит."
+    AUDIO_VOICE_ONLY = "Голос без музыкального бита: внимание целиком на словах."
+    AUDIO_BACKGROUND = "Ни речи, ни музыкального бита: звук работает фоном."
+    LEVEL = ("тише", "в пределах", "громче")  # than the usual −14 LUFS
+    AUDIO_LEVEL = " Громкость {} LUFS — {} обычных для Reels −14 LUFS"
+    AUDIO_LEVEL_WITHIN = " (±4 LU)."
+
+    # notes on the script rows
+    NOTE_HOOK = (
+        "Хук: первые секунды решают, досмотрят ли ролик — начните с самой сильной фразы или "
+        "действия."
+    )
+    NOTE_FINAL = "Финал: дайте понятный призыв к действию (подписка, сохранение, комментарий)."
+    NOTE_SHORT = "Короткий кадр ({} с) держит темп — не затягивайте."
+    NOTE_PAUSE = "Пауза в речи: здесь работает картинка, добавьте динамику или текст на экране."
+    NOTE_BLOCK = "Основная мысль блока, {} с — одна идея на один кадр."
+
+    # recommendations
+    VOICE_TEMPO = (
+        "Говорите в темпе около {} в минуту, как в оригинале; делайте ударение на ключевых "
+        "словах и держите энергию чуть выше разговорной."
+    )
+    VOICE_UNRECOGNISED = (
+        "Речь оригинала не распознана: прослушайте его и повторите темп и паузы; для Reels "
+        "обычно хорошо работают 140–160 слов в минуту."
+    )
+    VOICE_NONE = (
+        "В оригинале нет речи; если добавляете озвучку, говорите коротко и энергично, не больше "
+        "140–150 слов в минуту."
+    )
+    MUSIC_BPM = (
+        "Подберите трек с темпом около {} BPM и ставьте склейки в долю; под голосом приглушайте "
+        "музыку на 12–18 дБ."
+    )
+    MUSIC_NONE = (
+        "Музыкального бита в оригинале не обнаружено; лёгкий фоновый трек 90–110 BPM на 15–20 дБ "
+        "тише голоса добавит динамики."
+    )
+    AVATAR_TALKING_HEAD = (
+        "Формат «говорящая голова» подходит для ИИ-аватара (HeyGen, Synthesia): крупный план, "
+        "взгляд в камеру, текст из сценария — жесты и смены плана добавьте монтажом."
+    )
+    AVATAR_SECONDARY = (
+        "ИИ-аватар здесь вторичен: ролик держится на картинке. Если нужен ведущий, вставьте "
+        "аватара в начале (хук) и в финале (призыв), остальное — визуальный ряд."
+    )
+    EDITING = (
+        "Склейка каждые ~{} с ({}); добавьте субтитры крупным шрифтом и акцент (зум или звук) на "
+        "смене кадра."
+    )
+    EDITING_CAPTION = " Повторите надпись-хук первых секунд своими словами."
+    CATEGORY_VOICE = "Голос и интонация"
+    CATEGORY_MUSIC = "Фоновая музыка"
+    CATEGORY_AVATAR = "ИИ-аватар"
+    CATEGORY_EDITING = "Монтаж и эффекты"
+
+    # voice-over placeholders
+    UNTRANSLATED = "[{}, без перевода] {}"
+    SPEECH_UNRECOGNISED_ROW = "(звучит речь, распознать её не удалось — послушайте оригинал)"
+    NO_TEXT_ROW = "(без текста — говорит картинка)"
+
+
+LOCAL = LocalTexts
+
+
+# --- The hook type's evidence (providers.hook_signals) ---------------------------------------
+
+
+class HookTexts:
+    IN_FIRST_SENTENCE = "в первой фразе"
+    IN_CAPTION = "в надписи на экране"
+    QUESTION = "вопрос {}: «{}»"
+    CUE = "{}: «{}»"
+    CALLOUT = "обращение к зрителю {}: «{}»"
+    CUTS_ONLY = "без речи; смен кадра за первые {:g} с: {}"
+    UNKNOWN = "по измерениям тип хука не определить"
+
+
+# --- Exports (DOCX and Markdown) -----------------------------------------------------------
+
+
+class ExportTexts:
+    KEY_LABELS: ClassVar[Mapping[str, str]] = {
+        "hook": "Хук",
+        "structure": "Структура",
+        "delivery": "Подача",
+        "visual": "Визуал",
+        "audio": "Звук",
+    }
+    COLUMNS = ("Время", "Кадр", "Визуал", "Текст за кадром", "Заметка")
+    MD_COLUMNS = ("Время", "Визуал", "Текст", "Заметка")
+    DOCX_TITLE = "Сценарий съёмки"
+    MD_TITLE = "Сценарий ролика"
+    SAMPLE = "Ролик-образец: {}. "
+    SUMMARY = "Длительность {}, сцен: {}, блоков сценария: {}."
+    HOOK_TYPE = "Тип хука: "
+    MD_HOOK_TYPE = "**Тип хука:** "
+    PAYOFF = " Развязка — на {} с."
+    KEYS = "Ключи к успеху"
+    FACTS = " Факты: {}."
+    SCRIPT = "Сценарий"
+    SECONDS_INTERVAL = "{}–{} с"
+    RECOMMENDATIONS = "Рекомендации"
+    ORIGINAL = "Оригинал"
+    TRANSCRIPT_DOCX = "Расшифровка{}: "
+    TRANSCRIPT_MD = "Транскрипция"
+    TRANSLATION = "Перевод"
+    WARNINGS = "Предупреждения"
+    NOT_TRANSLATED = "не выполнен (офлайн-переводчика нет; см. предупреждения)"

@@ -7,13 +7,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from reels_scripter.config import Settings
 from reels_scripter.logs import ContextFilter, JsonFormatter, RedactFilter, bind_job_id
 
-from .conftest import app_of, services_of
+from .conftest import LiveServer, app_of, services_of
 from .test_uploads import assert_error, post_video
 
 KEY_A = "alpha-key-1234567890"
@@ -63,6 +64,23 @@ def test_api_keys_guard_every_api_route(
         assert job is not None
         owner = job.owner
     assert owner and KEY_A not in owner
+
+
+def test_oversized_headers_get_a_431(
+    client: TestClient, live_server: Callable[..., LiveServer]
+) -> None:
+    big = {"X-Padding": "a" * 100_000}
+    many = [(f"X-Header-{i}", "1") for i in range(5000)]
+    assert_error(client.get("/api/jobs", headers=big), 431, "headers_too_large")
+    assert_error(client.get("/healthz", headers=many), 431, "headers_too_large")
+    # an ordinary request with a few KB of headers passes
+    assert client.get("/healthz", headers={"X-Padding": "a" * 4000}).status_code == 200
+    # the same through a real uvicorn server (its httptools parser sets no bound of its own)
+    server = live_server()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        assert_error(http.get("/api/jobs", headers=big), 431, "headers_too_large")
+        assert_error(http.get("/healthz", headers=many), 431, "headers_too_large")
+        assert http.get("/healthz").status_code == 200
 
 
 def test_cors_allows_only_the_configured_origins(make_client: Callable[..., TestClient]) -> None:

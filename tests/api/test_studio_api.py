@@ -336,6 +336,32 @@ def test_video_streams_with_ranges_while_stored(studio: Studio, reels: dict[str,
     assert c.get(f"/api/jobs/{waiting}/video", headers={"Range": "pages=1-2"}).status_code == 200
 
 
+def test_video_answers_head_and_oversized_ranges(studio: Studio, reels: dict[str, Path]) -> None:
+    waiting = studio.waiting_job
+    size = len(reels["waiting"].read_bytes())
+    c = studio.client
+    head = c.head(f"/api/jobs/{waiting}/video")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(size)
+    assert head.headers["accept-ranges"] == "bytes"
+    part = c.head(f"/api/jobs/{waiting}/video", headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.headers["content-range"] == f"bytes 0-9/{size}"
+    # numbers longer than int() takes (4,300 digits) are answered, never a 500
+    nines = "9" * 5000
+    far = c.get(f"/api/jobs/{waiting}/video", headers={"Range": f"bytes={nines}-"})
+    assert_error(far, 416, "range_not_satisfiable")
+    assert far.headers["content-range"] == f"bytes */{size}"
+    suffix = c.get(f"/api/jobs/{waiting}/video", headers={"Range": f"bytes=-{nines}"})
+    assert suffix.status_code == 206 and len(suffix.content) == size
+    end = c.get(f"/api/jobs/{waiting}/video", headers={"Range": f"bytes=0-{nines}"})
+    assert end.status_code == 206 and len(end.content) == size
+    # digits other than ASCII's are not a range: the whole file, as for any unknown Range
+    # (headers are Latin-1: "²" is one that str.isdigit() accepts and int() refuses)
+    odd_range = {b"Range": "bytes=\u00b2-".encode("latin-1")}
+    odd = c.get(f"/api/jobs/{waiting}/video", headers=odd_range)
+    assert odd.status_code == 200 and len(odd.content) == size
+
+
 def test_video_plays_after_the_analysis_until_its_retention_ends(studio: Studio) -> None:
     job = studio.speech_job
     c = studio.client
@@ -421,6 +447,24 @@ def test_signed_links_open_one_job_for_reading(keyed: Studio) -> None:
     stale, _ = signer.mint(job, owner, now=time.time() - signer.ttl_sec - 5)
     expired = assert_error(c.get(keyframe, params={"access": stale}), 401, "access_token_expired")
     assert "истёк" in expired["error"]
+
+
+def test_a_token_expiry_is_plain_ascii_digits(keyed: Studio) -> None:
+    job = keyed.job
+    c = keyed.client
+    keyframe = f"/api/jobs/{job}/keyframes/0.jpg"
+    token = c.post(f"/api/jobs/{job}/access", headers=keyed.headers).json()["token"]
+    assert c.get(keyframe, params={"access": token}).status_code == 200
+    expires, owner, signature = token.split(".")
+    arabic_indic = expires.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    for bad_expiry in (
+        "0" + expires,  # the same number, another spelling: would reuse the signature
+        arabic_indic,  # int() reads these as the same number too
+        "9" * 5000,  # over int()'s 4,300-digit limit: was a 500 with a traceback
+        "+" + expires,
+    ):
+        resp = c.get(keyframe, params={"access": f"{bad_expiry}.{owner}.{signature}"})
+        assert_error(resp, 401, "invalid_access_token")
 
 
 def keyed_reel(keyed: Studio) -> Path:

@@ -128,6 +128,11 @@ def test_redirects_are_not_followed(receiver: ReceiverFactory) -> None:
     result = deliver(rec.url(), job_fields(), LOCAL, sleep=Sleeps())
     assert not result.delivered
     assert [a.status for a in result.attempts] == [307]
+    assert not result.attempts[0].retryable
+    # the record says why, so the receiver's owner knows to give the final URL
+    assert result.attempts[0].error == (
+        "HTTP 307: redirect not followed (webhooks are sent only to the URL given)"
+    )
     assert target.requests == []
 
 

@@ -1,9 +1,9 @@
-"""Dominant colours of a shot, named in English and Russian, from a few tiny frames.
+"""Dominant colours of a shot, named by basic colour terms, from a few tiny frames.
 
 k-means (k=5) in CIELAB over the pixels of up to a few 32-px-wide frames (~0.5 ms); clusters
 that get the same name are merged, and the names covering at least 10% of the picture are
-reported, largest first. Names are basic colour terms as a viewer would say them: the Russian
-ones are the nominative masculine singular (e.g. «синий»), to be declined by the writer.
+reported, largest first. Names are English basic colour terms as a viewer would say them; the
+person-facing words for them live in texts.py (the engine returns codes, not wording).
 """
 
 from __future__ import annotations
@@ -20,28 +20,27 @@ TINY_WIDTH = 32
 CLUSTERS = 5
 MIN_SHARE = 0.1
 
-# (English, Russian) for each basic colour term used here.
-NAMES: dict[str, str] = {
-    "black": "чёрный",
-    "white": "белый",
-    "grey": "серый",
-    "red": "красный",
-    "orange": "оранжевый",
-    "yellow": "жёлтый",
-    "green": "зелёный",
-    "light blue": "голубой",
-    "blue": "синий",
-    "purple": "фиолетовый",
-    "pink": "розовый",
-    "brown": "коричневый",
-    "beige": "бежевый",
-}
+# The basic colour terms used here (texts.colour_label words them for a person).
+NAMES = (
+    "black",
+    "white",
+    "grey",
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "light blue",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+    "beige",
+)
 
 
 @dataclass(frozen=True)
 class Colour:
-    name: str  # English basic colour term
-    name_ru: str
+    name: str  # English basic colour term, one of NAMES
     share: float  # of the picture, 0..1
     rgb: str  # the cluster's mean colour, "#rrggbb"
 
@@ -116,5 +115,5 @@ def dominant_colours(frames: Sequence[npt.NDArray[np.uint8]]) -> list[Colour]:
         if share < MIN_SHARE:
             continue
         b, g, r = (round(float(c)) for c in pixels[members].mean(axis=0))
-        out.append(Colour(name, NAMES[name], round(share, 3), f"#{r:02x}{g:02x}{b:02x}"))
+        out.append(Colour(name, round(share, 3), f"#{r:02x}{g:02x}{b:02x}"))
     return sorted(out, key=lambda c: -c.share)

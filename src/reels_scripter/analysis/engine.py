@@ -149,8 +149,7 @@ def _with_visuals(
             changed=c.changed,
         )
         update["colours"] = [
-            SceneColour(name=x.name, name_ru=x.name_ru, share=x.share, rgb=x.rgb)
-            for x in visuals.colours
+            SceneColour(name=x.name, share=x.share, rgb=x.rgb) for x in visuals.colours
         ]
         update["contrast"] = visuals.contrast
     return scene.model_copy(update=update)

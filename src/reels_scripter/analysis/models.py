@@ -65,6 +65,10 @@ class Word(BaseModel):
 
 # A piece that is only punctuation never takes a space before it.
 _PUNCTUATION = re.compile(r"^[,.!?;:%…)»\]]+$")
+# A word (or text) that ends a sentence: the mark may be followed by closing quotes/brackets.
+SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*$")
+# Where one sentence ends and the next begins in running text.
+SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
 
 
 def join_words(words: Iterable[Word]) -> str:
@@ -115,8 +119,7 @@ class CameraFacts(BaseModel):
 
 
 class SceneColour(BaseModel):
-    name: str  # basic colour term in English ("blue")
-    name_ru: str  # nominative masculine singular («синий»)
+    name: str  # basic colour term in English ("blue"); texts.colour_label words it
     share: float  # of the picture, 0..1
     rgb: str  # "#rrggbb"
 

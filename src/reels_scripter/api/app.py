@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from reels_scripter.api.deps import Services
 from reels_scripter.api.endpoints import docs, exports, health, jobs, media, studio, uploads
 from reels_scripter.api.errors import install_error_handlers
+from reels_scripter.api.header_limits import HeaderLimitMiddleware
 from reels_scripter.api.metrics import ApiMetrics
 from reels_scripter.api.middleware import ServiceMiddleware
 from reels_scripter.api.security import presented_key
@@ -28,7 +29,7 @@ DESCRIPTION = """
 Upload a short vertical video (MP4, MOV or WebM) to `POST /api/upload`, then poll
 `GET /api/status/{jobId}` (or follow `GET /api/jobs/{id}/events`) until it is `completed`.
 
-Errors are always JSON `{"error": "<текст для пользователя>", "code": "<stable_code>"}`.
+Errors are always JSON `{"error": "<a text for the person, in Russian>", "code": "<stable_code>"}`.
 When `API_KEYS` is set, every `/api` route needs `Authorization: Bearer <key>` or `X-API-Key`
 (GET routes of one job also take a short-lived `?access=` token from
 `POST /api/jobs/{id}/access`, for browsers' `<img>`, `<video>` and `EventSource`).
@@ -127,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     else:
         log.warning("FRONTEND_URL is not set: browsers on other origins cannot call the API")
+    # outermost: a request with oversized headers reaches nothing else (431)
+    app.add_middleware(HeaderLimitMiddleware, language=settings.target_language)
     return app
 
 

@@ -82,6 +82,9 @@ def serve(
             proxy_headers=True,
             server_header=False,
             timeout_graceful_shutdown=30,
+            # with the h11 parser, bound the header block while it is read; with httptools
+            # (the default) api/header_limits.py answers 431 after parsing
+            h11_max_incomplete_event_size=64 * 1024,
         )
     finally:
         if embedded is not None:

@@ -23,6 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reels_scripter.analysis.errors import InputError
 from reels_scripter.errors import AppError
+
+# raised by the renderer itself; re-exported beside the HTTP layer's own errors for OpenAPI
+from reels_scripter.render.subtitles import NoSubtitlesError as NoSubtitlesError
 from reels_scripter.texts import describe, error_text, status_code_name
 
 log = logging.getLogger(__name__)
@@ -121,11 +124,11 @@ class RangeNotSatisfiableError(ApiError):
     http_status = 416
 
 
-class NoSubtitlesError(ApiError):
-    """The requested track has no text to make subtitles from."""
+class HeadersTooLargeError(ApiError):
+    """The request's headers are too many or too large."""
 
-    code = "no_subtitles"
-    http_status = 409
+    code = "headers_too_large"
+    http_status = 431
 
 
 class InvalidAccessTokenError(ApiError):

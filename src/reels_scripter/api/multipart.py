@@ -190,10 +190,12 @@ class _State:
 
 def declared_too_large(request: Request, max_bytes: int) -> bool:
     """True when `Content-Length` alone proves the body is over the cap (refuse unread)."""
-    raw = request.headers.get("content-length")
-    if raw is None or not raw.strip().isdigit():
+    raw = (request.headers.get("content-length") or "").strip()
+    # ASCII digits only (isdigit() also takes other scripts'); a number too long for int()
+    # (over 4,300 digits) is over any cap anyway
+    if not raw or not raw.isascii() or not raw.isdigit():
         return False
-    return int(raw) > max_bytes + ENVELOPE_BYTES + MAX_OTHER_FIELDS_BYTES
+    return len(raw) > 18 or int(raw) > max_bytes + ENVELOPE_BYTES + MAX_OTHER_FIELDS_BYTES
 
 
 async def _chunks(request: Request, idle_timeout: float, deadline: float) -> AsyncIterator[bytes]:

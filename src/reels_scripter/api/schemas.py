@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from reels_scripter.texts import stage_label
+from reels_scripter.texts import UPLOAD_ACCEPTED, stage_label
 
 if TYPE_CHECKING:
     from reels_scripter.jobs.models import Job
@@ -20,7 +20,7 @@ JobStateName = Literal["waiting", "active", "completed", "failed"]
 class UploadResponse(BaseModel):
     success: Literal[True] = True
     jobId: str  # the seed's field name
-    message: str = "Видео загружено и отправлено на анализ"
+    message: str = UPLOAD_ACCEPTED
 
 
 class StatusResponse(BaseModel):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 
 from starlette.requests import HTTPConnection
@@ -42,6 +43,9 @@ _VERSION = "v1"
 _DERIVE_LABEL = b"reels-scripter/url-signing/v1"
 _READ_METHODS = frozenset({"GET", "HEAD"})
 _JOB_PATH_PARAMS = ("job_id", "jobId")
+# ASCII digits, no leading zero, at most 12 of them (year 33658): `str.isdigit` and `int` also
+# take other scripts' digits, and a 5,000-digit number would hit Python's int-conversion limit.
+_EXPIRY = re.compile(r"[1-9][0-9]{0,11}")
 
 
 def signing_secret(settings: Settings) -> bytes:
@@ -77,7 +81,7 @@ class UrlSigner:
     def verify(self, token: str, job_id: str, now: float | None = None) -> str | None:
         """The owner the token speaks for; raises InvalidAccessTokenError (401) if invalid."""
         parts = token.split(".")
-        if len(parts) != 3 or not parts[0].isdigit():
+        if len(parts) != 3 or _EXPIRY.fullmatch(parts[0]) is None:
             raise _invalid(InvalidAccessTokenError)
         expires, who, signature = int(parts[0]), parts[1], parts[2]
         expected = self._signature(job_id, who, expires)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-from reels_scripter.analysis.models import Measurements
+from reels_scripter.analysis.models import SENTENCE_BREAK, Measurements
 from reels_scripter.contract import HookType, HookTypeName
+from reels_scripter.texts import HookTexts
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _QUESTION_START = re.compile(
     r"^(how|why|what|which|who|when|where|did you|do you|have you|are you|is it|can you|"
     r"как|почему|зачем|что|кто|когда|где|сколько|какой|какая|какие|знаете ли|а вы|вы знали)\b",
@@ -70,22 +70,20 @@ def first_sentence(m: Measurements) -> str:
     for segment in m.transcript.segments:
         text = segment.text.strip()
         if text:
-            return _SENTENCE_END.split(text, maxsplit=1)[0]
+            return SENTENCE_BREAK.split(text, maxsplit=1)[0]
     return ""
 
 
 def _classify(sentence: str, where: str) -> HookType | None:
-    """The hook type a sentence's words show; `where` names it in the evidence («в первой
-    фразе», «в надписи на экране»)."""
+    """The hook type a sentence's words show; `where` names it in the evidence (the first
+    sentence, the caption on screen)."""
     if sentence.endswith("?") or _QUESTION_START.match(sentence):
-        return HookType(type="open_question", evidence=f"вопрос {where}: «{sentence}»")
+        return HookType(type="open_question", evidence=HookTexts.QUESTION.format(where, sentence))
     for name, cue in _CUES:
         if cue.search(sentence):
-            return HookType(type=name, evidence=f"{where}: «{sentence}»")
+            return HookType(type=name, evidence=HookTexts.CUE.format(where, sentence))
     if _YOU.search(sentence):
-        return HookType(
-            type="direct_callout", evidence=f"обращение к зрителю {where}: «{sentence}»"
-        )
+        return HookType(type="direct_callout", evidence=HookTexts.CALLOUT.format(where, sentence))
     return None
 
 
@@ -93,16 +91,16 @@ def hook_type_from_measurements(m: Measurements) -> HookType:
     sentence = first_sentence(m)
     caption = m.hook.onscreen_text[0].text.strip() if m.hook.onscreen_text else ""
     if sentence:
-        found = _classify(sentence, "в первой фразе")
+        found = _classify(sentence, HookTexts.IN_FIRST_SENTENCE)
         if found is not None:
             return found
     if caption:
-        found = _classify(caption, "в надписи на экране")
+        found = _classify(caption, HookTexts.IN_CAPTION)
         if found is not None:
             return found
     if not sentence and m.hook.cuts >= 2:
         return HookType(
             type="demo_novelty",
-            evidence=f"без речи; смен кадра за первые {m.hook.window:g} с: {m.hook.cuts}",
+            evidence=HookTexts.CUTS_ONLY.format(m.hook.window, m.hook.cuts),
         )
-    return HookType(type="unknown", evidence="по измерениям тип хука не определить")
+    return HookType(type="unknown", evidence=HookTexts.UNKNOWN)

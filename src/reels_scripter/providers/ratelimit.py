@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reels_scripter.config import Settings
-from reels_scripter.providers.base import ProviderError
+from reels_scripter.providers.base import ProviderConfigError, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class _SlidingWindow:
 
     def __init__(self, rpm: int, window: float) -> None:
         if rpm < 1:
-            raise ValueError("rpm must be >= 1")
+            raise ProviderConfigError(f"A rate limit needs at least 1 request a minute, not {rpm}")
         self.rpm = rpm
         self.window = window
 

@@ -15,16 +15,9 @@ from docx.shared import Cm, Pt, RGBColor
 from reels_scripter.compose import format_seconds
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.render.markdown import translation_text
-from reels_scripter.texts import hook_type_label
+from reels_scripter.texts import ExportTexts, hook_type_label
 
-KEY_LABELS = {
-    "hook": "Хук",
-    "structure": "Структура",
-    "delivery": "Подача",
-    "visual": "Визуал",
-    "audio": "Звук",
-}
-COLUMNS = ("Время", "Кадр", "Визуал", "Текст за кадром", "Заметка")
+TEXTS = ExportTexts
 # Landscape A4 minus margins is about 25.7 cm; the picture column fits a 9:16 thumbnail.
 COLUMN_WIDTHS_CM = (2.2, 3.4, 6.4, 7.2, 6.5)
 THUMB_WIDTH_CM = 3.0
@@ -60,45 +53,46 @@ def render_docx(
     styles["Normal"].font.name = "Arial"
     styles["Normal"].font.size = Pt(10)
 
-    document.add_heading("Сценарий съёмки", level=0)
+    document.add_heading(TEXTS.DOCX_TITLE, level=0)
     info = document.add_paragraph()
     if title:
-        info.add_run(f"Ролик-образец: {title}. ").bold = True
+        info.add_run(TEXTS.SAMPLE.format(title)).bold = True
     scenes = len(result.timeline.scenes)
     info.add_run(
-        f"Длительность {_duration(result.timeline.duration)}, сцен: {scenes}, "
-        f"блоков сценария: {len(result.script)}."
+        TEXTS.SUMMARY.format(_duration(result.timeline.duration), scenes, len(result.script))
     )
 
     hook = result.hook_type
     if hook is not None:
         p = document.add_paragraph()
-        p.add_run("Тип хука: ").bold = True
+        p.add_run(TEXTS.HOOK_TYPE).bold = True
         p.add_run(hook_type_label(hook.type) + ".")
         if hook.payoff_at:
-            p.add_run(f" Развязка — на {format_seconds(hook.payoff_at)} с.")
+            p.add_run(TEXTS.PAYOFF.format(format_seconds(hook.payoff_at)))
         if hook.evidence:
             _muted(p, f" {hook.evidence}")
 
-    document.add_heading("Ключи к успеху", level=1)
+    document.add_heading(TEXTS.KEYS, level=1)
     for key in result.keys:
         p = document.add_paragraph(style="List Bullet")
-        label = KEY_LABELS.get(key.category, key.category)
+        label = TEXTS.KEY_LABELS.get(key.category, key.category)
         p.add_run(f"{label}. {key.title}. ").bold = True
         p.add_run(key.description)
         if key.evidence:
-            _muted(p, f" Факты: {'; '.join(key.evidence)}.")
+            _muted(p, TEXTS.FACTS.format("; ".join(key.evidence)))
 
-    document.add_heading("Сценарий", level=1)
-    table = document.add_table(rows=1, cols=len(COLUMNS))
+    document.add_heading(TEXTS.SCRIPT, level=1)
+    table = document.add_table(rows=1, cols=len(TEXTS.COLUMNS))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, name in zip(table.rows[0].cells, COLUMNS, strict=True):
+    for cell, name in zip(table.rows[0].cells, TEXTS.COLUMNS, strict=True):
         cell.text = ""
         cell.paragraphs[0].add_run(name).bold = True
     for row in result.script:
         cells = table.add_row().cells
-        cells[0].text = f"{format_seconds(row.start)}–{format_seconds(row.end)} с"
+        cells[0].text = TEXTS.SECONDS_INTERVAL.format(
+            format_seconds(row.start), format_seconds(row.end)
+        )
         picture = keyframes.get(row.scene)
         if picture:
             cells[1].paragraphs[0].add_run().add_picture(
@@ -113,23 +107,23 @@ def render_docx(
         for cell in column.cells:
             cell.width = Cm(width)
 
-    document.add_heading("Рекомендации", level=1)
+    document.add_heading(TEXTS.RECOMMENDATIONS, level=1)
     for rec in result.recommendations:
         p = document.add_paragraph(style="List Bullet")
         p.add_run(f"{rec.category}. ").bold = True
         p.add_run(rec.text)
 
-    document.add_heading("Оригинал", level=1)
+    document.add_heading(TEXTS.ORIGINAL, level=1)
     p = document.add_paragraph()
     language = f" ({result.original.language})" if result.original.language else ""
-    p.add_run(f"Расшифровка{language}: ").bold = True
+    p.add_run(TEXTS.TRANSCRIPT_DOCX.format(language)).bold = True
     p.add_run(result.original.transcription or "—")
     p = document.add_paragraph()
-    p.add_run("Перевод: ").bold = True
+    p.add_run(TEXTS.TRANSLATION + ": ").bold = True
     p.add_run(translation_text(result))
 
     if result.meta.warnings:
-        document.add_heading("Предупреждения", level=1)
+        document.add_heading(TEXTS.WARNINGS, level=1)
         for warning in result.meta.warnings:
             document.add_paragraph(str(warning), style="List Bullet")
 

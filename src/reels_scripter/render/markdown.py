@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from reels_scripter.compose import format_seconds
 from reels_scripter.contract import AnalysisResult
-from reels_scripter.texts import hook_type_label
+from reels_scripter.texts import ExportTexts, hook_type_label
+
+TEXTS = ExportTexts
 
 
 def translation_text(result: AnalysisResult) -> str:
@@ -15,7 +17,7 @@ def translation_text(result: AnalysisResult) -> str:
         return original.translation
     foreign = original.language and original.language != result.meta.target_language
     if original.transcription and foreign:
-        return "не выполнен (офлайн-переводчика нет; см. предупреждения)"
+        return TEXTS.NOT_TRANSLATED
     return "—"
 
 
@@ -24,29 +26,30 @@ def _cell(text: str) -> str:
 
 
 def render_markdown(result: AnalysisResult) -> str:
-    lines = ["# Сценарий ролика", ""]
+    lines = [f"# {TEXTS.MD_TITLE}", ""]
     hook = result.hook_type
     if hook is not None:
-        payoff = f" Развязка — на {format_seconds(hook.payoff_at)} с." if hook.payoff_at else ""
+        payoff = TEXTS.PAYOFF.format(format_seconds(hook.payoff_at)) if hook.payoff_at else ""
         evidence = f" {hook.evidence}" if hook.evidence else ""
-        lines += [f"**Тип хука:** {hook_type_label(hook.type)}.{payoff}{evidence}", ""]
-    lines += ["## Ключи к успеху", ""]
+        lines += [f"{TEXTS.MD_HOOK_TYPE}{hook_type_label(hook.type)}.{payoff}{evidence}", ""]
+    lines += [f"## {TEXTS.KEYS}", ""]
     for key in result.keys:
         evidence = f" _({'; '.join(key.evidence)})_" if key.evidence else ""
         lines.append(f"- **{key.title}.** {key.description}{evidence}")
-    lines += ["", "## Сценарий", "", "| Время | Визуал | Текст | Заметка |", "|---|---|---|---|"]
+    header = " | ".join(TEXTS.MD_COLUMNS)
+    lines += ["", f"## {TEXTS.SCRIPT}", "", f"| {header} |", "|---|---|---|---|"]
     for row in result.script:
         lines.append(
             f"| {_cell(row.time)} | {_cell(row.visual)} | {_cell(row.text)} | {_cell(row.note)} |"
         )
-    lines += ["", "## Рекомендации", ""]
+    lines += ["", f"## {TEXTS.RECOMMENDATIONS}", ""]
     for rec in result.recommendations:
         lines.append(f"- **{rec.category}.** {rec.text}")
-    lines += ["", "## Оригинал", ""]
-    lines.append(f"**Транскрипция:** {result.original.transcription or '—'}")
+    lines += ["", f"## {TEXTS.ORIGINAL}", ""]
+    lines.append(f"**{TEXTS.TRANSCRIPT_MD}:** {result.original.transcription or '—'}")
     lines.append("")
-    lines.append(f"**Перевод:** {translation_text(result)}")
+    lines.append(f"**{TEXTS.TRANSLATION}:** {translation_text(result)}")
     if result.meta.warnings:
-        lines += ["", "## Предупреждения", ""]
+        lines += ["", f"## {TEXTS.WARNINGS}", ""]
         lines += [f"- {w}" for w in result.meta.warnings]
     return "\n".join(lines) + "\n"

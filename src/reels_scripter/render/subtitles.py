@@ -7,7 +7,7 @@ Two tracks:
 * `translation`: there are no word timings for a translation, so cues follow the script rows'
   measured intervals and carry each row's voice-over `text` (long texts are split into several
   cues inside the row, their time shared by length). Rows whose text is only a bracketed
-  direction, such as "(без текста — говорит картинка)", are not speech and are left out.
+  direction, such as the local provider's no-text placeholder, are not speech and are left out.
 
 Rules for every cue: at most two lines of at most 42 characters, at least one second on
 screen, no overlaps, breaks at sentence ends first and at clause marks or pauses next.
@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from reels_scripter.analysis.models import Word
+from reels_scripter.analysis.models import SENTENCE_BREAK, SENTENCE_END, Word
 from reels_scripter.contract import AnalysisResult
+from reels_scripter.errors import AppError
 
 Track = Literal["original", "translation"]
 TRACKS: tuple[Track, ...] = ("original", "translation")
@@ -34,13 +35,11 @@ MAX_CUE_SEC = 7.0
 # A silence this long between two words ends a cue even mid-sentence.
 PAUSE_BREAK_SEC = 0.8
 
-_SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*$")
 _CLAUSE_END = re.compile(r"[,;:—–]$")
 # Pieces joined to the previous one without a space. `Word.joined` says so for every piece the
 # recogniser wrote without a leading space; this pattern covers results stored before it existed
 # (Whisper splits "ill-disposed" as "ill" "-disposed") and bare punctuation.
 _ATTACHED = re.compile(r"^(?:[,.!?;:%…)»\]]|-\w|'\w|’\w|n't\b)")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+")
 _CLAUSE_SPLIT = re.compile(r"(?<=[,;:])\s+|\s+(?=[—–]\s)")
 _DIRECTION = re.compile(r"^\s*[(\[][^()\[\]]*[)\]]\s*$")
 
@@ -56,8 +55,11 @@ class Cue:
         return "\n".join(self.lines)
 
 
-class NoSubtitlesError(ValueError):
-    """The chosen track has nothing to show (no recognised speech, no voice-over text)."""
+class NoSubtitlesError(AppError):
+    """The requested track has no text to make subtitles from."""
+
+    code = "no_subtitles"
+    http_status = 409
 
 
 def join_words(tokens: Sequence[str | Word]) -> str:
@@ -95,7 +97,7 @@ def wrap(text: str) -> tuple[str, ...] | None:
             continue
         # balanced lines read best; a break after punctuation reads better still
         score = abs(len(first) - len(second))
-        if _CLAUSE_END.search(first) or _SENTENCE_END.search(first):
+        if _CLAUSE_END.search(first) or SENTENCE_END.search(first):
             score -= 8
         if best is None or score < best[0]:
             best = (score, (first, second))
@@ -134,7 +136,7 @@ def _chunks(text: str) -> list[str]:
     """Split a text into cue-sized pieces: whole sentences where they fit, then clauses,
     then balanced runs of words."""
     pieces: list[str] = []
-    for sentence in _pack(_SENTENCE_SPLIT.split(text.strip())):
+    for sentence in _pack(SENTENCE_BREAK.split(text.strip())):
         if fits(sentence):
             pieces.append(sentence)
             continue
@@ -182,7 +184,7 @@ def _word_drafts(words: list[Word]) -> list[_Draft]:
         tokens.append(word)
         end = max(end, word.end) if len(tokens) > 1 else word.end
         text = join_words(tokens)
-        sentence_done = bool(_SENTENCE_END.search(piece))
+        sentence_done = bool(SENTENCE_END.search(piece))
         clause_done = bool(_CLAUSE_END.search(piece)) and len(text) >= MAX_LINE_CHARS
         # A sentence ends the cue, unless the cue could not get a second on screen (from
         # the previous cue's end to the next word) and would push everything after it.
@@ -279,7 +281,7 @@ def cues_for(result: AnalysisResult, track: Track) -> list[Cue]:
     """The track's cues; raises NoSubtitlesError when there is nothing to show."""
     cues = original_cues(result) if track == "original" else translation_cues(result)
     if not cues:
-        raise NoSubtitlesError(track)
+        raise NoSubtitlesError(f"the {track} track has no text", params={"track": track})
     return cues
 
 

@@ -169,7 +169,11 @@ def attempt(
     if 200 <= status < 300:
         return record(status, None, retryable=False), None
     retryable = status == 429 or status >= 500
-    return record(status, f"HTTP {status}", retryable, retry_after_sec=retry_after), None
+    error = f"HTTP {status}"
+    if 300 <= status < 400:
+        # said in the record, so a receiver's owner sees why a "moved" endpoint got nothing
+        error += ": redirect not followed (webhooks are sent only to the URL given)"
+    return record(status, error, retryable, retry_after_sec=retry_after), None
 
 
 def retry_delay(
@@ -259,7 +263,7 @@ def _retry_after_sec(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -20,7 +20,6 @@ from reels_scripter.api.errors import (
 )
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.jobs import keyframes
-from reels_scripter.render import subtitles
 from reels_scripter.render.subtitles import Track, cues_for, to_srt, to_vtt
 from reels_scripter.storage import StorageError
 
@@ -76,10 +75,7 @@ def get_script_docx(finished: FinishedJobDep, jobs: JobServiceDep) -> Response:
 
 def _subtitles(finished: tuple[Any, AnalysisResult], track: Track, kind: str) -> Response:
     job, result = finished
-    try:
-        cues = cues_for(result, track)
-    except subtitles.NoSubtitlesError as exc:
-        raise NoSubtitlesError(str(exc), params={"track": track}) from None
+    cues = cues_for(result, track)  # NoSubtitlesError (409) when the track has no text
     if kind == "srt":
         body, media_type = to_srt(cues), "application/x-subrip; charset=utf-8"
     else:

@@ -30,7 +30,11 @@ from reels_scripter.storage.base import RangeReadable
 router = APIRouter(prefix="/api", tags=["jobs"])
 
 CHUNK_BYTES = 512 * 1024
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+# [0-9], not \d: a str pattern's \d also matches other scripts' digits, which int() accepts
+_RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.IGNORECASE)
+# Longer positions are beyond any stored file; never hand them to int() (it refuses over
+# 4,300 digits with a ValueError).
+_MAX_DIGITS = 18
 _ERRORS = error_responses(
     JobNotFoundError, UnauthorizedError, VideoGoneError, RangeNotSatisfiableError
 )
@@ -51,15 +55,21 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not first_text and not last_text:
         return None
     if not first_text:  # "bytes=-500": the last 500 bytes
-        suffix = int(last_text)
+        suffix = _position(last_text)
         if suffix == 0:
             raise _unsatisfiable(size)
         return max(size - suffix, 0), size - 1
-    first = int(first_text)
-    last = int(last_text) if last_text else size - 1
+    first = _position(first_text)
+    last = _position(last_text) if last_text else size - 1
     if first >= size or last < first:
         raise _unsatisfiable(size)
     return first, min(last, size - 1)
+
+
+def _position(digits: str) -> int:
+    """A byte position; one too long to be inside any file counts as past every end."""
+    stripped = digits.lstrip("0") or "0"
+    return int(stripped) if len(stripped) <= _MAX_DIGITS else 10**_MAX_DIGITS
 
 
 def _unsatisfiable(size: int) -> RangeNotSatisfiableError:
@@ -85,7 +95,7 @@ async def _chunks(storage: RangeReadable, name: str, first: int, last: int) -> A
         200: {"content": {"video/mp4": {}}, "description": "The whole video."},
         206: {"description": "The requested byte range."},
     },
-    summary="The uploaded video while it is stored (HTTP Range supported)",
+    summary="The uploaded video while it is stored (GET or HEAD; HTTP Range supported)",
 )
 def get_video(request: Request, job: OwnedJobDep, jobs: JobServiceDep) -> Response:
     storage: Storage = jobs.storage
@@ -114,7 +124,7 @@ def get_video(request: Request, job: OwnedJobDep, jobs: JobServiceDep) -> Respon
         status = 206
         headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     headers["Content-Length"] = str(last - first + 1)
-    if size == 0:
+    if size == 0 or request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=media_type)
     return StreamingResponse(
         _chunks(storage, name, first, last),
@@ -122,3 +132,8 @@ def get_video(request: Request, job: OwnedJobDep, jobs: JobServiceDep) -> Respon
         headers=headers,
         media_type=media_type,
     )
+
+
+# HEAD as the docs promise for the links (a player or a download manager asks the size
+# first); the same handler, left out of the schema (one operation id per path and handler)
+router.add_api_route("/jobs/{job_id}/video", get_video, methods=["HEAD"], include_in_schema=False)
