@@ -7,16 +7,15 @@ original text with its language, so the page can say it still needs translating.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from reels_scripter.analysis.models import OnscreenText
 from reels_scripter.contract import OnscreenCaption
+from reels_scripter.fit import has_cyrillic
 
 # Several captions in one row are shown one after another: one line each in reading order.
 CAPTION_SEPARATOR = " / "
 UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined"
-_CYRILLIC = re.compile("[\u0400-\u04ff]")
 _CYRILLIC_LANGUAGES = frozenset({"ru", "uk", "be", "bg", "kk", "mk", "sr", "ky", "tg", "mn"})
 
 
@@ -28,7 +27,7 @@ def caption_language(text: str, target_language: str, spoken_language: str | Non
     needs nothing."""
     if not any(ch.isalpha() for ch in text):
         return None
-    cyrillic = bool(_CYRILLIC.search(text))
+    cyrillic = has_cyrillic(text)
     if cyrillic == (target_language in _CYRILLIC_LANGUAGES):
         return None
     if spoken_language and (spoken_language in _CYRILLIC_LANGUAGES) == cyrillic:

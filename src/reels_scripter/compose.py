@@ -19,7 +19,7 @@ from reels_scripter.contract import (
     TimelineSpeech,
     VideoInfo,
 )
-from reels_scripter.fit import fit_row, measure_pace
+from reels_scripter.fit import ROWS_TOO_LONG, fit_row, measure_pace
 from reels_scripter.providers.base import Creative, ProviderError, RowPlan
 from reels_scripter.texts import colour_label, interval_unit, notice_text
 
@@ -36,6 +36,21 @@ def format_interval(start: float, end: float, language: str = "ru") -> str:
 def render_notices(notices: list[Notice], language: str) -> list[str]:
     """Notices as a person reads them; the English detail where the catalog has no text."""
     return [notice_text(n.code, language, n.params) or n.detail or n.code for n in notices]
+
+
+def _fit_notices(script: list[ScriptRow]) -> list[Notice]:
+    """A warning naming the rows whose line cannot be said in the row's time."""
+    long = [r for r in script if r.fit is not None and r.fit.status == "too_long"]
+    if not long:
+        return []
+    return [
+        Notice.of(
+            ROWS_TOO_LONG,
+            f"{len(long)} script row(s) too long to say at the reel's pace",
+            rows=[script.index(r) for r in long],
+            spans=[[r.start, r.end] for r in long],
+        )
+    ]
 
 
 def compose_result(
@@ -81,7 +96,7 @@ def compose_result(
         for r in rows
     ]
     keyframes = keyframes or {}
-    all_notices = [*m.notices, *creative.notices, *(notices or [])]
+    all_notices = [*m.notices, *creative.notices, *(notices or []), *_fit_notices(script)]
     p = m.probe
     timeline = Timeline(
         duration=round(m.duration, 3),
