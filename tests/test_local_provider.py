@@ -17,7 +17,7 @@ from support.factories import measurements, segment
 def _write(m: Measurements, language: str = "ru") -> tuple[list[RowPlan], Creative]:
     rows = plan_rows(m)
     req = WriteRequest(measurements=m, rows=rows, video_path="x.mp4", target_language=language)
-    return rows, LocalProvider(Settings()).write(req)
+    return rows, LocalProvider.from_settings(Settings()).write(req)
 
 
 def test_keys_cite_measured_evidence() -> None:

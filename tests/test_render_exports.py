@@ -41,7 +41,7 @@ LONG_SPEECH = (
 def result_of(segments: list[SpeechSegment], cuts: list[float], duration: float) -> AnalysisResult:
     m = measurements(cuts=cuts, duration=duration, segments=segments)
     rows = plan_rows(m)
-    creative = LocalProvider(Settings()).write(
+    creative = LocalProvider.from_settings(Settings()).write(
         WriteRequest(measurements=m, rows=rows, video_path="x.mp4")
     )
     return compose_result(m, rows, creative, provider="local", target_language="ru")

@@ -143,7 +143,7 @@ def test_interval_format(start: float, end: float, text: str) -> None:
 def test_compose_takes_times_from_rows_not_from_the_provider() -> None:
     m = measurements(cuts=[3.0, 6.0], duration=9.0, segments=[segment("hello there friends", 0.4)])
     rows = plan_rows(m)
-    creative = LocalProvider(Settings()).write(
+    creative = LocalProvider.from_settings(Settings()).write(
         WriteRequest(measurements=m, rows=rows, video_path="x.mp4")
     )
     result = compose_result(m, rows, creative, provider="local", target_language="ru")

@@ -238,6 +238,27 @@ class Meta(BaseModel):
     pace: Pace | None = Field(None, description="The pace `script[].fit` is measured against.")
 
 
+class Source(BaseModel):
+    """Where an imported reel came from, as far as the site told (`POST /api/import`)."""
+
+    url: str = Field(description="The link as given.")
+    platform: str = Field(
+        description='"instagram", "tiktok", "youtube", "vk" or "web" (a direct file or a page).'
+    )
+    id: str | None = Field(None, description="The platform's id of the video.")
+    title: str | None = None
+    uploader: str | None = Field(None, description="The author's name or handle.")
+    description: str | None = None
+    hashtags: list[str] = Field(default_factory=list, description="Without the #.")
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    published_at: str | None = Field(None, description="ISO 8601 date (or date-time) of posting.")
+    fetched_at: str | None = Field(
+        None, description="When the figures were read (ISO 8601, UTC): they change over time."
+    )
+
+
 class AnalysisResult(BaseModel):
     original: Original
     keys: list[Key]
@@ -246,6 +267,7 @@ class AnalysisResult(BaseModel):
     timeline: Timeline
     meta: Meta
     hook_type: HookType | None = None
+    source: Source | None = Field(None, description="Set for a reel imported by its link.")
 
 
 def result_json_schema() -> dict[str, Any]:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 from reels_scripter.analysis.progress import Progress, ProgressCallback
 from reels_scripter.compose import compose_result
 from reels_scripter.config import Settings, analysis_options
-from reels_scripter.contract import AnalysisResult
+from reels_scripter.contract import AnalysisResult, Source
+from reels_scripter.imports.engagement import with_source
 from reels_scripter.keyframes import KeyframeSink, publish
 from reels_scripter.providers.base import (
     Creative,
@@ -27,7 +28,7 @@ from reels_scripter.providers.base import (
     RowPlan,
     WriteRequest,
 )
-from reels_scripter.providers.registry import get_provider
+from reels_scripter.providers.registry import AIChoice, get_provider
 from reels_scripter.rows import plan_rows
 
 __all__ = ["analysis_options", "analyze_reel"]
@@ -42,6 +43,7 @@ def _write_creative(
     settings: Settings,
     provider: Provider,
     video_uri: str | None,
+    source: Source | None = None,
 ) -> tuple[Creative, str]:
     """The provider's words and the provider that wrote them; with AI_FALLBACK, a failed
     provider's part is written by another.
@@ -56,6 +58,7 @@ def _write_creative(
         target_language=settings.target_language,
         video_mime=m.probe.mime_type,
         video_uri=video_uri,
+        source=source,
     )
     provider_name = provider.name
     try:
@@ -86,35 +89,43 @@ def analyze_reel(
     video: Path | ProbedVideo | HeadStart,
     settings: Settings,
     *,
-    provider: str | None = None,
+    provider: str | AIChoice | None = None,
     progress: ProgressCallback | None = None,
     keyframes: KeyframeSink | None = None,
     video_uri: str | None = None,
+    source: Source | None = None,
+    notices: list[Notice] | None = None,
 ) -> AnalysisResult:
-    """Measure the reel and return the full contract written by `provider` (default:
-    settings). `video` is a path, a `ProbedVideo` whose facts the upload already found, or the
-    `HeadStart` of `analysis.begin` (the CLI starts the probe and model loads before its
-    imports).
-    `progress(stage, overall)` gets one overall figure that never goes back."""
+    """Measure the reel and return the full contract written by `provider` (a name, or an
+    `AIChoice` with the studio's stored options; default: AI_PROVIDER). `video` is a path, a
+    `ProbedVideo` whose facts the upload already found, or the `HeadStart` of
+    `analysis.begin` (the CLI starts the probe and model loads before its imports).
+    `progress(stage, overall)` gets one overall figure that never goes back. `source` (a reel
+    imported by its link) goes to the AI as data and into the result; `notices` are added to
+    the result's warnings."""
     from reels_scripter import analysis  # heavy imports only when analysing
 
     # resolve the provider first: a misnamed one should fail before minutes of measuring
-    chosen = get_provider(provider or settings.ai_provider, settings)
+    if not isinstance(provider, AIChoice):
+        provider = AIChoice(provider or settings.ai_provider)
+    chosen = provider.provider(settings)
     overall = Progress(progress)
     m = analysis.analyze(video, analysis_options(settings), progress=overall)
     path = video.path if isinstance(video, analysis.HeadStart | ProbedVideo) else Path(video)
     rows = plan_rows(m)
     overall("ai", 0.0)
     started = time.perf_counter()
-    creative, used = _write_creative(m, rows, path, settings, chosen, video_uri)
+    creative, used = _write_creative(m, rows, path, settings, chosen, video_uri, source)
     ai_seconds = time.perf_counter() - started
     overall("ai", 1.0)
-    return compose_result(
+    result = compose_result(
         m,
         rows,
         creative,
         provider=used,
         target_language=settings.target_language,
         keyframes=publish(m, keyframes) if keyframes is not None else None,
+        notices=notices,
         timings={"ai": round(ai_seconds, 3)},
     )
+    return with_source(result, source, settings.target_language)

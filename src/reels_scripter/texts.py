@@ -130,9 +130,77 @@ _RU_ERRORS: dict[str, Text] = {
     "invalid_access_token": T("Ссылка недействительна"),
     "access_token_expired": T("Срок действия ссылки истёк, обновите страницу"),
     "access_token_read_only": T("Эта ссылка даёт только чтение одной задачи"),
+    # the studio's «Подключить ИИ» (PUT /api/settings/ai)
+    "ai_key_required": T("Вставьте ключ: без него Gemini не отвечает."),
+    "ai_key_rejected": T(
+        "Ключ не подошёл: сервис ИИ его не принял. Проверьте, что ключ скопирован целиком "
+        "и не отозван."
+    ),
+    "ai_model_unavailable": T(
+        "Такой модели нет или её сняли с поддержки. Выберите другую: {suggested}.",
+        "Такой модели нет или её сняли с поддержки. Выберите другую.",
+    ),
+    "ai_server_unreachable": T(
+        "Сервер ИИ по этому адресу не отвечает. Проверьте адрес и что сервер запущен."
+    ),
+    "ai_service_busy": T("Сервис ИИ сейчас не отвечает. Попробуйте ещё раз через минуту."),
+    "ai_settings_from_environment": T(
+        "ИИ для этого сервера выбрал администратор в его настройках — здесь его не изменить."
+    ),
+    "admin_key_required": T("Подключать ИИ может только администратор сервера."),
+    "ai_key_unreadable": T(
+        "Сохранённый ключ ИИ не читается: у сервера сменился секрет. Подключите ИИ заново."
+    ),
+    # import by link (reels_scripter.imports)
+    "link_invalid": T(
+        "Это не ссылка на видео: нужен полный адрес, начинающийся с http:// или https://."
+    ),
+    "link_forbidden": T(
+        "Ссылка ведёт во внутреннюю сеть: импортировать можно только с публичных сайтов."
+    ),
+    "link_unsupported": T(
+        "По этой ссылке не нашлось видео. Поддерживаются Reels, TikTok, Shorts, клипы VK и прямые "
+        "ссылки на видеофайл."
+    ),
+    "link_login_required": T(
+        "Видео закрыто: оно приватное, с ограничением по возрасту или сайт требует входа. "
+        "Администратор может подключить файл cookies (IMPORT_COOKIES_FILE) или загрузите файл "
+        "вручную."
+    ),
+    "link_not_found": T("Видео по ссылке не найдено: возможно, его удалили."),
+    "link_too_long": T(
+        "Видео по ссылке длится {duration:.0f}\u00a0с — больше допустимых {limit:.0f}\u00a0с.",
+        "Видео по ссылке слишком длинное.",
+    ),
+    "link_too_large": T(
+        "Видео по ссылке больше допустимых {limit_mb:.0f}\u00a0МБ.",
+        "Видео по ссылке слишком большое.",
+    ),
+    "link_timeout": T(
+        "Сайт слишком долго отдавал видео (дольше {limit:.0f}\u00a0с), попробуйте позже.",
+        "Сайт слишком долго отдавал видео, попробуйте позже.",
+    ),
+    "link_unreachable": T("Не удалось связаться с сайтом по ссылке, попробуйте позже."),
+    "no_link": T("Вставьте ссылку на ролик."),
+    "share_not_found": T("Ссылка не найдена: её отозвали, срок её действия истёк или она неверна."),
 }
 
 _EN_ERRORS: dict[str, Text] = {
+    "ai_key_required": T("Paste a key: Gemini does not answer without one."),
+    "ai_key_rejected": T("The AI service did not accept the key. Check it is complete."),
+    "ai_model_unavailable": T(
+        "No such model, or it was retired. Choose another: {suggested}.",
+        "No such model, or it was retired. Choose another.",
+    ),
+    "ai_server_unreachable": T("No AI server answers at this address. Is it running?"),
+    "ai_service_busy": T("The AI service is not answering now. Try again in a minute."),
+    "ai_settings_from_environment": T(
+        "The server's administrator chose the AI in its environment; it cannot be changed here."
+    ),
+    "admin_key_required": T("Only the server's administrator may connect an AI."),
+    "ai_key_unreadable": T(
+        "The stored AI key cannot be read: the server secret changed. Connect the AI again."
+    ),
     "empty_file": T("The file is empty (0 bytes)"),
     "not_a_video": T(
         "This is {kind_text} ({format}), not a video. Upload an MP4, MOV or WebM file",
@@ -184,6 +252,25 @@ _EN_ERRORS: dict[str, Text] = {
         "The callback URL leads into a private network; only public addresses are allowed"
     ),
     "callback_url_unresolvable": T("The callback URL's host could not be found"),
+    "link_invalid": T("Not a video link: a full http:// or https:// address is needed."),
+    "link_forbidden": T("The link leads into a private network; only public sites are allowed."),
+    "link_unsupported": T("No video was found at this link."),
+    "link_login_required": T(
+        "The video is private, age-restricted or behind a login. The administrator can set "
+        "IMPORT_COOKIES_FILE, or upload the file instead."
+    ),
+    "link_not_found": T("The video at this link was not found."),
+    "link_too_long": T(
+        "The linked video is {duration:.0f} s long, over the {limit:.0f} s limit.",
+        "The linked video is too long.",
+    ),
+    "link_too_large": T(
+        "The linked video is over the {limit_mb:.0f} MB limit.", "The linked video is too large."
+    ),
+    "link_timeout": T("The site took too long to send the video; try again later."),
+    "link_unreachable": T("The site at this link could not be reached; try again later."),
+    "no_link": T("Paste a link to the reel."),
+    "share_not_found": T("This link was revoked, has expired or is wrong."),
 }
 
 # Why a worker could not start (`worker_unavailable`'s `cause`), as a person reads it.
@@ -227,6 +314,7 @@ _STATUS_CODES: dict[int, str] = {
 _RU_STAGES: dict[str, str] = {
     "queued": "В очереди",
     "download": "Получение видео",
+    "import": "Скачиваем ролик",
     "probe": "Проверка файла",
     "video": "Анализ кадров",
     "speech": "Распознавание речи",
@@ -242,6 +330,7 @@ _RU_STAGES: dict[str, str] = {
 _EN_STAGES: dict[str, str] = {
     "queued": "Queued",
     "download": "Fetching the video",
+    "import": "Downloading the reel",
     "probe": "Checking the file",
     "video": "Analysing frames",
     "speech": "Recognising speech",
@@ -294,6 +383,10 @@ _RU_NOTICES: dict[str, Text] = {
         "ИИ-провайдер {provider} не ответил: тексты написаны локально ({fallback})",
         "ИИ-провайдер не ответил: тексты написаны локально",
     ),
+    "import_single_file": T(
+        "На сервере нет ffmpeg: ролик скачан одним файлом, и его качество может быть ниже "
+        "лучшего, что есть на сайте."
+    ),
     "ai_partial": T(
         "ИИ-провайдер {provider} не написал часть ответа ({parts}): эти части составлены "
         "локально по измерениям ролика",
@@ -344,6 +437,10 @@ _EN_NOTICES: dict[str, Text] = {
         "Lines too long to say in their time at the original's pace: {spans_text}. Shorten "
         "them or speak faster",
         "Some lines are too long to say in their time: shorten them",
+    ),
+    "import_single_file": T(
+        "No ffmpeg on the server: the reel was fetched as one file, which may be below the best "
+        "quality the site has."
     ),
 }
 
@@ -969,3 +1066,97 @@ class DirectionTexts:
 
 
 DIRECTIONS = DirectionTexts
+
+
+# --- engagement of an imported reel (result.source), as evidence beside the keys ---
+
+_NBSP = "\u00a0"
+_ENGAGEMENT = {
+    "ru": {
+        "views": ("просмотр", "просмотра", "просмотров"),
+        "likes": ("лайк", "лайка", "лайков"),
+        "comments": ("комментарий", "комментария", "комментариев"),
+        "days": ("день", "дня", "дней"),
+        "thousand": "тыс.",
+        "million": "млн",
+        "billion": "млрд",
+        "in": "за",
+        "first_day": "за первые сутки",
+        "decimal": ",",
+        "lead": "Охват оригинала: ",
+    },
+    "en": {
+        "views": ("view", "views", "views"),
+        "likes": ("like", "likes", "likes"),
+        "comments": ("comment", "comments", "comments"),
+        "days": ("day", "days", "days"),
+        "thousand": "K",
+        "million": "M",
+        "billion": "B",
+        "in": "in",
+        "first_day": "in the first day",
+        "decimal": ".",
+        "lead": "The original's reach: ",
+    },
+}
+
+
+def _agreeing(n: int, forms: tuple[str, str, str], language: str) -> str:
+    """The noun form that agrees with `n` in `language` (1 просмотр, 3 просмотра, 5 просмотров)."""
+    if language.lower().startswith("en"):
+        return forms[0] if n == 1 else forms[1]
+    return plural(n, forms)
+
+
+def compact_count(n: int, forms: tuple[str, str, str], language: str = "ru") -> str:
+    """«2,3 млн просмотров», «1,5 тыс. лайков», «161 просмотр» (a non-breaking space inside)."""
+    words = _catalog(_ENGAGEMENT, language)
+    for size, unit in ((10**9, "billion"), (10**6, "million"), (10**3, "thousand")):
+        if n >= size:
+            value = round(n / size, 1)
+            figure = f"{value:.1f}".rstrip("0").rstrip(".").replace(".", str(words["decimal"]))
+            return f"{figure}{_NBSP}{words[unit]}{_NBSP}{forms[2]}"
+    return f"{n}{_NBSP}{_agreeing(n, forms, language)}"
+
+
+def engagement_text(
+    views: int | None,
+    likes: int | None,
+    comments: int | None,
+    days: int | None,
+    language: str = "ru",
+) -> str | None:
+    """«Охват оригинала: 2,3 млн просмотров за 4 дня, 120 тыс. лайков, 1,5 тыс. комментариев»;
+    None when the site gave no figures."""
+    words = _catalog(_ENGAGEMENT, language)
+    parts: list[str] = []
+    if views is not None:
+        text = compact_count(views, words["views"], language)  # type: ignore[arg-type]
+        if days is not None and days >= 1:
+            day_forms = words["days"]
+            text += f" {words['in']} {days}{_NBSP}{_agreeing(days, day_forms, language)}"  # type: ignore[arg-type]
+        elif days is not None:
+            text += f" {words['first_day']}"
+        parts.append(text)
+    for figure, name in ((likes, "likes"), (comments, "comments")):
+        if figure is not None:
+            parts.append(compact_count(figure, words[name], language))  # type: ignore[arg-type]
+    if not parts:
+        return None
+    return f"{words['lead']}{', '.join(parts)}"
+
+
+# Answers of successful requests that carry a sentence for people (`message`).
+_MESSAGES = {
+    "ru": {
+        "import_accepted": "Ссылка принята: ролик скачивается и будет проанализирован",
+    },
+    "en": {
+        "import_accepted": "Link accepted: the reel is being downloaded for analysis",
+    },
+}
+
+
+def message_text(code: str, language: str = "ru") -> str:
+    """A success message by code (the target language's, else English)."""
+    return _catalog(_MESSAGES, language).get(code) or _MESSAGES["en"][code]

@@ -36,7 +36,7 @@ def _options(tmp: Path, **kw: object) -> AnalysisOptions:
 
 def _offline_result(m: Measurements) -> AnalysisResult:
     rows = plan_rows(m)
-    creative = LocalProvider(Settings()).write(
+    creative = LocalProvider.from_settings(Settings()).write(
         WriteRequest(measurements=m, rows=rows, video_path=Path("x.mp4"))
     )
     return compose_result(m, rows, creative, provider="local", target_language="ru")
@@ -197,7 +197,7 @@ def test_a_line_said_three_times_stays_three_times(tmp_path: Path) -> None:
     heard = m.transcript.text.lower()
     assert heard.count("stop") == 3, m.transcript.text
     assert heard.count("scrolling") == 3 and "tricks" in heard
-    assert m.transcript.model == "tiny.en (English-only)"
+    assert m.transcript.model == "base"
     rows = " ".join(r.speech for r in plan_rows(m)).lower()
     assert rows.count("stop") == 3
 

@@ -238,8 +238,8 @@ class AnalysisOptions(BaseModel):
     max_size_bytes: int | None = None
     probe_timeout: float = 20.0
     probe_memory_mb: int = 1024
-    # name or path; None -> the offline policy (`speech_policy`): base detects the language,
-    # tiny.en transcribes English, base everything else
+    # name or path; None -> the offline policy (`speech_policy`): base detects the language
+    # and transcribes (tiny.en only where base is not installed)
     whisper_model: str | None = None
     whisper_threads: int = 0  # 0 -> let the pipeline decide
     transcribe: bool = True

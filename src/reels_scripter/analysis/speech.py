@@ -3,7 +3,12 @@
 Whisper is trained to always write *something*; on music, tones or silence it invents text.
 Three guards keep the transcript honest: the Silero VAD filter (only speech-like audio reaches
 the decoder), Whisper's own no-speech probability, and the average log-probability of the
-decoded tokens (invented text is decoded with low confidence).
+decoded tokens (invented text is decoded with low confidence). A fourth, `speech_repeats`,
+tells a line said again from the decoder repeating itself.
+
+Decoding is deterministic: temperature 0 only. faster-whisper's default re-decodes a window
+whose text compresses too well (ratio > 2.4) with temperature sampling, which is random: a
+line said three times came out differently on every run, and now and then not at all.
 
 The model is resolved once per process and cached: a worker analyses many reels, and loading
 costs ~0.5 s even for tiny models.
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,8 @@ import numpy.typing as npt
 
 from reels_scripter.analysis.errors import SpeechModelError
 from reels_scripter.analysis.models import SpeechSegment, Transcript, Word
+from reels_scripter.analysis.speech_repeats import remove_loops
+from reels_scripter.analysis.voice_activity import Span, detect_speech
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +100,6 @@ def _keep(segment: Any) -> bool:
     return bool(
         segment.no_speech_prob <= MAX_NO_SPEECH_PROB
         and segment.avg_logprob >= MIN_AVG_LOGPROB
-        and segment.compression_ratio <= MAX_COMPRESSION_RATIO
         and segment.text.strip()
     )
 
@@ -147,10 +153,12 @@ def transcribe(
     cancelled: threading.Event | None = None,
     language: str | None = None,
     beam_size: int = 5,
+    speech: Sequence[Span] | None = None,
 ) -> Transcript:
     """Transcript of 16 kHz mono samples with word timestamps; empty when nothing is said.
     Setting `cancelled` stops the work after the segment being decoded. `language` (ISO 639-1,
-    e.g. from `speech_policy.detect_language`) skips the model's own detection."""
+    e.g. from `speech_policy.detect_language`) skips the model's own detection. `speech`: the
+    voice-activity spans (`voice_activity.detect_speech`), found here when not given."""
     english_only = not bool(model.model.is_multilingual)
     model_name = f"{label} (English-only)" if english_only else label
     duration = len(samples) / RATE
@@ -164,6 +172,10 @@ def transcribe(
         # Conditioning on earlier text is what lets one invented phrase repeat forever.
         condition_on_previous_text=False,
         beam_size=beam_size,
+        # One temperature, so no sampled re-decoding (see the module doc); no compression
+        # ratio test, which only chose whether to re-decode.
+        temperature=0.0,
+        compression_ratio_threshold=None,
     )
     segments: list[SpeechSegment] = []
     for seg in segments_iter:
@@ -203,6 +215,10 @@ def transcribe(
                 words=words,
             )
         )
+    if segments:
+        if speech is None:
+            speech = detect_speech(samples, duration).spans
+        segments = remove_loops(segments, samples, speech, model.feature_extractor)
     if progress is not None:
         progress(1.0)
     if not segments:

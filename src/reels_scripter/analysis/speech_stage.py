@@ -4,8 +4,8 @@
    share is measured even when no word is recognised; no speech, no model runs at all.
 2. The language is identified on the speech itself (`speech_policy.detect_language`, with
    Whisper base or a multilingual `WHISPER_MODEL`).
-3. `speech_policy.plan_speech` picks the model: the fast English-only tiny.en for English,
-   base for anything else, `WHISPER_MODEL` whenever it is set.
+3. `speech_policy.plan_speech` picks the model and its beam: base for every language (tiny.en
+   only where base is not installed), `WHISPER_MODEL` whenever it is set.
 4. What the transcript covers is compared with what voice activity found: speech that was
    heard but not turned into words is reported (`speech_not_transcribed`), never passed off
    as silence.
@@ -48,15 +48,13 @@ from reels_scripter.analysis.voice_activity import (
 log = logging.getLogger(__name__)
 
 SPEECH_NOT_TRANSCRIBED = "speech_not_transcribed"
-BEAM = 5
-GREEDY = 1
 
 
 class SpeechModels:
     """The models the policy may use, each loading in the background from construction on.
 
     With `WHISPER_MODEL` set only that model is loaded. Otherwise Whisper base (the language
-    detector, and the model for every language but English) and tiny.en. Raises
+    detector and the transcriber), or tiny.en where base is not installed. Raises
     SpeechModelError at once when no model at all is available, or when the bundled base
     does not match its pinned hash.
     """
@@ -82,7 +80,9 @@ class SpeechModels:
             from reels_scripter.analysis.whisper_base import bundled_base
 
             self.multilingual = bundled_base(cache_dir)
-            self.english = bundled_tiny_en(cache_dir)
+            # tiny.en only stands in for a missing base: loading it beside base cost
+            # ~0.2 CPU-s and ~100 MB in every process for a model no plan picks.
+            self.english = bundled_tiny_en(cache_dir) if self.multilingual is None else None
             if self.multilingual is None and self.english is None:
                 resolve_model(None)  # raises the "no speech model" error with its advice
         order = [self.configured, self.multilingual, self.english]
@@ -91,8 +91,8 @@ class SpeechModels:
         pool.submit(self._load_all, timer)
 
     def _load_all(self, timer: Callable[[str, float], None] | None) -> None:
-        # One after another, in the order they are needed: base detects the language
-        # before tiny.en could be used.
+        # One after another, in the order they are needed (a configured English-only
+        # model before the base that then detects the language for it).
         for choice, future in self._loaded.items():
             started = time.perf_counter()
             before = thread_ids()
@@ -228,12 +228,15 @@ def listen(
             progress(1.0)
     else:
         t0, c0 = time.thread_time(), models.cpu(plan.model)
-        # Greedy decoding for the bundled tiny.en: on the English sample it keeps the WER
-        # (0.042) at two thirds of beam search's CPU (0.66 vs 0.98 CPU-s). Base keeps its beam
-        # of 5: greedy doubled its Spanish WER (0.185 -> 0.37).
-        beam = GREEDY if plan.model == models.english else BEAM
         transcript = transcribe(
-            samples, model, plan.model.label, progress, cancelled, plan.language, beam_size=beam
+            samples,
+            model,
+            plan.model.label,
+            progress,
+            cancelled,
+            plan.language,
+            beam_size=plan.beam,
+            speech=presence.spans,
         )
         _add_cpu(cpu, f"transcription_{plan.model.label}", t0, c0, models.cpu(plan.model))
     transcript = _language(transcript, guess, plan.language)

@@ -26,6 +26,8 @@ FINISHED_STATES = frozenset({JobState.completed, JobState.failed})
 # ai); `texts.stage_label` turns any of them into what a person reads.
 STAGE_QUEUED = "queued"
 STAGE_DOWNLOAD = "download"
+# Fetching an imported reel from its link (the first stage of a `POST /api/import` job).
+STAGE_IMPORT = "import"
 STAGE_RETRYING = "retrying"
 STAGE_REQUEUED = "requeued"
 STAGE_DONE = "done"
@@ -84,6 +86,15 @@ class Job(Base):
     # once at upload and handed to the analysis, which then neither probes nor guesses again.
     probe: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
+    # A reel imported by its link (POST /api/import): the link as given, fetched by the worker
+    # as the job's first stage (until then `object_name` is NULL and `sha256` a placeholder),
+    # and what names its video for dedupe: `platform:id`, else `url:<canonical link>`.
+    source_url: Mapped[str | None] = mapped_column(Text)
+    source_key: Mapped[str | None] = mapped_column(String(400))
+    # Once fetched: {"source": contract.Source, "notices": [Notice]}, so that a retry of the
+    # analysis (the video is then in storage) still writes them into the result.
+    imported: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
     provider: Mapped[str | None] = mapped_column(String(64))
     model: Mapped[str | None] = mapped_column(String(128))
     settings_fingerprint: Mapped[str] = mapped_column(String(64))
@@ -118,6 +129,8 @@ class Job(Base):
         Index("ix_jobs_owner_created_at", "owner", created_at.desc()),
         # Dedupe: a completed job for the same content and the same analysis settings.
         Index("ix_jobs_dedupe", "sha256", "settings_fingerprint", "state"),
+        # Dedupe of imports: a completed job for the same video and the same settings.
+        Index("ix_jobs_source_key", "source_key", "settings_fingerprint", "state"),
         # Sweeper: active jobs with a stale heartbeat, waiting jobs never picked up.
         Index("ix_jobs_state_heartbeat_at", "state", "heartbeat_at"),
         # Sweeper: stored videos past their retention.

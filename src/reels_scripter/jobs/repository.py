@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from reels_scripter.db.base import utcnow
 from reels_scripter.jobs.models import (
+    STAGE_DEDUPLICATED,
     STAGE_DONE,
     STAGE_FAILED,
     STAGE_QUEUED,
@@ -63,6 +64,11 @@ class DueWebhook:
     record: dict[str, Any]
 
 
+def _owned_by(owner: str | None) -> Any:
+    """Jobs of one owner; jobs made without a key (owner NULL) when `owner` is None."""
+    return Job.owner.is_(None) if owner is None else Job.owner == owner
+
+
 def _rowcount(result: Any) -> int:
     assert isinstance(result, CursorResult)
     return int(result.rowcount)
@@ -79,14 +85,14 @@ class JobRepository:
             return None
         stmt = select(Job).where(Job.id == job_id)
         if not any_owner:
-            stmt = stmt.where(Job.owner.is_(None) if owner is None else Job.owner == owner)
+            stmt = stmt.where(_owned_by(owner))
         # populate_existing: writes here are bulk UPDATEs that bypass the identity map, so a
         # row loaded earlier in this session must be refreshed, not returned stale.
         return self.session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
 
     def list_for_owner(self, owner: str | None, limit: int, offset: int) -> tuple[list[Job], int]:
         """One owner's jobs, newest first, and the owner's total (for pagination)."""
-        owned = Job.owner.is_(None) if owner is None else Job.owner == owner
+        owned = _owned_by(owner)
         total = self.session.scalar(select(func.count()).select_from(Job).where(owned)) or 0
         rows = self.session.scalars(
             select(Job)
@@ -98,12 +104,44 @@ class JobRepository:
         ).all()
         return list(rows), int(total)
 
-    def find_completed_duplicate(self, sha256: str, fingerprint: str) -> Job | None:
-        """The newest completed job for this content analysed with these settings."""
+    def find_completed_duplicate(
+        self, sha256: str, fingerprint: str, owner: str | None, provider: str
+    ) -> Job | None:
+        """The owner's newest completed job for this content, analysed with these settings
+        and written by `provider` itself (the configured one).
+
+        Scoped to one owner: a duplicate answered across API keys would tell one tenant what
+        another uploaded. Keyed on the provider that wrote the result, not only the settings:
+        a fallback's answer written during an AI outage is never handed out again once the
+        configured provider works; the next upload is analysed and replaces it. The model is
+        in the fingerprint (the provider's result options), so provider + fingerprint is
+        provider + model."""
         return self.session.scalars(
             select(Job)
             .where(
                 Job.sha256 == sha256,
+                Job.settings_fingerprint == fingerprint,
+                Job.state == JobState.completed,
+                Job.result.is_not(None),
+                Job.provider == provider,
+                _owned_by(owner),
+            )
+            .order_by(Job.finished_at.desc())
+            .limit(1)
+        ).first()
+
+    def find_completed_by_source(
+        self, source_key: str, fingerprint: str, owner: str | None, provider: str
+    ) -> Job | None:
+        """The newest completed import of the same video analysed with these settings, among
+        `owner`'s jobs (one client's imports never reveal another's), written by `provider`
+        itself (as `find_completed_duplicate`: a fallback's answer is not reused)."""
+        return self.session.scalars(
+            select(Job)
+            .where(
+                _owned_by(owner),
+                Job.provider == provider,
+                Job.source_key == source_key,
                 Job.settings_fingerprint == fingerprint,
                 Job.state == JobState.completed,
                 Job.result.is_not(None),
@@ -112,10 +150,14 @@ class JobRepository:
             .limit(1)
         ).first()
 
-    def exists_with_sha256(self, sha256: str) -> bool:
-        """Whether any job (any owner, any state) is about this content."""
-        found = self.session.scalars(select(Job.id).where(Job.sha256 == sha256).limit(1)).first()
-        return found is not None
+    def exists_with_sha256(
+        self, sha256: str, owner: str | None = None, *, any_owner: bool = False
+    ) -> bool:
+        """Whether a job of `owner` (or of anyone) in any state is about this content."""
+        stmt = select(Job.id).where(Job.sha256 == sha256)
+        if not any_owner:
+            stmt = stmt.where(_owned_by(owner))
+        return self.session.scalars(stmt.limit(1)).first() is not None
 
     def count_by_state(self) -> dict[str, int]:
         counts = {state.value: 0 for state in JobState}
@@ -302,6 +344,62 @@ class JobRepository:
             error=None,
             error_code=None,
             video_expires_at=video_expires_at,
+            finished_at=now,
+            updated_at=now,
+            **_webhook_due(now),
+            **values,
+        )
+
+    def attach_import(
+        self,
+        claim: Claim,
+        *,
+        object_name: str,
+        sha256: str,
+        size_bytes: int,
+        duration: float | None,
+        probe: dict[str, Any],
+        source_key: str | None,
+        imported: dict[str, Any],
+    ) -> bool:
+        """An imported reel is downloaded and stored: from here on the job is like an upload's."""
+        values: dict[str, Any] = {}
+        if source_key is not None:
+            values["source_key"] = source_key
+        return self._fenced_update(
+            claim,
+            object_name=object_name,
+            sha256=sha256,
+            size_bytes=size_bytes,
+            duration=duration,
+            probe=probe,
+            imported=imported,
+            updated_at=utcnow(),
+            **values,
+        )
+
+    def complete_as_duplicate(
+        self, claim: Claim, original: Job, result: dict[str, Any], sha256: str | None
+    ) -> bool:
+        """An import whose video turned out to be analysed already: the earlier answer."""
+        now = utcnow()
+        values: dict[str, Any] = {"sha256": sha256} if sha256 is not None else {}
+        shared = original.object_name is not None and original.video_expires_at is not None
+        return self._fenced_update(
+            claim,
+            state=JobState.completed,
+            stage=STAGE_DEDUPLICATED,
+            progress=100,
+            result=result,
+            provider=original.provider,
+            model=original.model,
+            duration=original.duration,
+            probe=original.probe,
+            size_bytes=original.size_bytes,
+            object_name=original.object_name if shared else None,
+            video_expires_at=original.video_expires_at if shared else None,
+            error=None,
+            error_code=None,
             finished_at=now,
             updated_at=now,
             **_webhook_due(now),

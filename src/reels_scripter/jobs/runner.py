@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from reels_scripter.analysis.models import ProbedVideo, ProbeInfo
+from reels_scripter.analysis.models import Notice, ProbedVideo, ProbeInfo
+from reels_scripter.analysis.progress import ProgressCallback
 from reels_scripter.config import Settings
+from reels_scripter.contract import Source
 from reels_scripter.db.base import utcnow
 from reels_scripter.db.engine import session_factory
 from reels_scripter.errors import AppError
@@ -28,6 +30,7 @@ from reels_scripter.jobs.keyframes import StorageSink
 from reels_scripter.jobs.liveness import Liveness
 from reels_scripter.jobs.models import STAGE_DOWNLOAD, Job
 from reels_scripter.jobs.repository import Claim, JobRepository, stale_cutoff
+from reels_scripter.providers.registry import AIChoice
 from reels_scripter.storage import ObjectNotFoundError, Storage, StorageError, get_storage
 from reels_scripter.texts import describe
 
@@ -60,6 +63,29 @@ def _probed(job: Job, path: Path) -> ProbedVideo | Path:
     if job.probe is None:
         return path
     return ProbedVideo(path=path, info=ProbeInfo.model_validate(job.probe), sha256=job.sha256)
+
+
+def ai_choice(session: Session, settings: Settings) -> AIChoice:
+    """The provider this job uses: the studio's stored choice, unless the environment's
+    AI_PROVIDER decides (`ai_settings.service`)."""
+    from reels_scripter.ai_settings.service import AISettingsService
+
+    return AISettingsService(session, settings).current_choice()
+
+
+def _after_import(report: ProgressCallback) -> ProgressCallback:
+    """The analysis' overall figure on the part of the bar the download left."""
+    from reels_scripter.imports.stage import IMPORT_SHARE
+
+    return lambda stage, fraction: report(stage, IMPORT_SHARE + (1 - IMPORT_SHARE) * fraction)
+
+
+def _imported_before(job: Job) -> tuple[Source | None, list[Notice] | None]:
+    if not job.imported:
+        return None, None
+    from reels_scripter.imports.stage import imported_of
+
+    return imported_of(job)
 
 
 def video_expiry(settings: Settings) -> datetime | None:
@@ -95,27 +121,58 @@ def run_job(
             return Outcome("skipped")  # another worker has it, or it is finished or gone
         job = repo.get(job_id, any_owner=True)
         assert job is not None
-        object_name = job.object_name
+        object_name, owner = job.object_name, job.owner
 
     tmp: Path | None = None
+    workdir: Path | None = None
     try:
         _remove_earlier_temp_files(settings, job_id)
         with Liveness(sessions, claim, settings) as live:
+            imported = None
+            if object_name is None and job.source_url:
+                # an import: its first stage fetches the reel (imports.stage)
+                from reels_scripter.imports.stage import import_video
+
+                workdir = settings.data_dir / "tmp" / f"job-{job_id}-import"
+                imported = import_video(job, claim, settings, storage, live, sessions, workdir)
+                if imported is None:
+                    return Outcome("completed")  # the same video was analysed already
+                object_name = imported.object_name
             if object_name is None:
                 raise ObjectNotFoundError("job has no stored video")
-            live.progress(STAGE_DOWNLOAD, 0.0)
-            tmp = _temp_path(settings, job_id)
-            storage.download_to(object_name, tmp)
+            # Read per job (one primary-key query): a key connected from the page applies
+            # to the next job, in every worker process, without a restart.
+            with sessions() as session:
+                ai = ai_choice(session, settings)
             from reels_scripter.pipeline import analyze_reel  # heavy; only in workers
 
+            source: Source | None
+            notices: list[Notice] | None
+            if imported is not None:
+                video: ProbedVideo | Path = imported.video
+                progress = _after_import(live.progress)
+                source, notices = imported.source, imported.notices
+            else:
+                live.progress(STAGE_DOWNLOAD, 0.0)
+                tmp = _temp_path(settings, job_id)
+                storage.download_to(object_name, tmp)
+                video, progress = _probed(job, tmp), live.progress
+                source, notices = _imported_before(job)
             result = analyze_reel(
-                _probed(job, tmp),
+                video,
                 settings,
-                progress=live.progress,
+                provider=ai,
+                progress=progress,
                 video_uri=storage.uri(object_name),
-                keyframes=StorageSink(storage),
+                keyframes=StorageSink(storage, owner),
+                source=source,
+                notices=notices,
             )
-        tmp.unlink(missing_ok=True)  # before the row says "completed": nothing left behind
+        # before the row says "completed": nothing left behind
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
         payload: dict[str, Any] = result.model_dump(mode="json")
         keep_until = video_expiry(settings)
         with sessions() as session:
@@ -148,6 +205,8 @@ def run_job(
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _record_failure(

@@ -1,0 +1,107 @@
+"""The import use case: accept a link, answer from an earlier import of the same video, or
+record a job whose first stage (in the worker) downloads it.
+
+Nothing is fetched here: the API process only checks the link (form and addresses, 422 when
+refused) and writes the row. The worker downloads (`imports.stage`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from reels_scripter.db.base import utcnow
+from reels_scripter.imports.platforms import source_key
+from reels_scripter.imports.policy import check_link
+from reels_scripter.jobs.models import (
+    STAGE_DEDUPLICATED,
+    STAGE_QUEUED,
+    WEBHOOK_PENDING,
+    Job,
+    JobState,
+    new_job_id,
+)
+from reels_scripter.jobs.service import JobService, settings_fingerprint
+
+log = logging.getLogger(__name__)
+
+MAX_LINK_LENGTH = 2048
+
+
+def placeholder_sha256(job_id: str) -> str:
+    """What `jobs.sha256` holds until the video is fetched: never a content hash, so it can
+    match no other job's content (dedupe, shared keyframes)."""
+    return f"link:{job_id}"
+
+
+def submit_import(
+    jobs: JobService,
+    url: str,
+    owner: str | None,
+    *,
+    callback_url: str | None = None,
+    public_base_url: str | None = None,
+) -> Job:
+    """Record an import job and queue it, or answer from a completed import of the same video
+    (same platform id or canonical link, same settings). Raises LinkError when the link is
+    refused. Blocking (DNS): from async code run it in a thread."""
+    url = url.strip()
+    check_link(url, allow_private=jobs.settings.import_allow_private)
+    key = source_key(url)
+    ai = jobs.current_ai()
+    fingerprint = settings_fingerprint(jobs.settings, ai)
+    duplicate = jobs.repo.find_completed_by_source(key, fingerprint, owner, ai.name)
+    now = utcnow()
+    job_id = new_job_id()
+    webhook: dict[str, object] | None = None
+    if callback_url:
+        base = (public_base_url or "").rstrip("/")
+        webhook = {"statusUrl": f"{base}/api/status/{job_id}"}
+    job = Job(
+        id=job_id,
+        callback_url=callback_url or None,
+        webhook=webhook,
+        sha256=placeholder_sha256(job_id),
+        size_bytes=0,
+        source_url=url,
+        source_key=key,
+        settings_fingerprint=fingerprint,
+        owner=owner,
+        attempts=0,
+        max_attempts=jobs.settings.job_max_attempts,
+        progress=0,
+        created_at=now,
+        updated_at=now,
+    )
+    if duplicate is not None:
+        # The same video, the same settings: the answer is known, nothing is fetched.
+        job.state = JobState.completed
+        job.stage = STAGE_DEDUPLICATED
+        job.progress = 100
+        job.result = duplicate.result
+        job.provider, job.model = duplicate.provider, duplicate.model
+        job.sha256, job.size_bytes = duplicate.sha256, duplicate.size_bytes
+        job.duration, job.probe = duplicate.duration, duplicate.probe
+        job.started_at = job.finished_at = now
+        shared = duplicate.object_name is not None and duplicate.video_expires_at is not None
+        job.object_name = duplicate.object_name if shared else None
+        job.video_expires_at = duplicate.video_expires_at if shared else None
+        if job.callback_url:
+            job.webhook_state, job.webhook_due_at = WEBHOOK_PENDING, now
+        jobs.repo.add(job)
+        jobs.session.commit()
+        return job
+    job.state = JobState.waiting
+    job.stage = STAGE_QUEUED
+    jobs.repo.add(job)
+    jobs.session.commit()  # first: a worker that gets the id must find the row
+    if jobs.enqueue is not None:
+        try:
+            jobs.enqueue(job.id)
+        except Exception as exc:
+            # as for uploads: the row is durable and the next sweep sends it
+            log.warning(
+                "could not enqueue job %s (%s); the next sweep sends it", job.id, type(exc).__name__
+            )
+            jobs.repo.mark_unsent(job.id)
+            jobs.session.commit()
+    return job

@@ -1,0 +1,1 @@
+"""Read-only share links of one result (`/s/<token>`)."""

@@ -1,0 +1,66 @@
+"""Extractor choice on the four platforms' URL shapes, without network."""
+
+from __future__ import annotations
+
+import pytest
+
+from reels_scripter.imports.platforms import canonical_url, choose, source_key
+
+
+@pytest.mark.parametrize(
+    ("url", "extractor", "platform", "key"),
+    [
+        (
+            "https://www.instagram.com/reel/C1a2B3c4D5e/",
+            "Instagram",
+            "instagram",
+            "instagram:C1a2B3c4D5e",
+        ),
+        (
+            "https://instagram.com/reels/C1a2B3c4D5e/?igsh=abc",
+            "Instagram",
+            "instagram",
+            "instagram:C1a2B3c4D5e",
+        ),
+        (
+            "https://www.tiktok.com/@some.user/video/7301234567890123456?lang=en",
+            "TikTok",
+            "tiktok",
+            "tiktok:7301234567890123456",
+        ),
+        # a short link names no video id: the key comes from the link until it is fetched
+        ("https://vm.tiktok.com/ZMabc123/", "TikTokVM", "tiktok", None),
+        (
+            "https://www.youtube.com/shorts/dQw4w9WgXcQ",
+            "Youtube",
+            "youtube",
+            "youtube:dQw4w9WgXcQ",
+        ),
+        (
+            "https://youtube.com/shorts/dQw4w9WgXcQ?si=share",
+            "Youtube",
+            "youtube",
+            "youtube:dQw4w9WgXcQ",
+        ),
+        ("https://vk.com/clip-12345678_456239017", "VK", "vk", "vk:-12345678_456239017"),
+        (
+            "https://vk.com/clips-74006511?z=clip-74006511_456247211",
+            "VK",
+            "vk",
+            "vk:-74006511_456247211",
+        ),
+        ("https://example.com/reel.mp4", "Generic", "web", None),
+        ("https://blog.example.org/post/42", "Generic", "web", None),
+    ],
+)
+def test_extractor_by_url_shape(url: str, extractor: str, platform: str, key: str | None) -> None:
+    choice = choose(url)
+    assert (choice.extractor, choice.platform, choice.key) == (extractor, platform, key)
+
+
+def test_source_key_falls_back_to_the_canonical_url() -> None:
+    assert source_key("HTTPS://Example.COM:443/a/reel.mp4?x=1#t=3") == (
+        "url:https://example.com/a/reel.mp4?x=1"
+    )
+    assert canonical_url("http://example.com:8080") == "http://example.com:8080/"
+    assert source_key("https://www.youtube.com/shorts/dQw4w9WgXcQ") == "youtube:dQw4w9WgXcQ"
