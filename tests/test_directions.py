@@ -49,7 +49,7 @@ def test_a_talking_close_up_with_a_caption_and_a_cut_to_a_wide_shot() -> None:
     row = _row(0, 0.0, 4.0, [0], speech="Stop scrolling.", captions=[caption])
     text = row_direction(row, scenes, _row(1, 4.0, 8.0, [1]))
     assert text == (
-        "Крупный план: лицо в кадре, говорит в камеру. "
+        "Крупный план: человек говорит в камеру. "
         "Камера неподвижна — со штатива или с опоры. "
         "Надпись на экране: «3 TRICKS». "
         "На склейке — общий план."
@@ -103,9 +103,9 @@ def test_the_offline_script_says_what_to_film_not_which_colours(tmp_path: Path) 
         scene.colours = [GREEN]
     rows = plan_rows(m)
     request = WriteRequest(measurements=m, rows=rows, video_path=tmp_path / "x.mp4")
-    creative = LocalProvider(make_settings(tmp_path)).write(request)
+    creative = LocalProvider.from_settings(make_settings(tmp_path)).write(request)
     visuals = [r.visual for r in creative.rows]
-    assert visuals[0].startswith("Крупный план: лицо в кадре, говорит в камеру.")
+    assert visuals[0].startswith("Крупный план: человек говорит в камеру.")
     assert visuals[1].startswith("Предмет или действие без людей в кадре.")
     assert all("преоблада" not in v and "зелён" not in v for v in visuals)
     assert "На склейке — общий план." in visuals[0]

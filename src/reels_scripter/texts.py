@@ -1017,12 +1017,18 @@ class ExportTexts:
 class DirectionTexts:
     """What to film in a script row, built from the measurements: one sentence a fact."""
 
-    # the subject by shot scale, with a person in the shot / without one
+    # the subject by shot scale: one person, silent / talking
     PERSON: ClassVar[Mapping[str, str]] = {
-        "close-up": "Крупный план: лицо в кадре",
+        "close-up": "Крупный план: лицо человека",
         "medium": "Средний план: человек по пояс",
         "wide": "Общий план: человек в полный рост в обстановке",
         "unknown": "Человек в кадре",
+    }
+    PERSON_TALKS: ClassVar[Mapping[str, str]] = {
+        "close-up": "Крупный план: человек говорит в камеру",
+        "medium": "Средний план: человек по пояс говорит в камеру",
+        "wide": "Общий план: человек в полный рост говорит в камеру",
+        "unknown": "Человек в кадре говорит в камеру",
     }
     PEOPLE = "{}: в кадре {} {}"  # «Средний план: в кадре 2 человека»
     PEOPLE_FORMS = ("человек", "человека", "человек")
@@ -1033,7 +1039,6 @@ class DirectionTexts:
         "unknown": "План",
     }
     NO_PERSON = "Предмет или действие без людей в кадре"
-    TALKS = ", говорит в камеру"
     # motion in the picture
     BUSY = "В кадре много движения: действие идёт непрерывно"
     STILL = "Картинка почти неподвижна: держите кадр ровно"

@@ -39,7 +39,7 @@ def _gemini_text(call: Any) -> str:
 
 
 def test_gemini_is_told_each_rows_budget(fake_gemini: FakeGemini, settings, write_request) -> None:
-    GeminiProvider(settings()).write(write_request())
+    GeminiProvider.from_settings(settings()).write(write_request())
     [call] = fake_gemini.generate_calls()
     rows = _gemini_schema(call)["properties"]["script"]["properties"]
     # no words timed in these measurements: the calm default of 4 syllables a second, 90%
@@ -58,7 +58,7 @@ def test_gemini_over_long_rows_get_one_shortening_follow_up(
 ) -> None:
     fake_gemini.script = [Gen(over_long=2.0, over_long_rows=("2", "3"))]  # then short lines
     request = write_request()
-    creative = GeminiProvider(settings()).write(request)
+    creative = GeminiProvider.from_settings(settings()).write(request)
 
     _, second = fake_gemini.generate_calls()
     asked = _gemini_schema(second)
@@ -83,7 +83,7 @@ def test_gemini_lines_still_too_long_stay_marked_with_a_warning(
 ) -> None:
     fake_gemini.script = [Gen(over_long=2.0), Gen(over_long=1.5)]
     request = write_request()
-    creative = GeminiProvider(settings()).write(request)
+    creative = GeminiProvider.from_settings(settings()).write(request)
 
     assert len(fake_gemini.generate_calls()) == 2  # one follow-up, never a third request
     result = _compose(request, creative, "gemini")
@@ -100,7 +100,7 @@ def test_gemini_missing_pieces_and_long_rows_share_the_one_follow_up(
     fake_gemini: FakeGemini, settings, write_request
 ) -> None:
     fake_gemini.script = [Gen(over_long=2.0, over_long_rows=("1",), drop=("keys.audio",))]
-    creative = GeminiProvider(settings()).write(write_request())
+    creative = GeminiProvider.from_settings(settings()).write(write_request())
     _, second = fake_gemini.generate_calls()
     asked = _gemini_schema(second)["properties"]
     assert list(asked) == ["keys", "script"]
@@ -114,7 +114,9 @@ def test_openai_over_long_rows_get_one_shortening_follow_up(
 ) -> None:
     fake_openai.script = [Gen(over_long=2.0, over_long_rows=("3",))]
     request = write_request()
-    creative = OpenAIProvider(settings(OPENAI_BASE_URL=fake_openai.url + "v1")).write(request)
+    creative = OpenAIProvider.from_settings(settings(OPENAI_BASE_URL=fake_openai.url + "v1")).write(
+        request
+    )
 
     _, second = fake_openai.chat_calls()
     asked = second.json["response_format"]["json_schema"]["schema"]
@@ -130,7 +132,9 @@ def test_openai_still_too_long_names_the_rows(
 ) -> None:
     fake_openai.default = Gen(over_long=2.0, over_long_rows=("3",))
     request = write_request()
-    creative = OpenAIProvider(settings(OPENAI_BASE_URL=fake_openai.url + "v1")).write(request)
+    creative = OpenAIProvider.from_settings(settings(OPENAI_BASE_URL=fake_openai.url + "v1")).write(
+        request
+    )
     assert len(fake_openai.chat_calls()) == 2
     result = _compose(request, creative, "openai")
     assert [r.fit.status for r in result.script if r.fit][2] == "too_long"
@@ -144,7 +148,7 @@ def test_gemini_adapts_the_caption_of_a_row_that_has_one(
     caption = OnscreenText(start=2.5, end=6.0, text="3 TRICKS")
     request.measurements.onscreen_text = [caption]
     request.rows[1].captions = [caption]
-    creative = GeminiProvider(settings()).write(request)
+    creative = GeminiProvider.from_settings(settings()).write(request)
 
     [call] = fake_gemini.generate_calls()
     rows = _gemini_schema(call)["properties"]["script"]["properties"]

@@ -33,20 +33,20 @@ def _subject(scene: SceneFacts, talks: bool) -> str:
     if scene.faces == 0:
         return DIRECTIONS.NO_PERSON
     if scene.faces == 1:
-        subject = DIRECTIONS.PERSON[scene.shot_scale]
-    else:
-        subject = DIRECTIONS.PEOPLE.format(
-            DIRECTIONS.SCALE_NAME[scene.shot_scale],
-            scene.faces,
-            plural(scene.faces, DIRECTIONS.PEOPLE_FORMS),
-        )
-    return subject + (DIRECTIONS.TALKS if talks else "")
+        return (DIRECTIONS.PERSON_TALKS if talks else DIRECTIONS.PERSON)[scene.shot_scale]
+    # Several people: who of them talks is not measured.
+    return DIRECTIONS.PEOPLE.format(
+        DIRECTIONS.SCALE_NAME[scene.shot_scale],
+        scene.faces,
+        plural(scene.faces, DIRECTIONS.PEOPLE_FORMS),
+    )
 
 
 def _motion(scene: SceneFacts) -> str | None:
     if scene.motion >= BUSY_MOTION:
         return DIRECTIONS.BUSY
-    if scene.motion <= STILL_MOTION and (scene.camera is None or scene.camera.move == "static"):
+    # A still picture says something only where the camera's own sentence does not.
+    if scene.motion <= STILL_MOTION and scene.camera is None:
         return DIRECTIONS.STILL
     return None
 
@@ -97,12 +97,9 @@ def row_direction(row: RowPlan, scenes: Sequence[SceneFacts], following: RowPlan
         return DIRECTIONS.NO_SCENE + "."
     last = by_index.get(row.scenes[-1], scene) if row.scenes else scene
     next_scene = by_index.get(following.scene) if following is not None else None
-    if next_scene is not None and next_scene.index == last.index:
-        # The next row continues the same shot (a row split at a pause): no cut between them.
-        next_scene = None
-        cut = None
-    else:
-        cut = _cut(last, next_scene)
+    # The next row may go on in the same shot (a row split at a pause): no cut between them.
+    same_shot = next_scene is not None and next_scene.index == last.index
+    cut = None if same_shot else _cut(last, next_scene)
     parts = [
         _subject(scene, talks=bool(row.speech)),
         _motion(scene),
