@@ -208,6 +208,27 @@ def test_pieces_missing_twice_are_written_locally_and_listed(
     assert untranslated.code == "translation_unavailable"
 
 
+def test_every_piece_missing_from_both_answers_is_listed_in_filled_by_local(
+    fake_gemini: FakeGemini, settings, write_request
+) -> None:
+    """Issue 19 §6: each required piece (translation and hook type included) that neither
+    answer holds is written locally and named; leaving one out of the list fails here."""
+    from reels_scripter.providers.schema import required_paths
+
+    request = write_request()
+    required = required_paths(request.rows)
+    assert {"translation", "hook_type"} <= set(required)
+    # only the optional transcription arrives, so the answer counts as usable
+    fake_gemini.default = Gen(drop=tuple(required), keep_optional=True)
+
+    creative = get_provider("gemini", settings()).write(request)
+
+    assert len(fake_gemini.generate_calls()) == 2  # the follow-up asked for all of it again
+    assert creative.filled_by_local == required  # each one, in the answer's order
+    assert_complete(creative, [r.id for r in request.rows])
+    assert creative.hook_type is not None
+
+
 def test_invalid_pieces_are_rejected_one_by_one(
     fake_gemini: FakeGemini, settings, write_request
 ) -> None:

@@ -78,7 +78,7 @@ def _shots(row: RowPlan) -> str | None:
     if shots < 2:
         return None
     each = (row.end - row.start) / shots
-    return DIRECTIONS.SHOTS.format(shots, plural(shots, PLAN_FORMS), num(each).replace(".", ","))
+    return DIRECTIONS.SHOTS.format(shots, plural(shots, PLAN_FORMS), num(each))
 
 
 def _cut(scene: SceneFacts, following: SceneFacts | None) -> str:
