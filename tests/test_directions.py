@@ -88,8 +88,8 @@ def test_several_shots_in_a_row_and_a_row_that_continues_the_same_shot() -> None
     first = _row(0, 0.0, 3.0, [0, 1, 2])
     second = _row(1, 3.0, 12.0, [2])
     text = row_direction(first, scenes, second)
-    assert text.startswith("Средний план: в кадре 2 человека.")
-    assert "В блоке 3 плана по ~1 с: меняйте ракурс на каждой склейке." in text
+    assert text.startswith("Средний план: в кадре 2\u00a0человека.")
+    assert "В блоке 3\u00a0плана примерно по 1\u00a0с: меняйте ракурс на каждой склейке." in text
     assert "склейке —" not in text  # the next row goes on in the same shot: no cut
 
 

@@ -1170,7 +1170,7 @@ class DirectionTexts:
         "wide": "Общий план: человек в полный рост говорит в камеру",
         "unknown": "Человек в кадре говорит в камеру",
     }
-    PEOPLE = "{}: в кадре {} {}"  # «Средний план: в кадре 2 человека»
+    PEOPLE = "{}: в кадре {}\u00a0{}"  # «Средний план: в кадре 2 человека»
     PEOPLE_FORMS = ("человек", "человека", "человек")
     SCALE_NAME: ClassVar[Mapping[str, str]] = {
         "close-up": "Крупный план",
@@ -1197,7 +1197,7 @@ class DirectionTexts:
     BACKGROUND = "Однотонный {} фон"
     CAPTION = "Надпись на экране: {}"
     # several shots in one row, and the cut out of the row
-    SHOTS = "В блоке {} {} по ~{} с: меняйте ракурс на каждой склейке"
+    SHOTS = "В блоке {}\u00a0{} примерно по {}\u00a0с: меняйте ракурс на каждой склейке"
     CUT_TO = "На склейке — {}"
     CUT_SAME = "На склейке — новый кадр того же плана"
     CUT_SCALE: ClassVar[Mapping[str, str]] = {
