@@ -449,7 +449,7 @@ _EN_NOTICES: dict[str, Text] = {
 _PARTS = {
     "ru": {
         "translation": "перевод",
-        "transcription": "расшифровка",
+        "transcription": "оригинал",
         "hook_type": "тип хука",
         "keys": "ключ «{}»",
         "script": "строка сценария {}",
@@ -996,8 +996,9 @@ class LocalTexts:
     SHAPE_SQUARE = "кадр квадратный, {}"
 
     # the audio key
-    AUDIO_TITLE = "Звук"
-    AUDIO_NONE_TITLE = "Звук"
+    # the page heads the card with the category («Звук»): the title says more than that
+    AUDIO_TITLE = "Звук и музыка"
+    AUDIO_NONE_TITLE = "Звука нет"
     AUDIO_NONE = (
         "В ролике нет звуковой дорожки — он рассчитан на просмотр без звука, поэтому всё важное "
         "должно быть видно в кадре и в субтитрах."
@@ -1144,8 +1145,9 @@ class ExportTexts:
     FACTS = " Факты: {}."
     SCRIPT = "Сценарий"
     RECOMMENDATIONS = "Рекомендации"
-    ORIGINAL = "Расшифровка и перевод"
-    TRANSCRIPT = "Расшифровка"
+    # the page (web/static/texts.js) names the original's text «Оригинал (английский)» too
+    ORIGINAL = "Оригинал и перевод"
+    TRANSCRIPT = "Оригинал"
     TRANSLATION = "Перевод"
     WARNINGS = "Предупреждения"
     NOT_TRANSLATED = "нет — ИИ не подключён (подробнее — в предупреждениях)"
