@@ -415,3 +415,21 @@ def test_real_reels_are_told_what_was_measured() -> None:
     silent = result_of("real_no_audio")
     assert silent.keys[4].evidence == ["звуковой дорожки нет"]
     assert "тише голоса" not in " ".join(page_texts(silent))
+
+
+def test_every_notice_the_server_raises_has_a_russian_sentence() -> None:
+    import reels_scripter
+    from reels_scripter.providers.flow import AI_PARTIAL
+    from reels_scripter.providers.local import LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE
+    from reels_scripter.texts import notice_text
+
+    source = Path(reels_scripter.__file__).parent
+    codes = {AI_PARTIAL, LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE}
+    for path in source.rglob("*.py"):
+        codes |= set(re.findall(r'Notice\.of\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert len(codes) >= 8
+    for code in sorted(codes):
+        text = notice_text(code, "ru", {})
+        assert text is not None and CYRILLIC.search(text), code
+        assert text[0].isupper() and text.endswith("."), text
+        assert not developer_words([text]) and not decimal_points([text]), text
