@@ -20,6 +20,7 @@ from reels_scripter.api.security import presented_key
 from reels_scripter.api.status import CachedStatusMiddleware
 from reels_scripter.config import Settings, get_settings
 from reels_scripter.imports import endpoints as import_endpoints
+from reels_scripter.shares import endpoints as share_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
     app.include_router(import_endpoints.build_router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)
+    app.include_router(share_endpoints.router)
     app.include_router(health.router)
     # the studio (page at /), its exports and the video stream, and offline API docs
     for router in (studio.router, exports.router, media.router, docs.router):

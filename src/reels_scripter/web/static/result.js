@@ -13,6 +13,8 @@ import {
   stem,
   warningText,
 } from "./format.js";
+import { shareControls } from "./sharing.js";
+import { sourceLine } from "./source.js";
 import { T } from "./texts.js";
 import { timeline } from "./timeline.js";
 
@@ -462,6 +464,7 @@ export async function renderResult(container, ctx, job) {
           .filter(Boolean)
           .join(" · "),
       ),
+      sourceLine(result),
       downloads(ctx, job, result),
     ),
     warningsBox(result),
@@ -476,5 +479,6 @@ export async function renderResult(container, ctx, job) {
     scriptSection,
     section(T.result.recommendations, "recs-panel", recommendations(result)),
     section(T.result.text, "original", originalText(result)),
+    ctx.readOnly ? null : shareControls(ctx, job),
   );
 }
