@@ -52,6 +52,7 @@ test: install
 bench: install
 	PYTHONPATH=tests $(BIN)/python bench/bench_analyze.py
 	PYTHONPATH=tests $(BIN)/python bench/bench_service.py
+	PYTHONPATH=tests $(BIN)/python bench/bench_wer.py
 
 ## mutate: mutation testing of the modules that guard data and limits (pyproject
 ## [tool.mutmut]); prints the score per module. Slow (~15 min on 2 cores), not run in CI.

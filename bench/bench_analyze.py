@@ -1,7 +1,7 @@
 """Benchmark: `reels-scripter analyze` against an ffmpeg decode of the same file, side by side.
 
 Run it with `make bench` (or `PYTHONPATH=tests python bench/bench_analyze.py`). Everything is
-on, as a user gets it offline: language identification with Whisper base, tiny.en for English,
+on, as a user gets it offline: language identification and transcription with Whisper base,
 voice activity, R 128 loudness, on-screen text, shot visuals. Prints medians of runs that
 alternate with the reference decode (the machine is shared and noisy: only ratios measured
 side by side are compared with the targets):
@@ -12,7 +12,7 @@ side by side are compared with the targets):
   second time in one process, as a worker does (imports, models and the OCR engine loaded);
 - 170 s 1080x1920 reel: analyze / video duration (real-time factor). Target <= 0.10;
 - WER: Spanish espeak speech (language must be `es`, WER <= 0.35) and the committed English
-  sample (tiny.en; 0.042 before multilingual speech came in);
+  sample (0.042); the per-model table is bench/bench_wer.py;
 - loudness: `timeline.audio.loudness_lufs` against `ffmpeg -af ebur128` (within 0.5 LU).
 """
 
@@ -230,7 +230,7 @@ def english_wer(env: dict[str, str]) -> None:
     score = wer(SPEECH_TEXT, result["original"]["transcription"])
     print(
         f"English committed sample: model {result['meta']['speech_model']}, "
-        f"WER {score:.3f} (0.042 before)"
+        f"WER {score:.3f} (0.042 with tiny.en)"
     )
 
 

@@ -168,18 +168,44 @@ def test_history_is_paginated_newest_first_per_owner(session: Session) -> None:
 
 def test_find_completed_duplicate(session: Session) -> None:
     repo = JobRepository(session)
-    add_job(session, sha256="b" * 64, state=JobState.failed)
-    assert repo.find_completed_duplicate("b" * 64, "f" * 64) is None
+    sha, fp = "b" * 64, "f" * 64
+    add_job(session, sha256=sha, state=JobState.failed, provider="local")
+    assert repo.find_completed_duplicate(sha, fp, None, "local") is None
     done = add_job(
         session,
-        sha256="b" * 64,
+        sha256=sha,
         state=JobState.completed,
         result={"ok": True},
+        provider="local",
         finished_at=utcnow(),
     )
-    assert repo.find_completed_duplicate("b" * 64, "f" * 64) == done
-    assert repo.find_completed_duplicate("b" * 64, "other") is None
-    assert repo.find_completed_duplicate("c" * 64, "f" * 64) is None
+    assert repo.find_completed_duplicate(sha, fp, None, "local") == done
+    assert repo.find_completed_duplicate(sha, "other", None, "local") is None
+    assert repo.find_completed_duplicate("c" * 64, fp, None, "local") is None
+    # one owner's result is no other owner's duplicate, nor a keyless one's, nor the reverse
+    owned = add_job(
+        session,
+        sha256=sha,
+        state=JobState.completed,
+        result={"ok": True},
+        provider="local",
+        owner="key_a",
+        finished_at=utcnow(),
+    )
+    assert repo.find_completed_duplicate(sha, fp, "key_a", "local") == owned
+    assert repo.find_completed_duplicate(sha, fp, "key_b", "local") is None
+    assert repo.find_completed_duplicate(sha, fp, None, "local") == done
+    # written by another provider than the configured one (a fallback): never reused
+    assert repo.find_completed_duplicate(sha, fp, None, "gemini") is None
+    by_gemini = add_job(
+        session,
+        sha256=sha,
+        state=JobState.completed,
+        result={"ok": True},
+        provider="gemini",
+        finished_at=utcnow(),
+    )
+    assert repo.find_completed_duplicate(sha, fp, None, "gemini") == by_gemini
 
 
 def test_requeue_stale_and_give_up(session: Session) -> None:

@@ -83,24 +83,26 @@ def test_submit_of_a_known_video_reuses_the_result(db_settings: Settings, sessio
     session.commit()
 
     again = submit_job(
-        session,
-        db_settings,
-        storage=storage,
-        enqueue=enqueued.append,
-        sha256="2" * 64,
-        owner="k2",
+        session, db_settings, storage=storage, enqueue=enqueued.append, sha256="2" * 64
     )
     assert enqueued == [first.id]  # no second analysis
     assert again.id != first.id and again.state == JobState.completed
     assert again.result == {"keys": []} and again.progress == 100 and again.provider == "local"
-    assert again.owner == "k2" and again.object_name is None
+    assert again.owner is None and again.object_name is None
     assert len(stored_uploads(storage)) == 1  # the duplicate upload is not kept
+
+    # Another owner's upload of the same bytes is its own analysis (dedupe is per owner).
+    tenant = submit_job(
+        session, db_settings, storage=storage, enqueue=enqueued.append, sha256="2" * 64, owner="k2"
+    )
+    assert tenant.state == JobState.waiting and enqueued[-1] == tenant.id
 
     # Other analysis settings are a different fingerprint: analysed again.
     other = make_settings(
         db_settings.data_dir, DATABASE_URL=db_settings.database_url, TARGET_LANGUAGE="en"
     )
     third = submit_job(session, other, storage=storage, enqueue=enqueued.append, sha256="2" * 64)
+    assert third.id != tenant.id
     assert third.state == JobState.waiting and enqueued[-1] == third.id
 
 

@@ -152,7 +152,7 @@ def test_keyframes_are_shared_by_duplicates_and_go_with_the_last_job(
     # the hash taken at upload is reused, not recomputed (this test's is not the real one)
     assert row.result["meta"]["sha256"] == row.sha256 == sha
     names = [s["keyframe"] for s in row.result["timeline"]["scenes"]]
-    stored = [keyframes.object_name(sha, i) for i in range(2)]
+    stored = [keyframes.object_name(None, sha, i) for i in range(2)]
     assert names == stored  # one stable reference: the storage object, never a server path
     assert all(storage.exists(n) for n in stored)
     assert storage.read_bytes(stored[1])[:2] == b"\xff\xd8"
@@ -179,7 +179,7 @@ def test_keyframes_are_shared_by_duplicates_and_go_with_the_last_job(
     assert service.delete(second.id, None)
     assert not any(storage.exists(n) for n in stored)
     assert not storage.exists(video)  # the last job that names it takes it at once
-    assert not (storage.root / "keyframes" / sha).exists()  # no empty folder left behind
+    assert not (storage.root / "keyframes" / keyframes.NO_OWNER / sha).exists()  # no empty folder
 
 
 def test_kept_videos_are_deleted_after_their_retention(
@@ -216,3 +216,53 @@ def test_no_retention_deletes_the_video_at_once(
     assert name and run_job(job.id, settings, storage=storage).status == "completed"
     row = reload(session, job.id)
     assert row.object_name is None and not storage.exists(name)
+
+
+def test_two_keys_share_no_duplicate_and_the_last_delete_removes_shared_objects(
+    db_settings: Settings, session: Session, reel: Callable[..., Path]
+) -> None:
+    """Issue 19: dedupe is scoped to one owner, and stored objects are reference-counted
+    within it; with two keys nothing crosses, and nothing is left behind."""
+    storage = LocalStorage.from_settings(db_settings)
+    src = reel("tenants.mp4", duration=2.0, cuts=(1.0,))
+    sha = "ab".ljust(64, "0")
+    key_a, key_b = "key_aaaa", "key_bbbb"
+
+    first_a = submit_job(session, db_settings, src, storage=storage, sha256=sha, owner=key_a)
+    assert run_job(first_a.id, db_settings, storage=storage).status == "completed"
+    # another key's upload of the same bytes is analysed for it, not answered from A's job
+    first_b = submit_job(session, db_settings, src, storage=storage, sha256=sha, owner=key_b)
+    assert first_b.state == JobState.waiting and first_b.stage != "deduplicated"
+    assert run_job(first_b.id, db_settings, storage=storage).status == "completed"
+    # the same key again: deduplicated, sharing A's stored video and keyframes
+    second_a = submit_job(session, db_settings, src, storage=storage, sha256=sha, owner=key_a)
+    assert second_a.state == JobState.completed and second_a.stage == "deduplicated"
+    # keys off (no owner) is one more scope of its own
+    anonymous = submit_job(session, db_settings, src, storage=storage, sha256=sha)
+    assert anonymous.state == JobState.waiting
+    service = JobService(session, storage, db_settings)
+    assert service.delete(anonymous.id, None)
+
+    row_a, row_b = reload(session, first_a.id), reload(session, first_b.id)
+    assert row_a.object_name and row_b.object_name and row_a.object_name != row_b.object_name
+    assert second_a.object_name == row_a.object_name
+    a_frames = [s["keyframe"] for s in (row_a.result or {})["timeline"]["scenes"]]
+    b_frames = [s["keyframe"] for s in (row_b.result or {})["timeline"]["scenes"]]
+    assert a_frames and not set(a_frames) & set(b_frames)  # no object shared across keys
+    assert all(storage.exists(n) for n in a_frames + b_frames)
+
+    assert service.delete(first_a.id, key_a)
+    assert storage.exists(row_a.object_name)  # A's duplicate still names them
+    assert all(storage.exists(n) for n in a_frames)
+    assert service.delete(second_a.id, key_a)  # A's last: A's objects go
+    assert not storage.exists(row_a.object_name)
+    assert not any(storage.exists(n) for n in a_frames)
+    # B's job is untouched and still complete
+    assert storage.exists(row_b.object_name) and all(storage.exists(n) for n in b_frames)
+    assert service.delete(first_b.id, key_b)
+    # nothing orphaned: no upload, no keyframe, no empty folder
+    leftovers = [p for p in storage.root.rglob("*") if p.is_file()]
+    assert leftovers == []
+    assert not (storage.root / "keyframes").exists() or not any(
+        (storage.root / "keyframes").rglob("*.jpg")
+    )

@@ -29,7 +29,7 @@ from reels_scripter.rows import plan_rows
 from reels_scripter.storage.local import LocalStorage
 from reels_scripter.texts import describe
 from support.factories import submit_job
-from support.fake_ai import FakeGemini, Gen
+from support.fake_ai import FakeGemini, Gen, Reply, google_error
 from support.reelgen import make_reel
 from support.settings import make_settings
 
@@ -235,3 +235,45 @@ def test_a_webm_uploaded_without_an_extension_reaches_gemini_as_webm(
     for part in videos:
         data = part.get("inlineData") or part.get("fileData")
         assert data.get("mimeType", data.get("mime_type")) == "video/webm"
+
+
+def test_a_fallback_result_is_not_reused_once_gemini_answers(
+    fake_gemini: FakeGemini,
+    speech_reel: tuple[Path, list[RowPlan]],
+    db_settings: Settings,
+    session: Session,
+) -> None:
+    """Issue 18: a result the fallback wrote during an outage is never handed out again for
+    the same bytes once the configured provider works; the next upload is analysed by it."""
+    from reels_scripter.jobs.models import STAGE_DEDUPLICATED
+
+    path, _ = speech_reel
+    settings = db_settings.model_copy(
+        update={
+            "ai_provider": "gemini",
+            "ai_fallback": "local",
+            "google_ai_api_key": SecretStr("test-key-123"),
+            "gemini_rpm": 1000,
+            "gemini_max_retries": 0,
+        }
+    )
+    storage = LocalStorage.from_settings(settings)
+    sha = "d" * 64
+    fake_gemini.default = Reply(500, google_error(500, "INTERNAL", "outage"))
+    during = submit_job(session, settings, path, storage=storage, sha256=sha)
+    assert run_job(during.id, settings, storage=storage).status == "completed"
+    session.expire_all()
+    written = session.get(Job, during.id)
+    assert written is not None and written.provider == "local"  # the fallback wrote it
+
+    fake_gemini.default = Gen()  # Gemini is back
+    after = submit_job(session, settings, path, storage=storage, sha256=sha)
+    assert after.state == JobState.waiting and after.stage != STAGE_DEDUPLICATED
+    assert run_job(after.id, settings, storage=storage).status == "completed"
+    session.expire_all()
+    fresh = session.get(Job, after.id)
+    assert fresh is not None and fresh.provider == "gemini"
+    # and from now on the same bytes are answered from Gemini's result
+    again = submit_job(session, settings, path, storage=storage, sha256=sha)
+    assert again.state == JobState.completed and again.stage == STAGE_DEDUPLICATED
+    assert again.provider == "gemini" and again.result == fresh.result

@@ -308,15 +308,20 @@ def words(text: str) -> list[str]:
     return re.sub(r"[^\w' -]+|_", " ", text).replace("-", " ").split()
 
 
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate: word-level edit distance over the number of reference words."""
+def word_edits(reference: str, hypothesis: str) -> int:
+    """Word-level edit distance (substitutions, insertions, deletions)."""
     ref, hyp = words(reference), words(hypothesis)
     row = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         prev, row[0] = row[0], i
         for j, h in enumerate(hyp, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(1, len(ref))
+    return row[-1]
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    """Word error rate: word-level edit distance over the number of reference words."""
+    return word_edits(reference, hypothesis) / max(1, len(words(reference)))
 
 
 def load_speech(rate: int = 48000) -> np.ndarray:

@@ -58,7 +58,9 @@ def submit_import(
     check_link(url, allow_private=jobs.settings.import_allow_private)
     key = source_key(url)
     fingerprint = settings_fingerprint(jobs.settings)
-    duplicate = jobs.repo.find_completed_by_source(key, fingerprint, owner)
+    duplicate = jobs.repo.find_completed_by_source(
+        key, fingerprint, owner, jobs.settings.ai_provider
+    )
     now = utcnow()
     job_id = new_job_id()
     webhook: dict[str, object] | None = None

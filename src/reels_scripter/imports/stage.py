@@ -77,11 +77,15 @@ def import_video(
     with sessions() as session:
         repo = JobRepository(session)
         original = (
-            repo.find_completed_by_source(got.key, job.settings_fingerprint, job.owner)
+            repo.find_completed_by_source(
+                got.key, job.settings_fingerprint, job.owner, settings.ai_provider
+            )
             if got.key
             else None
         )
-        original = original or repo.find_completed_duplicate(sha256, job.settings_fingerprint)
+        original = original or repo.find_completed_duplicate(
+            sha256, job.settings_fingerprint, job.owner, settings.ai_provider
+        )
         if original is not None and original.result is not None:
             result = _answer_of(original.result, got.source, settings)
             done = repo.complete_as_duplicate(claim, original, result, sha256)

@@ -64,6 +64,11 @@ class DueWebhook:
     record: dict[str, Any]
 
 
+def _owned_by(owner: str | None) -> Any:
+    """Jobs of one owner; jobs made without a key (owner NULL) when `owner` is None."""
+    return Job.owner.is_(None) if owner is None else Job.owner == owner
+
+
 def _rowcount(result: Any) -> int:
     assert isinstance(result, CursorResult)
     return int(result.rowcount)
@@ -80,14 +85,14 @@ class JobRepository:
             return None
         stmt = select(Job).where(Job.id == job_id)
         if not any_owner:
-            stmt = stmt.where(Job.owner.is_(None) if owner is None else Job.owner == owner)
+            stmt = stmt.where(_owned_by(owner))
         # populate_existing: writes here are bulk UPDATEs that bypass the identity map, so a
         # row loaded earlier in this session must be refreshed, not returned stale.
         return self.session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
 
     def list_for_owner(self, owner: str | None, limit: int, offset: int) -> tuple[list[Job], int]:
         """One owner's jobs, newest first, and the owner's total (for pagination)."""
-        owned = Job.owner.is_(None) if owner is None else Job.owner == owner
+        owned = _owned_by(owner)
         total = self.session.scalar(select(func.count()).select_from(Job).where(owned)) or 0
         rows = self.session.scalars(
             select(Job)
@@ -99,8 +104,18 @@ class JobRepository:
         ).all()
         return list(rows), int(total)
 
-    def find_completed_duplicate(self, sha256: str, fingerprint: str) -> Job | None:
-        """The newest completed job for this content analysed with these settings."""
+    def find_completed_duplicate(
+        self, sha256: str, fingerprint: str, owner: str | None, provider: str
+    ) -> Job | None:
+        """The owner's newest completed job for this content, analysed with these settings
+        and written by `provider` itself (the configured one).
+
+        Scoped to one owner: a duplicate answered across API keys would tell one tenant what
+        another uploaded. Keyed on the provider that wrote the result, not only the settings:
+        a fallback's answer written during an AI outage is never handed out again once the
+        configured provider works; the next upload is analysed and replaces it. The model is
+        in the fingerprint (the provider's result options), so provider + fingerprint is
+        provider + model."""
         return self.session.scalars(
             select(Job)
             .where(
@@ -108,21 +123,24 @@ class JobRepository:
                 Job.settings_fingerprint == fingerprint,
                 Job.state == JobState.completed,
                 Job.result.is_not(None),
+                Job.provider == provider,
+                _owned_by(owner),
             )
             .order_by(Job.finished_at.desc())
             .limit(1)
         ).first()
 
     def find_completed_by_source(
-        self, source_key: str, fingerprint: str, owner: str | None
+        self, source_key: str, fingerprint: str, owner: str | None, provider: str
     ) -> Job | None:
         """The newest completed import of the same video analysed with these settings, among
-        `owner`'s jobs (one client's imports never reveal another's)."""
-        owned = Job.owner.is_(None) if owner is None else Job.owner == owner
+        `owner`'s jobs (one client's imports never reveal another's), written by `provider`
+        itself (as `find_completed_duplicate`: a fallback's answer is not reused)."""
         return self.session.scalars(
             select(Job)
             .where(
-                owned,
+                _owned_by(owner),
+                Job.provider == provider,
                 Job.source_key == source_key,
                 Job.settings_fingerprint == fingerprint,
                 Job.state == JobState.completed,
@@ -132,10 +150,14 @@ class JobRepository:
             .limit(1)
         ).first()
 
-    def exists_with_sha256(self, sha256: str) -> bool:
-        """Whether any job (any owner, any state) is about this content."""
-        found = self.session.scalars(select(Job.id).where(Job.sha256 == sha256).limit(1)).first()
-        return found is not None
+    def exists_with_sha256(
+        self, sha256: str, owner: str | None = None, *, any_owner: bool = False
+    ) -> bool:
+        """Whether a job of `owner` (or of anyone) in any state is about this content."""
+        stmt = select(Job.id).where(Job.sha256 == sha256)
+        if not any_owner:
+            stmt = stmt.where(_owned_by(owner))
+        return self.session.scalars(stmt.limit(1)).first() is not None
 
     def count_by_state(self) -> dict[str, int]:
         counts = {state.value: 0 for state in JobState}

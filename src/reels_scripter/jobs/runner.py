@@ -112,7 +112,7 @@ def run_job(
             return Outcome("skipped")  # another worker has it, or it is finished or gone
         job = repo.get(job_id, any_owner=True)
         assert job is not None
-        object_name = job.object_name
+        object_name, owner = job.object_name, job.owner
 
     tmp: Path | None = None
     workdir: Path | None = None
@@ -150,7 +150,7 @@ def run_job(
                 settings,
                 progress=progress,
                 video_uri=storage.uri(object_name),
-                keyframes=StorageSink(storage),
+                keyframes=StorageSink(storage, owner),
                 source=source,
                 notices=notices,
             )

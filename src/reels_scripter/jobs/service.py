@@ -140,7 +140,9 @@ class JobService:
         (then the new copy is deleted: the job needs no analysis, and it shares the earlier
         job's stored video, if that is still kept, rather than keeping a second copy)."""
         fingerprint = settings_fingerprint(self.settings)
-        duplicate = self.repo.find_completed_duplicate(new.sha256, fingerprint)
+        duplicate = self.repo.find_completed_duplicate(
+            new.sha256, fingerprint, new.owner, self.settings.ai_provider
+        )
         now = utcnow()
         duration = new.info.duration if new.info is not None else None
         job_id = new_job_id()
@@ -166,7 +168,8 @@ class JobService:
             updated_at=now,
         )
         if duplicate is not None:
-            # Same bytes, same settings: the answer is known. No analysis, no AI call.
+            # Same owner, same bytes, same settings, written by the configured provider: the
+            # answer is known. No analysis, no AI call.
             job.state = JobState.completed
             job.stage = STAGE_DEDUPLICATED
             job.progress = 100
@@ -224,15 +227,19 @@ class JobService:
         object_name, sha256 = job.object_name, job.sha256
         self.repo.delete(job.id)
         self.session.commit()
-        # a deduplicated job may share this video: the last job that names it deletes it
+        # Stored objects are reference-counted by the rows that name them. A deduplicated
+        # job shares its original's video (same owner): the last job naming it deletes it.
         if object_name and not self.repo.object_in_use(object_name):
             self._delete_object(object_name)
-        # keyframes are shared by every job of the same content (dedupe): the last one takes them
-        if not self.repo.exists_with_sha256(sha256):
-            try:
-                keyframes.delete_all(self.storage, sha256)
-            except StorageError as exc:
-                log.warning("could not delete keyframes of %s: %s", sha256[:12], exc.message)
+        # The owner's keyframes of this content serve all the owner's jobs of it: the last
+        # one takes them (another owner's job of the same bytes has its own).
+        try:
+            if not self.repo.exists_with_sha256(sha256, owner):
+                keyframes.delete_owned(self.storage, owner, sha256)
+            if not self.repo.exists_with_sha256(sha256, any_owner=True):
+                keyframes.delete_legacy(self.storage, sha256)
+        except StorageError as exc:
+            log.warning("could not delete keyframes of %s: %s", sha256[:12], exc.message)
         return True
 
     def counts_by_state(self) -> dict[str, int]:
