@@ -25,7 +25,9 @@ OTHER = "other-key-654321"
 def _finished_job(client: TestClient, video: Path, key: str = KEY) -> str:
     with video.open("rb") as fh:
         response = client.post(
-            "/api/upload", files={"video": ("reel.mp4", fh, "video/mp4")}, headers={"X-API-Key": key}
+            "/api/upload",
+            files={"video": ("reel.mp4", fh, "video/mp4")},
+            headers={"X-API-Key": key},
         )
     assert response.status_code == 200, response.text
     job_id: str = response.json()["jobId"]
@@ -82,9 +84,7 @@ def test_owner_makes_sees_and_revokes_a_link(keyed: TestClient, videos: dict[str
     assert keyed.delete(f"/api/jobs/{job_id}/share", headers=owner).status_code == 404
 
 
-def test_the_share_token_reads_only_its_own_job(
-    keyed: TestClient, videos: dict[str, Path]
-) -> None:
+def test_the_share_token_reads_only_its_own_job(keyed: TestClient, videos: dict[str, Path]) -> None:
     shared_id = _finished_job(keyed, videos["good"])
     other_id = _finished_job(keyed, videos["long"])
     link = _share(keyed, shared_id)
@@ -133,9 +133,7 @@ def test_expiry_and_bad_requests(keyed: TestClient, videos: dict[str, Path]) -> 
         assert keyed.get(f"/s/{token}").status_code == 404
 
 
-def test_a_deleted_job_takes_its_link_with_it(
-    keyed: TestClient, videos: dict[str, Path]
-) -> None:
+def test_a_deleted_job_takes_its_link_with_it(keyed: TestClient, videos: dict[str, Path]) -> None:
     job_id = _finished_job(keyed, videos["good"])
     link = _share(keyed, job_id)
     assert keyed.delete(f"/api/jobs/{job_id}", headers={"X-API-Key": KEY}).status_code == 204

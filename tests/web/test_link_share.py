@@ -32,7 +32,7 @@ from .test_studio import (
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)]
 
 KEY_STORAGE = "reels-scripter.api-key"
-ABOUT = {
+ABOUT: dict[str, object] = {
     "name": "Утренняя рутина за 30 секунд",
     "description": "Мой рецепт утра #morning #routine",
     "author": {"@type": "Person", "name": "anna.reels"},

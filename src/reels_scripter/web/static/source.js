@@ -9,7 +9,7 @@ const NB = "\u00a0";
 const decimal = new Intl.NumberFormat("ru-RU", { maximumFractionDigits: 1 });
 const day = new Intl.DateTimeFormat("ru-RU", { day: "numeric", month: "long", year: "numeric" });
 
-/** 2300000 views -> "2,3 млн просмотров"; 161 -> "161 просмотр" */
+/** 2300000 views -> "2,3" + million + views (the forms from texts.js); 161 -> "161" + its form */
 export function reach(n, forms) {
   const S = T.source;
   for (const [size, unit] of [
