@@ -315,6 +315,7 @@ class RecoveryWatch(threading.Thread):
 def production_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -> None:
     from reels_scripter.config import Settings
     from reels_scripter.db import upgrade_database
+    from reels_scripter.providers.registry import all_env_names
 
     redis = Redis(work)
     redis.start()
@@ -323,7 +324,7 @@ def production_run(args: argparse.Namespace, work: Path, report: dict[str, Any])
     procs: list[Proc] = []
     try:
         with postgres_database() as pg_url:
-            settings_env = set(Settings.env_names())
+            settings_env = set(all_env_names())
             base_env = {k: v for k, v in os.environ.items() if k not in settings_env}
             env = {
                 **base_env,
@@ -525,11 +526,12 @@ def embedded_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -
     """`serve` with its embedded worker on SQLite: kill the worker, time the restart."""
     from reels_scripter.config import Settings
     from reels_scripter.db import session_factory
+    from reels_scripter.providers.registry import all_env_names
     from reels_scripter.worker import presence
 
     home = work / "embedded"
     home.mkdir()
-    settings_env = set(Settings.env_names())
+    settings_env = set(all_env_names())
     base_env = {k: v for k, v in os.environ.items() if k not in settings_env}
     env = {
         **base_env,

@@ -28,7 +28,7 @@ SEED_SHAPE = {
 def _result() -> AnalysisResult:
     m = measurements(cuts=[2.0, 5.0], duration=8.0, segments=[segment("hi all watch this", 0.3)])
     rows = plan_rows(m)
-    creative = LocalProvider(Settings()).write(
+    creative = LocalProvider.from_settings(Settings()).write(
         WriteRequest(measurements=m, rows=rows, video_path="x.mp4")
     )
     return compose_result(m, rows, creative, provider="local", target_language="ru")

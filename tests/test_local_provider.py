@@ -13,11 +13,13 @@ from reels_scripter.rows import plan_rows
 from reels_scripter.texts import notice_text, plural, with_prep
 from support.factories import measurements, segment
 
+NB = "\xa0"  # a figure and its unit stay on one line
+
 
 def _write(m: Measurements, language: str = "ru") -> tuple[list[RowPlan], Creative]:
     rows = plan_rows(m)
     req = WriteRequest(measurements=m, rows=rows, video_path="x.mp4", target_language=language)
-    return rows, LocalProvider(Settings()).write(req)
+    return rows, LocalProvider.from_settings(Settings()).write(req)
 
 
 def test_keys_cite_measured_evidence() -> None:
@@ -27,12 +29,12 @@ def test_keys_cite_measured_evidence() -> None:
     _, c = _write(m)
     assert [k.category for k in c.keys] == list(KEY_CATEGORIES)
     hook = c.keys[0]
-    assert "первая реплика на 0.4 с" in hook.evidence
-    assert "2 смены кадра за первые 3 с" in hook.evidence
+    assert f"первая реплика на 0,4{NB}с" in hook.evidence
+    assert f"2{NB}склейки за первые 3{NB}с" in hook.evidence
     audio = c.keys[4]
-    assert "музыка ~120 BPM" in audio.evidence
+    assert f"музыка около 120{NB}BPM" in audio.evidence
     delivery = c.keys[2]
-    assert "темп 30 слов в минуту" in delivery.evidence
+    assert f"темп 30{NB}слов в минуту" in delivery.evidence
 
 
 def test_recommendations_cover_required_kinds() -> None:
@@ -50,8 +52,9 @@ def test_offline_translation_is_empty_and_the_voice_over_keeps_the_marked_origin
     [notice] = c.notices
     assert (notice.code, notice.params["source"]) == ("translation_unavailable", "en")
     shown = notice_text(notice.code, "ru", notice.params)
-    assert shown is not None and "английский" in shown
-    assert "AI_PROVIDER" in shown and "argostranslate" in shown
+    assert shown is not None and "с английского" in shown
+    assert "«Подключить ИИ»" in shown  # the studio's button, in the creator's words
+    assert "AI_PROVIDER" not in shown and "README" not in shown and "argostranslate" not in shown
 
 
 def test_hook_type_is_classified_from_the_first_sentence() -> None:
@@ -126,7 +129,7 @@ def test_speech_heard_but_not_transcribed_is_never_called_no_speech() -> None:
     text = " ".join([delivery.title, delivery.description, *delivery.evidence])
     assert "нет речи" not in text and "речи не обнаружено" not in text
     assert "не удалось распознать" in delivery.description
-    assert "речь начинается на 0.5 с (не распознана)" in c.keys[0].evidence
+    assert f"речь начинается на 0,5{NB}с (не распознана)" in c.keys[0].evidence
     assert "звучит речь" in c.rows[0].text
     assert all("нет речи" not in k.description for k in c.keys)
 
@@ -136,23 +139,23 @@ def test_delivery_cites_pace_pauses_and_phrase_length_from_the_words() -> None:
     _rows, c = _write(measurements(cuts=[], duration=5.0, segments=[continuous]))
     delivery = c.keys[2]
     assert "вырезан" not in delivery.description  # nothing measured says pauses were cut
-    assert "без пауз длиннее 0.5 с" in delivery.description
-    assert "в среднем 12 слов во фразе" in delivery.evidence
+    assert f"без пауз длиннее 0,5{NB}с" in delivery.description
+    assert f"в среднем 12{NB}слов во фразе" in delivery.evidence
     paused = [segment("stop.", 0.2), segment("look here.", 1.5), segment("now go.", 3.5)]
     _rows, c = _write(measurements(cuts=[], duration=5.0, segments=paused))
-    assert "2 паузы длиннее 0.5 с" in c.keys[2].evidence
+    assert f"2{NB}паузы длиннее 0,5{NB}с" in c.keys[2].evidence
     assert "Фразы короткие" in c.keys[2].description
 
 
 def test_structure_text_agrees_with_its_numbers_and_prepositions() -> None:
     _rows, c = _write(measurements(cuts=[6.0], duration=12.0))  # 2 shots of 6 s: calm
     desc = c.keys[1].description
-    assert "Ролик собран из 2 сцен со спокойным ритмом монтажа" in desc
+    assert f"Ролик собран из 2{NB}сцен со спокойным ритмом монтажа" in desc
     assert "с спокойным" not in desc
     _rows, c = _write(measurements(cuts=[4.0, 8.0], duration=12.0))  # 3 shots of 4 s
-    assert "из 3 сцен с ровным ритмом" in c.keys[1].description
+    assert f"из 3{NB}сцен с ровным ритмом" in c.keys[1].description
     _rows, c = _write(measurements(cuts=[], duration=4.0))
-    assert "из 1 сцены" in c.keys[1].description
+    assert f"из 1{NB}сцены" in c.keys[1].description
 
 
 @pytest.mark.parametrize(
@@ -200,12 +203,13 @@ def test_visual_text_differs_for_differently_measured_shots() -> None:
     first, second = c.rows[0].visual, c.rows[1].visual
     assert first != second
     assert "Камера неподвижна" in first and "Преобладает зелёный цвет" in first
-    assert "Камера панорамирует вправо; меняется около 40% картинки" in second
+    assert f"Камера панорамирует вправо; меняется около 40{NB}% картинки" in second
     assert "Преобладают коричневый и серый цвета" in second
     assert "надпись «WAIT FOR IT»" in second.lower() or "Надпись «WAIT FOR IT»" in second
     visual_key = c.keys[3]
-    assert "в движении в среднем 20% кадра" in visual_key.evidence
-    assert "1 неподвижный план" in visual_key.description and "1 панорама" in visual_key.description
+    assert f"в среднем движется 20{NB}% кадра" in visual_key.evidence
+    assert f"1{NB}статичный план" in visual_key.description
+    assert f"1{NB}панорама" in visual_key.description
 
 
 def test_hook_key_cites_the_caption_on_screen() -> None:
@@ -214,8 +218,8 @@ def test_hook_key_cites_the_caption_on_screen() -> None:
         update={"onscreen_text": [OnscreenText(start=0.0, end=2.5, text="3 TRICKS")]}
     )
     _rows, c = _write(m.model_copy(update={"hook": hook}))
-    assert "надпись на экране: «3 TRICKS»" in c.keys[0].evidence
-    assert "«3 TRICKS»" in c.keys[0].description
+    assert f"надпись на экране: «3{NB}TRICKS»" in c.keys[0].evidence
+    assert f"«3{NB}TRICKS»" in c.keys[0].description
 
 
 def test_loudness_is_cited_in_lufs() -> None:
@@ -229,8 +233,9 @@ def test_loudness_is_cited_in_lufs() -> None:
     )
     _rows, c = _write(m)
     audio = c.keys[4]
-    assert "громкость −20.7 LUFS" in audio.evidence
-    assert "диапазон громкости 5.1 LU" in audio.evidence and "пик −1.2 dBTP" in audio.evidence
+    assert f"громкость −20,7{NB}LUFS" in audio.evidence
+    assert f"диапазон громкости 5,1{NB}LU" in audio.evidence
+    assert f"пик −1,2{NB}dBTP" in audio.evidence
     assert "тише обычных для Reels" in audio.description
 
 
@@ -241,4 +246,84 @@ def test_hook_type_reads_the_caption_when_nothing_is_said() -> None:
     )
     _rows, c = _write(m.model_copy(update={"hook": hook}))
     assert c.hook_type is not None and c.hook_type.type == "tension_wait"
-    assert c.hook_type.evidence == "в надписи на экране: «WAIT FOR IT»"
+    assert c.hook_type.evidence == "В надписи на экране: «WAIT FOR IT»."
+
+
+# --- claims inside their shot: hook type, call to action, notes ---------------------------
+
+
+def test_stop_scrolling_and_three_tricks_is_a_pattern_interrupt_with_a_list_promise() -> None:
+    m = measurements(
+        cuts=[3.0],
+        duration=8.0,
+        segments=[
+            segment("Stop scrolling.", 0.3),
+            segment("Here are three tricks that save you an hour every day.", 1.0),
+        ],
+    )
+    _rows, c = _write(m)
+    assert c.hook_type is not None and c.hook_type.type == "shock_violation"
+    assert c.hook_type.evidence.startswith("Прерывание ленты и обещание списка")
+    assert "three tricks" in c.hook_type.evidence  # the second sentence is part of the opening
+
+
+@pytest.mark.parametrize(
+    ("speech", "caption", "expected"),
+    [
+        ("This one trick saves you an hour every day", None, "result_first"),
+        ("5 ошибок, из-за которых рилс не смотрят", None, "result_first"),
+        ("Here is my morning routine", "3 TRICKS", "result_first"),
+        ("Deja de deslizar. Hoy te enseño tres trucos.", None, "shock_violation"),
+    ],
+)
+def test_a_number_or_list_promise_is_a_hook(
+    speech: str, caption: str | None, expected: str
+) -> None:
+    m = measurements(cuts=[3.0], duration=8.0, segments=[segment(speech, 0.3)])
+    if caption:
+        shown = OnscreenText(start=0.0, end=2.5, text=caption)
+        m = m.model_copy(update={"hook": m.hook.model_copy(update={"onscreen_text": [shown]})})
+    _rows, c = _write(m)
+    assert c.hook_type is not None and c.hook_type.type == expected
+
+
+def test_the_call_to_action_is_noted_in_the_row_where_it_is_said() -> None:
+    m = measurements(
+        cuts=[5.0, 10.0, 15.0, 20.0, 25.0],
+        duration=30.0,
+        segments=[
+            segment("Stop scrolling. Here are three tricks.", 0.3),
+            segment("First, shoot near a window.", 5.4),
+            segment("Second, hold the phone at eye level.", 10.3),
+            segment("Follow for more tips.", 15.2),
+        ],
+    )
+    rows, c = _write(m)
+    cta_row = next(i for i, r in enumerate(rows) if r.start <= 15.2 < r.end)
+    assert "Follow for more tips" in c.rows[cta_row].note
+    assert c.rows[cta_row].note.startswith("Здесь призыв к действию")
+    # the silent last row is not told to add a call to action that was already made
+    assert "дайте понятный призыв" not in c.rows[-1].note
+    assert sum("призыв к действию" in r.note for r in c.rows) == 1
+
+
+def test_a_caption_call_to_action_is_noted_where_it_is_shown() -> None:
+    m = measurements(cuts=[4.0, 8.0], duration=12.0, segments=[segment("Look at this.", 0.3)])
+    m = m.model_copy(update={"onscreen_text": [OnscreenText(start=5.0, end=7.0, text="SAVE THIS")]})
+    _rows, c = _write(m)
+    assert "SAVE THIS" in c.rows[1].note
+
+
+def test_a_row_holding_two_thoughts_is_not_told_one_idea_per_shot() -> None:
+    m = measurements(
+        cuts=[3.0, 9.0],
+        duration=12.0,
+        segments=[
+            segment("Hello there.", 0.3),
+            segment("Trick one is light. Trick two is sound.", 3.3),
+        ],
+    )
+    rows, c = _write(m)
+    two = next(i for i, r in enumerate(rows) if "Trick one" in r.speech)
+    assert "одна мысль" not in c.rows[two].note
+    assert c.rows[two].note.startswith(f"Блок на 6{NB}с, 2{NB}мысли")

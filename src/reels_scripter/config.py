@@ -3,9 +3,10 @@
 Names follow the seed's `.env` where it has one (`MAX_FILE_SIZE_MB`, `GOOGLE_AI_API_KEY`, ...),
 so an existing deployment's environment keeps working.
 
-Each built-in AI provider declares its own settings (`providers/<name>/options.py`: fields,
-environment names, defaults, and which of them change results); they are mixed in here so that
-this stays the one object read from the environment.
+The AI providers' own settings (`GEMINI_MODEL`, `OPENAI_BASE_URL`, ...) are not fields here:
+each provider declares and reads them itself (`providers/<name>/options.py`). Values given to
+`Settings(...)` under such a name (a test, a caller) are kept as extras and handed on to the
+provider's options, which is why extra names are allowed.
 """
 
 from __future__ import annotations
@@ -17,16 +18,13 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from reels_scripter.providers.gemini.options import GeminiOptions
-from reels_scripter.providers.openai_compat.options import OpenAIOptions
-
 if TYPE_CHECKING:
     from reels_scripter.analysis.models import AnalysisOptions
 
 
-class Settings(BaseSettings, GeminiOptions, OpenAIOptions):
+class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env", env_file_encoding="utf-8", extra="allow", populate_by_name=True
     )
 
     # --- limits (seed) ---
@@ -66,6 +64,13 @@ class Settings(BaseSettings, GeminiOptions, OpenAIOptions):
     # Signs the short-lived links the studio gives <img>, <video> and EventSource, which cannot
     # send an API key header; unset: derived from API_KEYS (rotating the keys voids the links)
     url_signing_secret: SecretStr | None = Field(None, alias="URL_SIGNING_SECRET")
+    # Only this key may change the studio's AI settings when API_KEYS is set (PUT
+    # /api/settings/ai); unset: nobody may, the environment alone configures the AI.
+    admin_api_key: SecretStr | None = Field(None, alias="ADMIN_API_KEY")
+    # The secret the stored AI key is encrypted under (HKDF → Fernet). Unset: URL_SIGNING_SECRET,
+    # else a random one kept in DATA_DIR/secret.key (0600). Set it wherever the API and the
+    # workers do not share DATA_DIR, or they cannot read each other's stored key.
+    secret_key: SecretStr | None = Field(None, alias="SECRET_KEY")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
     # --- jobs, worker, storage (service backend) ---

@@ -12,11 +12,14 @@ import json
 import logging
 import logging.config
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
+
+from pydantic import SecretStr
 
 job_id_var: ContextVar[str | None] = ContextVar("job_id", default=None)
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -83,6 +86,30 @@ class ContextFilter(logging.Filter):
 _ACCESS_TOKEN = re.compile(r"([?&]access=)[^&\s\"']+")
 
 
+# Secrets met at run time (a provider's key read from the environment or the studio's store):
+# every RedactFilter hides them too, also those configured before the secret was read.
+_remembered: set[str] = set()
+_remembered_lock = threading.Lock()
+# Shorter values are too likely to match ordinary text to be worth hiding.
+_MIN_SECRET = 6
+
+
+def remember_secret(value: str | None) -> None:
+    """Hide `value` from every log line and every redacted text from now on."""
+    if value and len(value) >= _MIN_SECRET and value not in _remembered:
+        with _remembered_lock:
+            _remembered.add(value)
+
+
+def redact(text: str, extra: Iterable[str] = ()) -> str:
+    """`text` with every remembered secret (and `extra`) replaced by ***."""
+    for secret in sorted(
+        {s for s in (*_remembered, *extra) if len(s) >= _MIN_SECRET}, key=len, reverse=True
+    ):
+        text = text.replace(secret, "***")
+    return text
+
+
 class RedactFilter(logging.Filter):
     """Replaces configured secrets (API keys, AI keys) with *** wherever they appear.
 
@@ -92,14 +119,24 @@ class RedactFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        cleaned = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, cleaned))) if cleaned else None
+        self._configured = {s for s in secrets if len(s) >= _MIN_SECRET}
+        self._seen: frozenset[str] = frozenset()
+        self._pattern: re.Pattern[str] | None = None
+
+    def _current(self) -> re.Pattern[str] | None:
+        known = frozenset(self._configured | _remembered)
+        if known != self._seen:
+            cleaned = sorted(known, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, cleaned))) if cleaned else None
+            self._seen = known
+        return self._pattern
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = _ACCESS_TOKEN.sub(r"\1***", message) if "access=" in message else message
-        if self._pattern is not None:
-            cleaned = self._pattern.sub("***", cleaned)
+        pattern = self._current()
+        if pattern is not None:
+            cleaned = pattern.sub("***", cleaned)
         if cleaned != message:
             record.msg = cleaned
             record.args = None
@@ -196,16 +233,11 @@ def logging_config(
 
 def service_logging_config(settings: Any) -> dict[str, Any]:
     """The dictConfig for `Settings` (NODE_ENV, LOG_LEVEL, the secrets to redact)."""
+    # Every secret of the service's own settings, by type (providers remember theirs).
     secrets = list(api_keys_of(settings))
-    for name in (
-        "google_ai_api_key",
-        "openai_api_key",
-        "webhook_secret",
-        "url_signing_secret",
-        "metrics_token",
-    ):
+    for name in type(settings).model_fields:
         value = getattr(settings, name, None)
-        if value is not None:
+        if isinstance(value, SecretStr):
             secrets.append(value.get_secret_value())
     return logging_config(
         json_lines=bool(settings.is_production),

@@ -28,7 +28,7 @@ from reels_scripter.providers.base import (
     RowPlan,
     WriteRequest,
 )
-from reels_scripter.providers.registry import get_provider
+from reels_scripter.providers.registry import AIChoice, get_provider
 from reels_scripter.rows import plan_rows
 
 __all__ = ["analysis_options", "analyze_reel"]
@@ -89,24 +89,26 @@ def analyze_reel(
     video: Path | ProbedVideo | HeadStart,
     settings: Settings,
     *,
-    provider: str | None = None,
+    provider: str | AIChoice | None = None,
     progress: ProgressCallback | None = None,
     keyframes: KeyframeSink | None = None,
     video_uri: str | None = None,
     source: Source | None = None,
     notices: list[Notice] | None = None,
 ) -> AnalysisResult:
-    """Measure the reel and return the full contract written by `provider` (default:
-    settings). `video` is a path, a `ProbedVideo` whose facts the upload already found, or the
-    `HeadStart` of `analysis.begin` (the CLI starts the probe and model loads before its
-    imports).
+    """Measure the reel and return the full contract written by `provider` (a name, or an
+    `AIChoice` with the studio's stored options; default: AI_PROVIDER). `video` is a path, a
+    `ProbedVideo` whose facts the upload already found, or the `HeadStart` of
+    `analysis.begin` (the CLI starts the probe and model loads before its imports).
     `progress(stage, overall)` gets one overall figure that never goes back. `source` (a reel
     imported by its link) goes to the AI as data and into the result; `notices` are added to
     the result's warnings."""
     from reels_scripter import analysis  # heavy imports only when analysing
 
     # resolve the provider first: a misnamed one should fail before minutes of measuring
-    chosen = get_provider(provider or settings.ai_provider, settings)
+    if not isinstance(provider, AIChoice):
+        provider = AIChoice(provider or settings.ai_provider)
+    chosen = provider.provider(settings)
     overall = Progress(progress)
     m = analysis.analyze(video, analysis_options(settings), progress=overall)
     path = video.path if isinstance(video, analysis.HeadStart | ProbedVideo) else Path(video)

@@ -9,6 +9,7 @@ English, codes without a text to the generic text of their HTTP status.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -21,7 +22,14 @@ class Text:
     full: str
     short: str | None = None  # without params
 
-    def render(self, params: Mapping[str, Any]) -> str:
+    def render(self, params: Mapping[str, Any], language: str = "en") -> str:
+        if _base(language) == "ru":
+            params = {k: _RuFigure(v) if _is_figure(v) else v for k, v in params.items()}
+            try:
+                text = self.full.format(**params)
+            except (KeyError, IndexError, ValueError):
+                text = self.short or self.full
+            return sentence(typeset(text))
         try:
             return self.full.format(**params)
         except (KeyError, IndexError, ValueError):
@@ -51,7 +59,7 @@ _RU_ERRORS: dict[str, Text] = {
     ),
     "too_large": T("Файл больше допустимых {limit_mb:.0f} МБ", "Файл слишком большой"),
     "resolution_too_large": T(
-        "Разрешение {width}×{height} больше допустимого ({limit_mp:.1f} Мп)",
+        "Разрешение {width}×{height} больше допустимого ({limit_mp} Мп)",
         "Слишком большое разрешение видео",
     ),
     "probe_timeout": T("Не удалось проверить видео за отведённое время"),
@@ -64,10 +72,8 @@ _RU_ERRORS: dict[str, Text] = {
     # AI providers
     "ai_failed": T("ИИ-сервис не смог написать сценарий, попробуйте позже"),
     "ai_misconfigured": T("ИИ-сервис настроен неверно: обратитесь к администратору"),
-    "ai_model_not_found": T(
-        "Модель ИИ {model} недоступна: администратору нужно сменить {setting}",
-        "Модель ИИ недоступна: обратитесь к администратору",
-    ),
+    # the model's name and its setting are in the server log, not for the person uploading
+    "ai_model_not_found": T("Выбранная модель ИИ недоступна: обратитесь к администратору"),
     "ai_blocked": T("ИИ-сервис отказался обрабатывать это видео"),
     # storage and jobs
     "storage_failed": T("Хранилище файлов недоступно, попробуйте позже"),
@@ -98,11 +104,11 @@ _RU_ERRORS: dict[str, Text] = {
     "unsupported_media_type": T("Неподдерживаемый тип содержимого"),
     "validation_error": T("Некорректные данные запроса"),
     "rate_limited": T("Слишком много запросов, попробуйте позже"),
-    "job_not_found": T("Задача не найдена"),
+    "job_not_found": T("Разбор не найден — возможно, его удалили"),
     "not_completed": T("Анализ ещё не завершён"),
     "keyframe_not_found": T("Кадр не найден"),
     "no_file": T("Файл не загружен"),
-    "malformed_multipart": T("Некорректный multipart-запрос"),
+    "malformed_multipart": T("Некорректный запрос на загрузку файла"),
     "client_disconnected": T("Загрузка прервана"),
     "upload_timeout": T("Загрузка шла слишком медленно и была прервана, попробуйте ещё раз"),
     "too_many_uploads": T(
@@ -123,13 +129,32 @@ _RU_ERRORS: dict[str, Text] = {
     ),
     "range_not_satisfiable": T("Запрошенный диапазон за пределами файла"),
     "headers_too_large": T("Заголовки запроса слишком велики"),
-    "no_subtitles": T(
-        "Для дорожки «{track_text}» нет текста — субтитры делать не из чего",
-        "Для этой дорожки нет текста — субтитры делать не из чего",
-    ),
+    "no_subtitles": T("{no_subtitles_text}", "В ролике нет речи — субтитры сделать не из чего"),
+    "no_translation": T("Перевода нет — субтитры перевода сделать не из чего"),
     "invalid_access_token": T("Ссылка недействительна"),
     "access_token_expired": T("Срок действия ссылки истёк, обновите страницу"),
-    "access_token_read_only": T("Эта ссылка даёт только чтение одной задачи"),
+    "access_token_read_only": T("Эта ссылка открывает только просмотр одного разбора"),
+    # the studio's «Подключить ИИ» (PUT /api/settings/ai)
+    "ai_key_required": T("Вставьте ключ: без него Gemini не отвечает."),
+    "ai_key_rejected": T(
+        "Ключ не подошёл: сервис ИИ его не принял. Проверьте, что ключ скопирован целиком "
+        "и не отозван."
+    ),
+    "ai_model_unavailable": T(
+        "Такой модели нет или её сняли с поддержки. Выберите другую: {suggested}.",
+        "Такой модели нет или её сняли с поддержки. Выберите другую.",
+    ),
+    "ai_server_unreachable": T(
+        "Сервер ИИ по этому адресу не отвечает. Проверьте адрес и что сервер запущен."
+    ),
+    "ai_service_busy": T("Сервис ИИ сейчас не отвечает. Попробуйте ещё раз через минуту."),
+    "ai_settings_from_environment": T(
+        "ИИ для этого сервера выбрал администратор в его настройках — здесь его не изменить."
+    ),
+    "admin_key_required": T("Подключать ИИ может только администратор сервера."),
+    "ai_key_unreadable": T(
+        "Сохранённый ключ ИИ не читается: у сервера сменился секрет. Подключите ИИ заново."
+    ),
     # import by link (reels_scripter.imports)
     "link_invalid": T(
         "Это не ссылка на видео: нужен полный адрес, начинающийся с http:// или https://."
@@ -143,7 +168,7 @@ _RU_ERRORS: dict[str, Text] = {
     ),
     "link_login_required": T(
         "Видео закрыто: оно приватное, с ограничением по возрасту или сайт требует входа. "
-        "Администратор может подключить файл cookies (IMPORT_COOKIES_FILE) или загрузите файл "
+        "Администратор может подключить файл cookies, или загрузите файл "
         "вручную."
     ),
     "link_not_found": T("Видео по ссылке не найдено: возможно, его удалили."),
@@ -165,6 +190,21 @@ _RU_ERRORS: dict[str, Text] = {
 }
 
 _EN_ERRORS: dict[str, Text] = {
+    "ai_key_required": T("Paste a key: Gemini does not answer without one."),
+    "ai_key_rejected": T("The AI service did not accept the key. Check it is complete."),
+    "ai_model_unavailable": T(
+        "No such model, or it was retired. Choose another: {suggested}.",
+        "No such model, or it was retired. Choose another.",
+    ),
+    "ai_server_unreachable": T("No AI server answers at this address. Is it running?"),
+    "ai_service_busy": T("The AI service is not answering now. Try again in a minute."),
+    "ai_settings_from_environment": T(
+        "The server's administrator chose the AI in its environment; it cannot be changed here."
+    ),
+    "admin_key_required": T("Only the server's administrator may connect an AI."),
+    "ai_key_unreadable": T(
+        "The stored AI key cannot be read: the server secret changed. Connect the AI again."
+    ),
     "empty_file": T("The file is empty (0 bytes)"),
     "not_a_video": T(
         "This is {kind_text} ({format}), not a video. Upload an MP4, MOV or WebM file",
@@ -311,50 +351,47 @@ _EN_STAGES: dict[str, str] = {
 # Notices the analysis attaches to a result (meta.warnings), by code.
 _RU_NOTICES: dict[str, Text] = {
     "video_decode_stopped": T(
-        "Видео удалось прочитать только до {at:.1f} с из {duration:.1f} с",
+        "Видео удалось прочитать только до {at} с из {duration} с",
         "Видео прочитано не до конца",
     ),
     "video_frames_end_early": T(
-        "Кадры заканчиваются на {at:.1f} с из {duration:.1f} с", "Кадры заканчиваются раньше звука"
+        "Кадры заканчиваются на {at} с из {duration} с", "Кадры заканчиваются раньше звука"
     ),
     "audio_decode_stopped": T(
-        "Звук удалось прочитать только до {at:.1f} с", "Звук прочитан не до конца"
+        "Звук удалось прочитать только до {at} с", "Звук прочитан не до конца"
     ),
     "faces_unavailable": T("Распознавание лиц недоступно: крупность плана не определена"),
+    # the studio shows its «Подключить ИИ» button beside this notice, by its code
     "translation_unavailable": T(
-        "Перевод не выполнен: офлайн-переводчика с языка «{language_text}» нет. Поле перевода "
-        "оставлено пустым, в озвучке сценария — оригинальные реплики с пометкой языка. Чтобы "
-        "получить перевод, подключите ИИ-провайдер (AI_PROVIDER=gemini или openai) или "
-        "установите argostranslate с языковым пакетом {source}→{target} (см. README)",
-        "Перевод не выполнен: офлайн-переводчика нет. Подключите ИИ-провайдер или argostranslate",
+        "Перевода нет: ИИ не подключён, а без него перевести речь {language_from} не получается. "
+        "Подключите ИИ в студии (кнопка «Подключить ИИ») — и сценарий будет на русском. Пока в "
+        "тексте за кадром — реплики оригинала с пометкой языка",
+        "Перевода нет: ИИ не подключён. Подключите ИИ в студии (кнопка «Подключить ИИ») — и "
+        "сценарий будет на русском",
     ),
     "speech_not_transcribed": T(
         "В ролике звучит речь ({seconds:.0f} с), но {missing:.0f} с из неё не удалось "
-        "распознать (язык: {language_text}, модель {model}). Ключи и сценарий не опираются на "
-        "эти слова. Для лучшего распознавания задайте WHISPER_MODEL=small или large-v3-turbo",
+        "распознать (язык: {language_text}). Ключи и сценарий не опираются на эти слова: "
+        "послушайте оригинал и допишите текст за кадром сами",
         "В ролике звучит речь, но её не удалось распознать: ключи и сценарий не опираются на "
         "эти слова",
     ),
     "onscreen_text_unread": T(
-        "В кадре, похоже, есть надписи, которые не удалось прочитать ({count}): встроенная "
-        "модель читает латиницу, но не кириллицу — проверьте текст на экране вручную",
+        "В кадре, похоже, есть надписи, которые не удалось прочитать ({count}): чтение надписей "
+        "знает латиницу, но не кириллицу — проверьте текст на экране вручную",
         "В кадре, похоже, есть надписи, которые не удалось прочитать",
     ),
     "local_writes_russian_only": T(
-        "Локальный режим пишет тексты только по-русски; для других языков нужен ИИ-провайдер"
+        "Без ИИ тексты пишутся только по-русски; для других языков подключите ИИ"
     ),
-    "ai_fallback": T(
-        "ИИ-провайдер {provider} не ответил: тексты написаны локально ({fallback})",
-        "ИИ-провайдер не ответил: тексты написаны локально",
-    ),
+    "ai_fallback": T("ИИ не ответил: тексты составлены без ИИ, по измерениям ролика"),
     "import_single_file": T(
         "На сервере нет ffmpeg: ролик скачан одним файлом, и его качество может быть ниже "
         "лучшего, что есть на сайте."
     ),
     "ai_partial": T(
-        "ИИ-провайдер {provider} не написал часть ответа ({parts}): эти части составлены "
-        "локально по измерениям ролика",
-        "ИИ-провайдер написал не весь ответ: недостающие части составлены локально",
+        "ИИ написал не весь ответ ({parts}): эти части составлены без ИИ, по измерениям ролика",
+        "ИИ написал не весь ответ: недостающие части составлены без ИИ, по измерениям ролика",
     ),
 }
 _EN_NOTICES: dict[str, Text] = {
@@ -402,7 +439,7 @@ _EN_NOTICES: dict[str, Text] = {
 _PARTS = {
     "ru": {
         "translation": "перевод",
-        "transcription": "транскрипция",
+        "transcription": "расшифровка",
         "hook_type": "тип хука",
         "keys": "ключ «{}»",
         "script": "строка сценария {}",
@@ -411,7 +448,7 @@ _PARTS = {
         "structure": "структура",
         "delivery": "подача",
         "visual": "визуал",
-        "audio": "аудио",
+        "audio": "звук",
         "voice": "голос",
         "music": "музыка",
         "avatar": "аватар",
@@ -481,6 +518,28 @@ def language_label(code: str | None, language: str = "ru") -> str:
         return _UNKNOWN_LANGUAGE.get(language.lower().split("-")[0], "unknown")
     return _catalog(_LANGUAGES, language).get(code.lower(), code)
 
+
+def language_from(code: str | None) -> str:
+    """«с английского», «с хинди»: the language a text is translated from (Russian)."""
+    if not code:
+        return "с языка оригинала"
+    label = language_label(code, "ru")
+    if label == code:  # no Russian name: the code is no word for a person
+        return "с языка оригинала"
+    return "с " + (label[:-2] + "ого" if label.endswith("ий") else label)
+
+
+# Why there are no subtitles, by track.
+_NO_SUBTITLES = {
+    "ru": {
+        "original": "В ролике нет речи — субтитры сделать не из чего",
+        "translation": "Перевода нет — субтитры перевода сделать не из чего",
+    },
+    "en": {
+        "original": "The reel has no speech: there is nothing to subtitle",
+        "translation": "There is no translation to subtitle",
+    },
+}
 
 # Subtitle tracks, as `?track=` names them.
 _TRACKS = {
@@ -562,10 +621,14 @@ def error_text(
         )
     if "kind" in values:
         values["kind_text"] = _catalog(_KINDS, language).get(str(values["kind"]), values["kind"])
+    if code == "no_subtitles" and "track" in values:
+        no_text = _catalog(_NO_SUBTITLES, language).get(str(values["track"]))
+        if no_text is not None:
+            values["no_subtitles_text"] = no_text
     cause = _catalog(_CAUSES, language).get(str(values.get("cause")))
     if cause is not None:  # an unknown cause: the short form, not a raw code
         values["cause_text"] = cause
-    return text.render(values)
+    return text.render(values, language)
 
 
 def describe(error: AppError, language: str = "ru") -> str:
@@ -612,7 +675,8 @@ def notice_text(
     if "language" in values or "source" in values:
         spoken = values.get("language", values.get("source"))
         values["language_text"] = language_label(str(spoken) if spoken else None, language)
-    return text.render(values)
+        values["language_from"] = language_from(str(spoken) if spoken else None)
+    return text.render(values, language)
 
 
 # The studio page's shell, filled in by the server because it is read before any script runs
@@ -647,6 +711,9 @@ CHANGE_FORMS = ("смена", "смены", "смен")
 BLOCK_FORMS = ("блок", "блока", "блоков")
 PLAN_FORMS = ("план", "плана", "планов")
 CUT_FORMS = ("склейка", "склейки", "склеек")
+THOUGHT_FORMS = ("мысль", "мысли", "мыслей")
+# «около 1 слова», «около 161 слова», «около 150 слов»: after «около» the genitive
+WORD_GEN_FORMS = ("слова", "слов", "слов")
 # «в 1 из 5 планов», «в 2 из 5 планов»: after «из» the genitive
 PLAN_OF_FORMS = ("плана", "планов", "планов")
 # «из 1 сцены», «из 5 сцен»: after «из» the genitive
@@ -690,12 +757,87 @@ def with_prep(word: str) -> str:
     return f"с {word}"
 
 
+NBSP = "\u00a0"
+MINUS = "\u2212"
+
+
 def num(value: float, digits: int = 1) -> str:
-    """A figure as Russian prose writes it: no trailing zero, a typographic minus."""
+    """A figure as Russian prose writes it: a decimal comma, no trailing zero, a typographic
+    minus («5,3», «−21», «0,5»). The one number formatter of every person-facing text."""
     rounded = round(value, digits)
-    text = str(int(rounded)) if rounded == int(rounded) else f"{rounded:.{digits}f}"
+    whole = rounded == int(rounded)
+    text = str(int(rounded)) if whole else f"{rounded:.{digits}f}".rstrip("0")
     # a typographic minus, as in the fixed texts ("−14 LUFS"), not a hyphen
-    return text.replace("-", "−")
+    return text.replace("-", MINUS).replace(".", ",")
+
+
+def seconds(value: float) -> str:
+    """«5,3 с»: a time in seconds, as page, DOCX and Markdown write it."""
+    return f"{num(value)}{NBSP}с"
+
+
+def seconds_span(start: float, end: float) -> str:
+    """«6–13,4 с»: a row's span, one rounding and one style for page, DOCX and Markdown."""
+    return f"{num(start)}–{num(end)}{NBSP}с"
+
+
+class _RuFigure:
+    """A figure inside a catalog template: `{at}` or `{at:.1f}` comes out as Russian writes it."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return num(self.value)
+        return format(self.value, spec).replace("-", MINUS).replace(".", ",")
+
+    def __str__(self) -> str:
+        return num(self.value)
+
+
+def _is_figure(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# A figure and the word or unit after it stay on one line («5 с», «3 TRICKS»), and a percent
+# sign is set off by a non-breaking space («3 %»).
+_FIGURE_WORD = re.compile(r"(\d) (?=[^\W\d_]|%)")
+_PERCENT = re.compile(r"(\d)%")
+
+
+def typeset(text: str) -> str:
+    """Non-breaking spaces between a figure and its word or unit, and before «%»."""
+    return _PERCENT.sub(rf"\1{NBSP}%", _FIGURE_WORD.sub(rf"\1{NBSP}", text))
+
+
+def as_sentence(text: str) -> str:
+    """A clause written as a sentence: a capital first letter and a final full stop."""
+    text = text.strip()
+    return sentence(text[:1].upper() + text[1:]) if text else text
+
+
+def sentence(text: str) -> str:
+    """A message as a sentence: it ends with a full stop (or its own . ! ? …)."""
+    text = text.rstrip()
+    if not text or text.endswith((".", "!", "?", "…")):
+        return text
+    return text + "."
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """«…» around a quoted line; its own full stop is dropped, so the sentence around it ends
+    once («…every day».), and a long line is shortened with «…»."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    elif text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
+    return f"«{text}»"
+
+
+def _base(language: str) -> str:
+    return language.lower().split("-")[0]
 
 
 # --- Colours (analysis.colours names them in English; a person reads them here) ---------------
@@ -759,14 +901,14 @@ class LocalTexts:
         ("handheld", None): "съёмка с рук, кадр подрагивает",
     }
     CAMERA_TOP: ClassVar[Mapping[str, str]] = {
-        "static": "неподвижная камера",
+        "static": "статичная камера",
         "pan": "панорамы",
         "tilt": "движение камеры вверх-вниз",
         "zoom": "наезды и отъезды",
         "handheld": "съёмка с рук",
     }
     CAMERA_COUNTED: ClassVar[Mapping[str, tuple[str, str, str]]] = {
-        "static": ("неподвижный план", "неподвижных плана", "неподвижных планов"),
+        "static": ("статичный план", "статичных плана", "статичных планов"),
         "pan": ("панорама", "панорамы", "панорам"),
         "tilt": ("движение вверх-вниз", "движения вверх-вниз", "движений вверх-вниз"),
         "zoom": ("наезд или отъезд", "наезда или отъезда", "наездов или отъездов"),
@@ -782,7 +924,7 @@ class LocalTexts:
     ONE_FACE = ", человек в кадре"
     FACES = ", людей в кадре: {}"
     MORE_SHOTS = " (и ещё {} {} в этом блоке)"
-    CHANGED_SHARE = "; меняется около {}% картинки"
+    CHANGED_SHARE = "; меняется около {} % картинки"
     LIGHT = ("тёмная картинка", "ровный свет", "светлая картинка")
     HIGH_CONTRAST = ", высокий контраст"
     LOW_CONTRAST = ", низкий контраст"
@@ -794,7 +936,9 @@ class LocalTexts:
     HOOK_FIRST_WORD = "первая реплика на {} с"
     HOOK_SPEECH_UNRECOGNISED = "речь начинается на {} с (не распознана)"
     HOOK_NO_SPEECH = "в первые {} с нет речи"
-    HOOK_CUTS = "{} {} кадра за первые {} с"
+    HOOK_NO_SOUND = "звука нет"
+    HOOK_CUTS = "{} за первые {} с"
+    HOOK_NO_CUTS = "ни одной склейки за первые {} с"
     HOOK_CAPTIONS = "надпись на экране: {}"
     HOOK_LOUDNESS = "громкость начала {} дБ"
     HOOK_BY_CAPTION = (
@@ -802,18 +946,18 @@ class LocalTexts:
         "первой реплики."
     )
     HOOK_BY_SPEECH = (
-        "Видео начинается сразу с речи: «{}». Зритель получает повод остаться ещё до того, как "
+        "Видео начинается сразу с речи: {}. Зритель получает повод остаться ещё до того, как "
         "успеет пролистать."
     )
     HOOK_CAPTION_DOUBLES = " Надпись {} дублирует обещание текстом."
     HOOK_LATE_LINE = (
-        "Первая реплика звучит на {} с: «{}». До неё внимание держит только картинка; фраза с "
+        "Первая реплика звучит на {} с: {}. До неё внимание держит только картинка; фраза с "
         "первой же секунды удержит сильнее."
     )
-    HOOK_BY_CUTS = "Внимание удерживается монтажом: {} кадра за первые {} с."
+    HOOK_BY_CUTS = "Внимание удерживается монтажом: {} за первые {} с."
     HOOK_BY_PICTURE = (
         "Хук держится на картинке: в первые секунды нет ни речи, ни частых склеек, ни надписи. "
-        "Сильнее сработает фраза, надпись или резкая смена кадра в первую секунду."
+        "Сильнее сработает фраза, надпись или резкая склейка в первую секунду."
     )
 
     # the structure key
@@ -821,7 +965,7 @@ class LocalTexts:
     STRUCTURE_SCENES = "{} за {} с"
     STRUCTURE_AVG_SHOT = "средняя длина кадра {} с"
     STRUCTURE_BLOCKS = "{} сценария"
-    SPEECH_SHARE = "речь звучит {}% времени"
+    SPEECH_SHARE = "речь звучит {} % времени"
     PACE = ("быстрым", "ровным", "спокойным")  # short, middling, long shots
     STRUCTURE = "Ролик собран из {} {} ритмом монтажа: в среднем {} с на кадр."
 
@@ -829,8 +973,7 @@ class LocalTexts:
     DELIVERY_UNRECOGNISED_TITLE = "Подача: речь не распознана"
     DELIVERY_UNRECOGNISED = (
         "В ролике звучит речь (около {} с), но её не удалось распознать, поэтому о темпе и "
-        "словах здесь ничего не сказано. Послушайте оригинал или подключите более сильную модель "
-        "распознавания (WHISPER_MODEL)."
+        "словах здесь ничего не сказано. Послушайте оригинал и запишите реплики сами."
     )
     DELIVERY_VOICE_SECONDS = "речь по голосовой активности: {} с"
     DELIVERY_NO_WORDS = "распознанных слов нет"
@@ -840,6 +983,11 @@ class LocalTexts:
         "языка и хорошо работает в ленте без звука."
     )
     DELIVERY_NO_SPEECH = "речи не обнаружено"
+    DELIVERY_NO_SOUND_TITLE = "Подача без звука"
+    DELIVERY_NO_SOUND = (
+        "В ролике нет звуковой дорожки: смысл передают только картинка, монтаж и надписи. Такой "
+        "ролик понятен без слов и без звука."
+    )
     TEMPO = ("спокойный", "разговорный", "быстрый")  # slow to fast
     DELIVERY_TEMPO_EVIDENCE = "темп {} в минуту"
     DELIVERY_WORDS = "{} за {} с"
@@ -858,22 +1006,24 @@ class LocalTexts:
     VISUAL_TITLE = "Визуал и монтаж"
     VISUAL_SCALE = "преобладает {}"
     VISUAL_CUTS = "{} в минуту"
-    VISUAL_MOVING = "в движении в среднем {}% кадра"
-    VISUAL_CHANGE = "среднее изменение кадра {}%"
+    VISUAL_MOVING = "в среднем движется {} % кадра"
+    VISUAL_CHANGE = "кадр меняется в среднем на {} %"
     VISUAL_TOP_MOVE = "{}: {} из {} {}"
     VISUAL_FACES = "Человек в кадре: лицо найдено в {} из {} {}, чаще всего {}."
     VISUAL_NO_FACES = "Лиц в кадре не найдено: ролик держится на предметах, действии и окружении."
-    VISUAL_CAMERA = " По камере: {}."
+    VISUAL_CAMERA = " Камера: {}."
+    SHAPE_LANDSCAPE = "кадр горизонтальный, {}"
+    SHAPE_SQUARE = "кадр квадратный, {}"
 
     # the audio key
-    AUDIO_TITLE = "Аудио"
+    AUDIO_TITLE = "Звук"
     AUDIO_NONE_TITLE = "Звук"
     AUDIO_NONE = (
         "В ролике нет звуковой дорожки — он рассчитан на просмотр без звука, поэтому всё важное "
         "должно быть видно в кадре и в субтитрах."
     )
     AUDIO_NONE_EVIDENCE = "звуковой дорожки нет"
-    AUDIO_MUSIC_BPM = "музыка ~{} BPM"
+    AUDIO_MUSIC_BPM = "музыка около {} BPM"
     AUDIO_MUSIC = "фоновая музыка есть"
     AUDIO_NO_MUSIC = "музыки не обнаружено"
     AUDIO_LOUDNESS = "громкость {} LUFS"
@@ -893,9 +1043,14 @@ class LocalTexts:
         "действия."
     )
     NOTE_FINAL = "Финал: дайте понятный призыв к действию (подписка, сохранение, комментарий)."
+    NOTE_FINAL_AFTER_CTA = "Финал: призыв уже прозвучал — закончите коротко, без новой мысли."
+    NOTE_CTA = "Здесь призыв к действию: {} — скажите его своими словами и покажите надписью."
     NOTE_SHORT = "Короткий кадр ({} с) держит темп — не затягивайте."
     NOTE_PAUSE = "Пауза в речи: здесь работает картинка, добавьте динамику или текст на экране."
-    NOTE_BLOCK = "Основная мысль блока, {} с — одна идея на один кадр."
+    NOTE_NO_SPEECH = "Без слов: здесь работает картинка — добавьте динамику или надпись."
+    NOTE_NO_SOUND = "Без звука: всё держит картинка — главное покажите надписью."
+    NOTE_BLOCK = "Блок на {} с: одна мысль — один кадр."
+    NOTE_BLOCK_IDEAS = "Блок на {} с, {}: на каждую — свой план или надпись."
 
     # recommendations
     VOICE_TEMPO = (
@@ -907,8 +1062,12 @@ class LocalTexts:
         "обычно хорошо работают 140–160 слов в минуту."
     )
     VOICE_NONE = (
-        "В оригинале нет речи; если добавляете озвучку, говорите коротко и энергично, не больше "
-        "140–150 слов в минуту."
+        "В оригинале нет речи; если добавляете текст за кадром, говорите коротко и энергично, не "
+        "больше 140–150 слов в минуту."
+    )
+    VOICE_NO_SOUND = (
+        "В оригинале нет звука; если добавляете текст за кадром, говорите коротко и энергично, "
+        "не больше 140–150 слов в минуту, и дублируйте главное надписью."
     )
     MUSIC_BPM = (
         "Подберите трек с темпом около {} BPM и ставьте склейки в долю; под голосом приглушайте "
@@ -918,18 +1077,43 @@ class LocalTexts:
         "Музыкального бита в оригинале не обнаружено; лёгкий фоновый трек 90–110 BPM на 15–20 дБ "
         "тише голоса добавит динамики."
     )
+    MUSIC_NONE_NO_SPEECH = (
+        "В оригинале нет ни речи, ни музыкального бита; лёгкий фоновый трек 90–110 BPM добавит "
+        "динамики, склейки ставьте в долю."
+    )
+    MUSIC_NO_SOUND = (
+        "В оригинале нет звуковой дорожки: его смотрят без звука. Для своей версии подойдёт "
+        "лёгкий трек 90–110 BPM, но всё важное оставьте в кадре и в надписях."
+    )
     AVATAR_TALKING_HEAD = (
-        "Формат «говорящая голова» подходит для ИИ-аватара (HeyGen, Synthesia): крупный план, "
-        "взгляд в камеру, текст из сценария — жесты и смены плана добавьте монтажом."
+        "Речь звучит {} % времени, и в кадре человек: формат «говорящая голова» подходит для "
+        "ИИ-аватара (HeyGen, Synthesia) — крупный план, взгляд в камеру, текст из сценария; жесты "
+        "и смены плана добавьте монтажом."
+    )
+    AVATAR_VOICE_LED = (
+        "Речь звучит {} % времени: ролик держится на словах, и ИИ-аватар (HeyGen, Synthesia) "
+        "может вести его целиком — ведущий в кадре, а кадры оригинала вставками."
     )
     AVATAR_SECONDARY = (
-        "ИИ-аватар здесь вторичен: ролик держится на картинке. Если нужен ведущий, вставьте "
-        "аватара в начале (хук) и в финале (призыв), остальное — визуальный ряд."
+        "Речь звучит лишь {} % времени: ролик держится на картинке, и ИИ-аватар здесь "
+        "вторичен. Если нужен ведущий, вставьте аватар в начале (хук) и в финале (призыв), "
+        "остальное — визуальный ряд."
+    )
+    AVATAR_NO_SPEECH = (
+        "В ролике нет речи: он держится на картинке, и ИИ-аватар здесь не нужен. Если хотите "
+        "ведущего, вставьте аватар только в начале (хук) и в финале (призыв)."
     )
     EDITING = (
-        "Склейка каждые ~{} с ({}); добавьте субтитры крупным шрифтом и акцент (зум или звук) на "
-        "смене кадра."
+        "Склейки примерно каждые {} с ({}); добавьте субтитры крупным шрифтом и акцент (зум или "
+        "звук) на смене кадра."
     )
+    SHAPE = (
+        "Оригинал снят {} ({}), а Reels — вертикальные 9:16. Свою версию снимайте вертикально: "
+        "человека и главный предмет держите в центре кадра, надписи ставьте в середину экрана, "
+        "не к краям; кадры оригинала при переносе в 9:16 обрежутся по бокам."
+    )
+    SHAPE_HOW: ClassVar[Mapping[str, str]] = {"landscape": "горизонтально", "square": "в квадрате"}
+    CATEGORY_SHAPE = "Формат кадра"
     EDITING_CAPTION = " Повторите надпись-хук первых секунд своими словами."
     CATEGORY_VOICE = "Голос и интонация"
     CATEGORY_MUSIC = "Фоновая музыка"
@@ -949,46 +1133,42 @@ LOCAL = LocalTexts
 
 
 class HookTexts:
-    IN_FIRST_SENTENCE = "в первой фразе"
+    """The hook type's evidence: one sentence each, shown after «Тип хука: …» in the exports."""
+
+    IN_SPEECH = "в начале речи"
     IN_CAPTION = "в надписи на экране"
-    QUESTION = "вопрос {}: «{}»"
-    CUE = "{}: «{}»"
-    CALLOUT = "обращение к зрителю {}: «{}»"
-    CUTS_ONLY = "без речи; смен кадра за первые {:g} с: {}"
-    UNKNOWN = "по измерениям тип хука не определить"
+    IN_BOTH = "в начале речи и в надписи"
+    QUESTION = "Вопрос {}: {}."
+    CUE = "{}: {}."
+    CALLOUT = "Обращение к зрителю {}: {}."
+    PATTERN_INTERRUPT = "Прерывание ленты {}: {}."
+    LIST_PROMISE = "Обещание списка {}: {}."
+    INTERRUPT_AND_LIST = "Прерывание ленты и обещание списка {}: {}."
+    CUTS_ONLY = "Без речи: {} за первые {} с."
+    UNKNOWN = "По измерениям тип хука определить нельзя."
 
 
 # --- Exports (DOCX and Markdown) -----------------------------------------------------------
 
 
 class ExportTexts:
-    KEY_LABELS: ClassVar[Mapping[str, str]] = {
-        "hook": "Хук",
-        "structure": "Структура",
-        "delivery": "Подача",
-        "visual": "Визуал",
-        "audio": "Звук",
-    }
     COLUMNS = ("Время", "Кадр", "Визуал", "Текст за кадром", "Заметка")
-    MD_COLUMNS = ("Время", "Визуал", "Текст", "Заметка")
+    MD_COLUMNS = ("Время", "Визуал", "Текст за кадром", "Заметка")
     DOCX_TITLE = "Сценарий съёмки"
     MD_TITLE = "Сценарий ролика"
     SAMPLE = "Ролик-образец: {}. "
     SUMMARY = "Длительность {}, сцен: {}, блоков сценария: {}."
-    HOOK_TYPE = "Тип хука: "
-    MD_HOOK_TYPE = "**Тип хука:** "
-    PAYOFF = " Развязка — на {} с."
+    HOOK_TYPE = "Тип хука"
+    PAYOFF = " Развязка — на {}."
     KEYS = "Ключи к успеху"
     FACTS = " Факты: {}."
     SCRIPT = "Сценарий"
-    SECONDS_INTERVAL = "{}–{} с"
     RECOMMENDATIONS = "Рекомендации"
-    ORIGINAL = "Оригинал"
-    TRANSCRIPT_DOCX = "Расшифровка{}: "
-    TRANSCRIPT_MD = "Транскрипция"
+    ORIGINAL = "Расшифровка и перевод"
+    TRANSCRIPT = "Расшифровка"
     TRANSLATION = "Перевод"
     WARNINGS = "Предупреждения"
-    NOT_TRANSLATED = "не выполнен (офлайн-переводчика нет; см. предупреждения)"
+    NOT_TRANSLATED = "нет — ИИ не подключён (подробнее — в предупреждениях)"
 
 
 # --- engagement of an imported reel (result.source), as evidence beside the keys ---

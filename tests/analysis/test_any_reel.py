@@ -36,7 +36,7 @@ def _options(tmp: Path, **kw: object) -> AnalysisOptions:
 
 def _offline_result(m: Measurements) -> AnalysisResult:
     rows = plan_rows(m)
-    creative = LocalProvider(Settings()).write(
+    creative = LocalProvider.from_settings(Settings()).write(
         WriteRequest(measurements=m, rows=rows, video_path=Path("x.mp4"))
     )
     return compose_result(m, rows, creative, provider="local", target_language="ru")

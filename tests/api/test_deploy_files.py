@@ -24,6 +24,9 @@ import yaml
 from pydantic import AliasChoices
 
 from reels_scripter.config import Settings
+from reels_scripter.providers.gemini.options import GeminiOptions
+from reels_scripter.providers.openai_compat.options import OpenAIOptions
+from reels_scripter.providers.registry import all_env_names
 
 ROOT = Path(__file__).parents[2]
 BIN = Path(sys.executable).parent
@@ -41,7 +44,10 @@ def _compose() -> dict[str, Any]:
 def test_env_example_documents_every_setting_and_parses() -> None:
     text = (ROOT / ".env.example").read_text(encoding="utf-8")
     names = set(re.findall(r"^(?:# )?([A-Z_0-9]+)=", text, re.M))
-    for field in Settings.model_fields.values():
+    option_fields = [
+        info for cls in (GeminiOptions, OpenAIOptions) for info in cls.model_fields.values()
+    ]
+    for field in [*Settings.model_fields.values(), *option_fields]:
         alias = field.alias
         if not alias:  # several accepted names: the first is the documented one
             assert isinstance(field.validation_alias, AliasChoices)
@@ -57,7 +63,7 @@ def test_env_example_copied_to_env_runs_embedded(
 ) -> None:
     # What a person does: `cp .env.example .env` and start in that folder.
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
-    for name in Settings.env_names():
+    for name in all_env_names():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -69,7 +75,7 @@ def test_env_example_copied_to_env_runs_embedded(
     assert settings.storage_backend in (None, "local")
     assert settings.google_cloud_bucket_name is None
     assert settings.ai_provider == "local"
-    assert settings.google_ai_api_key is None
+    assert GeminiOptions.from_settings(settings).google_ai_api_key is None
     # no placeholder origin: a local front end is not blocked by CORS
     assert settings.frontend_url is None
     assert not settings.is_production
@@ -223,7 +229,7 @@ def live_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     isolated queue and a temp DATA_DIR (SQLite stands in for PostgreSQL)."""
     client = _redis_or_skip()
     queue = f"deploy-test-{uuid.uuid4().hex[:8]}"
-    names = set(Settings.env_names())
+    names = set(all_env_names())
     env = {k: v for k, v in os.environ.items() if k not in names}
     env.update(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",

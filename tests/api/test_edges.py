@@ -135,7 +135,10 @@ def test_error_bodies_are_json(client: TestClient) -> None:
     assert_error(client.get("/api/jobs?limit=0"), 422, "validation_error")
     assert_error(client.get("/api/jobs?limit=abc"), 422, "validation_error")
     assert_error(client.get("/api/status/unknown"), 404, "job_not_found")
-    assert client.get("/api/status/unknown").json()["error"] == "Задача не найдена"
+    assert (
+        client.get("/api/status/unknown").json()["error"]
+        == "Разбор не найден — возможно, его удалили."
+    )
     assert_error(client.get("/api/jobs/unknown/script.md"), 404, "job_not_found")
     assert_error(client.get("/api/jobs/unknown/events"), 404, "job_not_found")
 

@@ -184,6 +184,9 @@ def test_upload_to_completed_script(
     assert not [p for p in leftovers(tmp_path / "data") if "uploads" in p.parts]
     gone = httpx.get(f"{base}/api/status/{job_id}")
     assert gone.status_code == 404
-    assert gone.json() == {"error": "Задача не найдена", "code": "job_not_found"}
+    assert gone.json() == {
+        "error": "Разбор не найден — возможно, его удалили.",
+        "code": "job_not_found",
+    }
     assert httpx.get(base + scenes[0]["keyframe"]).status_code == 404
     assert not [p for p in leftovers(tmp_path / "data") if "keyframes" in p.parts]

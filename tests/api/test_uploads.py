@@ -77,7 +77,7 @@ def test_too_long(make_client: Callable[..., TestClient], videos: dict[str, Path
 def test_no_file_field(client: TestClient) -> None:
     resp = client.post("/api/upload", data={"other": "x"}, files={"nope": ("a.mp4", b"123")})
     assert_error(resp, 400, "no_file")
-    assert resp.json()["error"] == "Файл не загружен"  # the seed's text
+    assert resp.json()["error"] == "Файл не загружен."  # the seed's text, as a sentence
     assert_error(client.post("/api/upload"), 400, "no_file")
     assert_error(client.post("/api/upload", json={"video": "x"}), 400, "no_file")
     # a browser form with no file chosen sends an empty part with an empty file name

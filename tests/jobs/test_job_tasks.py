@@ -58,7 +58,7 @@ def test_missing_video_fails_permanently(db_settings: Settings, session: Session
     assert outcome.status == "failed" and outcome.code == "video_missing"
     row = reload(session, job.id)
     assert row.state == JobState.failed and row.error_code == "video_missing"
-    assert row.error == "Загруженное видео больше не доступно, загрузите его снова"
+    assert row.error == "Загруженное видео больше не доступно, загрузите его снова."
     assert row.attempts == 1 and row.finished_at is not None and row.object_name is None
     assert temp_files(db_settings) == []
     assert run_job(job.id, db_settings, storage=storage).status == "skipped"  # finished
@@ -81,7 +81,7 @@ def test_transient_errors_retry_then_fail_with_the_error_kept(
     assert outcome.status == "failed"
     row = reload(session, job.id)
     assert row.state == JobState.failed and row.attempts == 3
-    assert row.error == "Хранилище файлов недоступно, попробуйте позже"
+    assert row.error == "Хранилище файлов недоступно, попробуйте позже."
     assert not storage.exists(name) and temp_files(db_settings) == []
 
 

@@ -192,7 +192,7 @@ def test_creative_notices_hook_type_and_filled_parts_reach_the_result() -> None:
     assert result.meta.usage is not None and result.meta.usage.cost_usd is None
     assert result.hook_type is not None and result.hook_type.type == "open_question"
     [warning] = result.meta.warnings
-    assert warning.startswith("ИИ-провайдер Gemini не написал часть ответа (ключ «аудио», строка")
+    assert warning.startswith("ИИ написал не весь ответ (ключ «звук», строка")
     assert result.original.transcription == m.transcript.text  # measured, not the model's
 
 

@@ -150,10 +150,7 @@ def test_a_partial_answer_completes_with_filled_by_local(
     _assert_complete(data, rows)
     assert result.meta.provider == "gemini"
     assert result.meta.filled_by_local == ["keys.audio", "script.1", "recommendations.editing"]
-    assert any(
-        w.startswith("ИИ-провайдер Gemini не написал часть ответа (ключ «аудио»")
-        for w in result.meta.warnings
-    )
+    assert any(w.startswith("ИИ написал не весь ответ (ключ «звук»") for w in result.meta.warnings)
     assert len(fake_gemini.generate_calls()) == 2
 
 
@@ -165,12 +162,12 @@ def test_prose_twice_fails_clearly_or_falls_back_to_local(
     with pytest.raises(ProviderError, match="Gemini returned no usable answer twice") as err:
         analyze_reel(path, make_settings(tmp_path, AI_PROVIDER="gemini"))
     assert err.value.code == "ai_failed"
-    assert describe(err.value) == "ИИ-сервис не смог написать сценарий, попробуйте позже"
+    assert describe(err.value) == "ИИ-сервис не смог написать сценарий, попробуйте позже."
     fallback = make_settings(tmp_path, AI_PROVIDER="gemini", AI_FALLBACK="local")
     result = analyze_reel(path, fallback)
     assert result.meta.provider == "local"
     assert [n.code for n in result.meta.notices if n.code == "ai_fallback"] == ["ai_fallback"]
-    assert "ИИ-провайдер gemini не ответил: тексты написаны локально (local)" in (
+    assert "ИИ не ответил: тексты составлены без ИИ, по измерениям ролика." in (
         result.meta.warnings
     )
     # the measured part survives the AI failure intact

@@ -46,7 +46,7 @@ def test_description_and_hashtags_travel_inside_the_fence(
     write_request: Callable[..., WriteRequest],
 ) -> None:
     request = write_request().model_copy(update={"source": SOURCE})
-    GeminiProvider(settings()).write(request)
+    GeminiProvider.from_settings(settings()).write(request)
     [call] = fake_gemini.generate_calls()
     text = _user_text(call.json)
     tag = text.split("\n<reel_data_")[1].split(">")[0]
@@ -67,7 +67,7 @@ def test_reach_is_evidence_of_the_hook_key(
 ) -> None:
     request = write_request()
     m, rows = request.measurements, request.rows
-    creative = LocalProvider(settings()).write(request)
+    creative = LocalProvider.from_settings(settings()).write(request)
     result = compose_result(m, rows, creative, provider="local", target_language="ru")
     shown = with_source(result, SOURCE, "ru")
     assert shown.source == SOURCE

@@ -78,7 +78,7 @@ def test_sends_keyframes_facts_and_the_strict_schema(
 def test_image_count_is_capped_and_temperature_sent_when_configured(
     fake_openai: FakeOpenAI, settings, write_request
 ) -> None:
-    OpenAIProvider(
+    OpenAIProvider.from_settings(
         openai_settings(settings, fake_openai, OPENAI_MAX_IMAGES=2, OPENAI_TEMPERATURE=0.3)
     ).write(write_request())
     [call] = fake_openai.chat_calls()
@@ -91,7 +91,9 @@ def test_partial_answer_gets_one_follow_up_then_local_fill(
     fake_openai: FakeOpenAI, settings, write_request
 ) -> None:
     fake_openai.default = Gen(drop=("recommendations.editing", "script.1"))
-    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    creative = OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).write(
+        write_request()
+    )
     first, second = fake_openai.chat_calls()
     asked = second.json["response_format"]["json_schema"]["schema"]
     assert strict_schema_problem(asked) is None
@@ -113,7 +115,9 @@ def test_unusable_answer_then_good_one_completes(
     fake_openai: FakeOpenAI, settings, write_request, gen: Gen
 ) -> None:
     fake_openai.script = [gen]
-    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    creative = OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).write(
+        write_request()
+    )
     assert len(fake_openai.chat_calls()) == 2
     assert creative.filled_by_local == []
 
@@ -123,7 +127,7 @@ def test_unusable_twice_is_a_clear_failure(
 ) -> None:
     fake_openai.default = Gen(content_null=True)
     with pytest.raises(ProviderError, match=r"no usable answer twice.*content null") as err:
-        OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+        OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).write(write_request())
     assert err.value.code == "ai_failed" and err.value.transient
 
 
@@ -131,7 +135,9 @@ def test_missing_usage_is_counted_as_a_request_with_unknown_cost(
     fake_openai: FakeOpenAI, settings, write_request
 ) -> None:
     fake_openai.default = Gen(no_usage=True)
-    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    creative = OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).write(
+        write_request()
+    )
     assert creative.usage is not None
     assert (creative.usage.requests, creative.usage.total_tokens) == (1, 0)
     assert creative.usage.cost_usd is None
@@ -139,7 +145,9 @@ def test_missing_usage_is_counted_as_a_request_with_unknown_cost(
 
 def test_truncated_answer_is_completed(fake_openai: FakeOpenAI, settings, write_request) -> None:
     fake_openai.script = [Gen(truncate=0.7)]
-    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    creative = OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).write(
+        write_request()
+    )
     _, second = fake_openai.chat_calls()
     assert "cut off" in second.json["messages"][1]["content"][-1]["text"]
     assert creative.filled_by_local == []
@@ -153,7 +161,7 @@ def test_truncated_answer_is_completed(fake_openai: FakeOpenAI, settings, write_
 def test_refusals_fail_at_once(fake_openai: FakeOpenAI, settings, write_request, gen: Gen) -> None:
     fake_openai.default = gen
     with pytest.raises(ProviderBlockedError) as err:
-        OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+        OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).write(write_request())
     assert err.value.code == "ai_blocked"
     assert len(fake_openai.chat_calls()) == 1
 
@@ -164,7 +172,9 @@ def test_429_is_retried_after_the_servers_delay(
     fake_openai.script = [
         Reply(429, {"error": {"message": "Rate limit reached"}}, {"retry-after-ms": "400"})
     ]
-    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    creative = OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).write(
+        write_request()
+    )
     first, second = fake_openai.chat_calls()
     assert second.at - first.at >= 0.38
     assert len(creative.rows) == 3
@@ -177,9 +187,9 @@ def test_transport_failures_are_retried(
     fake_openai: FakeOpenAI, settings, write_request, failure: Reply
 ) -> None:
     fake_openai.script = [failure]
-    OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_TIMEOUT_SEC=0.5)).write(
-        write_request()
-    )
+    OpenAIProvider.from_settings(
+        openai_settings(settings, fake_openai, OPENAI_TIMEOUT_SEC=0.5)
+    ).write(write_request())
     assert len(fake_openai.chat_calls()) == 2
 
 
@@ -189,9 +199,9 @@ def test_persistent_503_fails_in_bounded_time(
     fake_openai.default = Reply(503, {"error": {"message": "overloaded"}})
     started = time.monotonic()
     with pytest.raises(ProviderError, match="gave up after 3 attempts") as err:
-        OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_MAX_RETRIES=2)).write(
-            write_request()
-        )
+        OpenAIProvider.from_settings(
+            openai_settings(settings, fake_openai, OPENAI_MAX_RETRIES=2)
+        ).write(write_request())
     assert err.value.transient
     assert len(fake_openai.chat_calls()) == 3
     assert time.monotonic() - started < 3
@@ -201,7 +211,9 @@ def test_falls_back_to_json_object_when_json_schema_is_refused(
     fake_openai: FakeOpenAI, settings, write_request
 ) -> None:
     fake_openai.reject_json_schema = True
-    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(write_request())
+    creative = OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).write(
+        write_request()
+    )
     refused, accepted = fake_openai.chat_calls()
     assert refused.json["response_format"]["type"] == "json_schema"
     assert accepted.json["response_format"] == {"type": "json_object"}
@@ -226,7 +238,7 @@ def test_a_seed_shaped_answer_from_a_server_ignoring_the_schema_is_read(
         ],
     }
     fake_openai.script = [Reply(200, body)]
-    creative = OpenAIProvider(openai_settings(settings, fake_openai)).write(request)
+    creative = OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).write(request)
     assert len(fake_openai.chat_calls()) == 1
     assert creative.filled_by_local == []
     assert [r.text for r in creative.rows] == ["Текст"] * 3
@@ -234,20 +246,22 @@ def test_a_seed_shaped_answer_from_a_server_ignoring_the_schema_is_read(
 
 
 def test_unknown_model_is_a_clear_error(fake_openai: FakeOpenAI, settings, write_request) -> None:
-    OpenAIProvider(openai_settings(settings, fake_openai)).check()
+    OpenAIProvider.from_settings(openai_settings(settings, fake_openai)).check()
     with pytest.raises(ModelNotFoundError, match=r"'llama9'.*OPENAI_MODEL"):
-        OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_MODEL="llama9")).check()
+        OpenAIProvider.from_settings(
+            openai_settings(settings, fake_openai, OPENAI_MODEL="llama9")
+        ).check()
     with pytest.raises(ModelNotFoundError, match=r"'llama9'.*OPENAI_MODEL"):
-        OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_MODEL="llama9")).write(
-            write_request()
-        )
+        OpenAIProvider.from_settings(
+            openai_settings(settings, fake_openai, OPENAI_MODEL="llama9")
+        ).write(write_request())
     assert len(fake_openai.chat_calls()) == 1  # not retried
     with pytest.raises(ProviderConfigError, match="OPENAI_API_KEY"):
-        OpenAIProvider(settings(OPENAI_API_KEY=None, OPENAI_BASE_URL=None)).check()
+        OpenAIProvider.from_settings(settings(OPENAI_API_KEY=None, OPENAI_BASE_URL=None)).check()
 
 
 def test_local_server_needs_no_key(fake_openai: FakeOpenAI, settings, write_request) -> None:
-    OpenAIProvider(openai_settings(settings, fake_openai, OPENAI_API_KEY=None)).write(
+    OpenAIProvider.from_settings(openai_settings(settings, fake_openai, OPENAI_API_KEY=None)).write(
         write_request()
     )
     [call] = fake_openai.chat_calls()

@@ -15,7 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reels_scripter.config import Settings
 from reels_scripter.providers import registry
 from reels_scripter.providers.base import Creative, Provider, WriteRequest
+from reels_scripter.providers.gemini.options import GeminiOptions
 from reels_scripter.providers.hook_signals import hook_type_from_measurements
+from reels_scripter.providers.openai_compat.options import OpenAIOptions
 from reels_scripter.providers.options import ProviderOptions, option
 from reels_scripter.providers.registry import result_options
 from reels_scripter.providers.usage import Price, UsageMeter, price_for
@@ -27,9 +29,11 @@ def test_the_seeds_env_names_still_set_provider_options(monkeypatch: pytest.Monk
     monkeypatch.setenv("GEMINI_MODEL", "gemini-3.8-flash")
     monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
     monkeypatch.setenv("OPENAI_MODEL", "llava")
-    s = Settings(_env_file=None)
-    assert s.google_ai_api_key is not None and s.google_ai_api_key.get_secret_value() == "from-env"
-    assert (s.gemini_model, s.gemini_use_vertexai, s.openai_model) == (
+    gemini = GeminiOptions.from_settings(Settings(_env_file=None))
+    openai = OpenAIOptions.from_settings(Settings(_env_file=None))
+    key = gemini.google_ai_api_key
+    assert key is not None and key.get_secret_value() == "from-env"
+    assert (gemini.gemini_model, gemini.gemini_use_vertexai, openai.openai_model) == (
         "gemini-3.8-flash",
         True,
         "llava",
@@ -37,16 +41,15 @@ def test_the_seeds_env_names_still_set_provider_options(monkeypatch: pytest.Monk
 
 
 def test_defaults_are_current_and_free_tier_sized(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in Settings.model_fields:
-        alias = Settings.model_fields[name].alias
-        if alias and alias.startswith(("GEMINI_", "OPENAI_")):
-            monkeypatch.delenv(alias, raising=False)
-    s = Settings(_env_file=None)
-    assert s.gemini_model == "gemini-3.5-flash-lite"
-    assert s.gemini_rpm == 5
-    assert s.gemini_temperature is None and s.openai_temperature is None
-    assert (s.gemini_thinking_level, s.gemini_media_resolution) == ("low", "low")
-    assert (s.gemini_video_fps, s.gemini_hook_fps) == (1.0, 5.0)
+    for name in GeminiOptions.env_names() + OpenAIOptions.env_names():
+        monkeypatch.delenv(name, raising=False)
+    g = GeminiOptions.from_settings(Settings(_env_file=None))
+    o = OpenAIOptions.from_settings(Settings(_env_file=None))
+    assert g.gemini_model == "gemini-3.5-flash-lite"
+    assert g.gemini_rpm == 5
+    assert g.gemini_temperature is None and o.openai_temperature is None
+    assert (g.gemini_thinking_level, g.gemini_media_resolution) == ("low", "low")
+    assert (g.gemini_video_fps, g.gemini_hook_fps) == (1.0, 5.0)
 
 
 def test_result_options_come_from_the_providers_declaration(settings_factory: Any) -> None:
@@ -151,5 +154,5 @@ def test_local_hook_type_without_speech() -> None:
 def test_settings_still_load_from_a_dotenv_file(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("GEMINI_MODEL=gemini-3.8-flash\nGEMINI_THINKING_LEVEL=medium\n")
-    s = Settings(_env_file=env)
-    assert (s.gemini_model, s.gemini_thinking_level) == ("gemini-3.8-flash", "medium")
+    g = GeminiOptions.from_settings(Settings(_env_file=env))
+    assert (g.gemini_model, g.gemini_thinking_level) == ("gemini-3.8-flash", "medium")

@@ -102,11 +102,11 @@ def test_redis_limiter_is_shared_and_waits() -> None:
 @pytest.mark.redis
 def test_limiter_for_uses_redis_when_configured(tmp_path: Path) -> None:
     _redis_or_skip()
-    from reels_scripter.config import Settings
+    from reels_scripter.providers.base import ProviderContext
 
-    settings = Settings(_env_file=None, REDIS_URL="redis://127.0.0.1:6379/0", DATA_DIR=tmp_path)
-    assert isinstance(limiter_for(settings, f"t-{uuid.uuid4().hex}", 5), RedisRateLimiter)
-    local = Settings(_env_file=None, REDIS_URL=None, DATA_DIR=tmp_path)
+    context = ProviderContext(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0")
+    assert isinstance(limiter_for(context, f"t-{uuid.uuid4().hex}", 5), RedisRateLimiter)
+    local = ProviderContext(data_dir=tmp_path, redis_url=None)
     assert isinstance(limiter_for(local, "t", 5), FileRateLimiter)
 
 

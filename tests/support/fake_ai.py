@@ -311,6 +311,9 @@ class FakeGemini(FakeServer):
         self.models = set(models)
         self.retired = set(retired)
         self.retired_status = 404  # a retired model is also seen answering 429
+        # When set, any other key is refused as Google does (400 INVALID_ARGUMENT with reason
+        # API_KEY_INVALID); None accepts every key.
+        self.valid_keys: set[str] | None = None
         self.script: list[Behaviour] = []  # one per generateContent call, then `default`
         self.default: Behaviour = Gen()
         self.prompt_tokens = 1000
@@ -415,9 +418,31 @@ class FakeGemini(FakeServer):
         ]
         return Reply(200, reply)
 
+    def _key_refused(self, rec: Recorded) -> Reply | None:
+        if self.valid_keys is None or rec.headers.get("x-goog-api-key") in self.valid_keys:
+            return None
+        return Reply(
+            400,
+            google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+                [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                    }
+                ],
+            ),
+        )
+
     def route(self, rec: Recorded) -> Reply:
         path = rec.path.split("?")[0]
         with self.lock:
+            refused = self._key_refused(rec)
+            if refused is not None:
+                return refused
             m = re.fullmatch(r"/v[^/]+/models/([^/:]+):generateContent", path)
             if m and rec.method == "POST":
                 missing = self._model_missing(m.group(1))
@@ -504,11 +529,16 @@ def strict_schema_problem(schema: Any, where: str = "()") -> str | None:
 
 
 class FakeOpenAI(FakeServer):
-    """/v1/chat/completions and /v1/models/{id}."""
+    """/v1/chat/completions, /v1/models and /v1/models/{id}.
+
+    `valid_keys`: when set, any other bearer key gets OpenAI's 401 `invalid_api_key`; a local
+    server (Ollama, llama.cpp) leaves it None and takes any key or none.
+    """
 
     def __init__(self, models: tuple[str, ...] = ("gpt-4o-mini",), seed: int = 0) -> None:
         super().__init__(seed)
         self.models = set(models)
+        self.valid_keys: set[str] | None = None
         self.script: list[Behaviour] = []
         self.default: Behaviour = Gen()
         self.reject_json_schema = False
@@ -584,8 +614,27 @@ class FakeOpenAI(FakeServer):
     def route(self, rec: Recorded) -> Reply:
         path = rec.path.split("?")[0]
         with self.lock:
+            if self.valid_keys is not None:
+                auth = rec.headers.get("authorization", "")
+                if auth.removeprefix("Bearer ") not in self.valid_keys:
+                    return Reply(
+                        401,
+                        {
+                            "error": {
+                                "message": "Incorrect API key provided.",
+                                "type": "invalid_request_error",
+                                "code": "invalid_api_key",
+                            }
+                        },
+                    )
             if path == "/v1/chat/completions" and rec.method == "POST":
                 return self._complete(rec.json or {})
+            if path == "/v1/models" and rec.method == "GET":
+                listed = [
+                    {"id": name, "object": "model", "created": 1, "owned_by": "test"}
+                    for name in sorted(self.models)
+                ]
+                return Reply(200, {"object": "list", "data": listed})
             m = re.fullmatch(r"/v1/models/(.+)", path)
             if m and rec.method == "GET":
                 if m.group(1) in self.models:

@@ -157,7 +157,7 @@ def test_unresolvable_host_is_invalid_on_upload() -> None:
             "https://nowhere.example.com/", allow_private=False, resolver=resolver_for({})
         )
     assert refused.value.code == UNRESOLVABLE_CODE
-    assert describe(refused.value) == "Не удалось найти сервер, указанный в адресе для уведомлений"
+    assert describe(refused.value) == "Не удалось найти сервер, указанный в адресе для уведомлений."
 
 
 def test_pinned_request_connects_to_the_checked_address_and_keeps_the_name() -> None:

@@ -20,8 +20,8 @@ import httpx
 import psutil
 import pytest
 
-from reels_scripter.config import Settings
 from reels_scripter.db import session_factory
+from reels_scripter.providers.registry import all_env_names
 from reels_scripter.worker import presence
 from support.reelgen import make_reel
 from support.settings import make_settings
@@ -44,7 +44,7 @@ class Serve:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = cwd / "serve.log"
-        settings_env = set(Settings.env_names())
+        settings_env = set(all_env_names())
         clean = {k: v for k, v in os.environ.items() if k not in settings_env}
         clean["PATH"] = f"{BIN}{os.pathsep}{clean.get('PATH', '')}"
         self.process = subprocess.Popen(

@@ -124,3 +124,31 @@ def test_the_jobs_of_a_worker_seen_dying_are_requeued_at_once(
     sent: list[str] = []
     assert sweep(db_settings, sent.append).reenqueued == [mine.id]  # the next sweep sends it
     assert sent == [mine.id]
+
+
+def test_the_stale_cutoff_is_heartbeat_stale_sec_itself(
+    db_settings: Settings, session: Session
+) -> None:
+    """Issue 19 §6: a heartbeat just past HEARTBEAT_STALE_SEC is stale, one just inside it is
+    not (aging to hours or to 10x the cutoff would let a looser cutoff pass)."""
+    stale_sec = db_settings.heartbeat_stale_sec
+    repo = JobRepository(session)
+    common = {"sha256": "s" * 64, "size_bytes": 1, "settings_fingerprint": "f" * 64}
+    just_past = repo.add(Job(**common, max_attempts=3))
+    just_inside = repo.add(Job(**common, max_attempts=3))
+    session.commit()
+    for job in (just_past, just_inside):
+        assert repo.claim(job.id, stale_cutoff(60)) is not None
+    session.commit()
+    now = utcnow()
+    for job, age in ((just_past, stale_sec + 3), (just_inside, stale_sec - 5)):
+        session.execute(
+            update(Job).where(Job.id == job.id).values(heartbeat_at=now - timedelta(seconds=age))
+        )
+    session.commit()
+    sent: list[str] = []
+    report = sweep(db_settings, sent.append)
+    assert report.requeued == [just_past.id] and sent == [just_past.id]
+    session.expire_all()
+    inside = repo.get(just_inside.id, any_owner=True)
+    assert inside is not None and inside.state == JobState.active

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from slowapi import Limiter
 from starlette.middleware.cors import CORSMiddleware
 
+from reels_scripter.ai_settings import endpoints as ai_settings_endpoints
 from reels_scripter.api.deps import Services
 from reels_scripter.api.endpoints import docs, exports, health, jobs, media, studio, uploads
 from reels_scripter.api.errors import install_error_handlers
@@ -20,6 +21,7 @@ from reels_scripter.api.security import presented_key
 from reels_scripter.api.status import CachedStatusMiddleware
 from reels_scripter.config import Settings, get_settings
 from reels_scripter.imports import endpoints as import_endpoints
+from reels_scripter.providers.registry import remember_secrets
 from reels_scripter.shares import endpoints as share_endpoints
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ def _clean_stale_tmp(tmp_dir: Path) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    remember_secrets(settings)  # provider keys hidden from logs and quoted worker reasons
     services = Services(settings)
     services.tmp_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale_tmp(services.tmp_dir)
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(share_endpoints.router)
     app.include_router(health.router)
+    app.include_router(ai_settings_endpoints.router)
     # the studio (page at /), its exports and the video stream, and offline API docs
     for router in (studio.router, exports.router, media.router, docs.router):
         app.include_router(router)
@@ -115,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=origins,
             allow_credentials=True,  # as the seed's cors({credentials: true})
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID"],
             expose_headers=["Retry-After", "X-Request-ID", "Content-Disposition"],
             max_age=600,
@@ -126,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=["*"],
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
             allow_headers=["*"],
             expose_headers=["Retry-After", "X-Request-ID", "Content-Disposition"],
         )

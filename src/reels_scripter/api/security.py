@@ -63,3 +63,11 @@ class ApiKeys:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return owner
+
+
+def is_admin(conn: HTTPConnection, admin_key: str | None) -> bool:
+    """Whether the caller sent ADMIN_API_KEY (compared in constant time)."""
+    presented = presented_key(conn)
+    if not admin_key or presented is None:
+        return False
+    return hmac.compare_digest(admin_key.encode("utf-8"), presented.encode("utf-8"))

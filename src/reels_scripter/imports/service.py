@@ -57,10 +57,9 @@ def submit_import(
     url = url.strip()
     check_link(url, allow_private=jobs.settings.import_allow_private)
     key = source_key(url)
-    fingerprint = settings_fingerprint(jobs.settings)
-    duplicate = jobs.repo.find_completed_by_source(
-        key, fingerprint, owner, jobs.settings.ai_provider
-    )
+    ai = jobs.current_ai()
+    fingerprint = settings_fingerprint(jobs.settings, ai)
+    duplicate = jobs.repo.find_completed_by_source(key, fingerprint, owner, ai.name)
     now = utcnow()
     job_id = new_job_id()
     webhook: dict[str, object] | None = None

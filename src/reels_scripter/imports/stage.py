@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from reels_scripter.ai_settings.service import AISettingsService
 from reels_scripter.analysis.errors import TooLargeError, TooLongError
 from reels_scripter.analysis.models import Notice, ProbedVideo
 from reels_scripter.config import Settings, analysis_options
@@ -76,15 +77,15 @@ def import_video(
     sha256 = _sha256(got.path)
     with sessions() as session:
         repo = JobRepository(session)
+        # the provider this job would write with (the studio's, unless the environment's)
+        provider = AISettingsService(session, settings).current_choice().name
         original = (
-            repo.find_completed_by_source(
-                got.key, job.settings_fingerprint, job.owner, settings.ai_provider
-            )
+            repo.find_completed_by_source(got.key, job.settings_fingerprint, job.owner, provider)
             if got.key
             else None
         )
         original = original or repo.find_completed_duplicate(
-            sha256, job.settings_fingerprint, job.owner, settings.ai_provider
+            sha256, job.settings_fingerprint, job.owner, provider
         )
         if original is not None and original.result is not None:
             result = _answer_of(original.result, got.source, settings)

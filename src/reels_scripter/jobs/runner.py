@@ -30,6 +30,7 @@ from reels_scripter.jobs.keyframes import StorageSink
 from reels_scripter.jobs.liveness import Liveness
 from reels_scripter.jobs.models import STAGE_DOWNLOAD, Job
 from reels_scripter.jobs.repository import Claim, JobRepository, stale_cutoff
+from reels_scripter.providers.registry import AIChoice
 from reels_scripter.storage import ObjectNotFoundError, Storage, StorageError, get_storage
 from reels_scripter.texts import describe
 
@@ -62,6 +63,14 @@ def _probed(job: Job, path: Path) -> ProbedVideo | Path:
     if job.probe is None:
         return path
     return ProbedVideo(path=path, info=ProbeInfo.model_validate(job.probe), sha256=job.sha256)
+
+
+def ai_choice(session: Session, settings: Settings) -> AIChoice:
+    """The provider this job uses: the studio's stored choice, unless the environment's
+    AI_PROVIDER decides (`ai_settings.service`)."""
+    from reels_scripter.ai_settings.service import AISettingsService
+
+    return AISettingsService(session, settings).current_choice()
 
 
 def _after_import(report: ProgressCallback) -> ProgressCallback:
@@ -131,6 +140,10 @@ def run_job(
                 object_name = imported.object_name
             if object_name is None:
                 raise ObjectNotFoundError("job has no stored video")
+            # Read per job (one primary-key query): a key connected from the page applies
+            # to the next job, in every worker process, without a restart.
+            with sessions() as session:
+                ai = ai_choice(session, settings)
             from reels_scripter.pipeline import analyze_reel  # heavy; only in workers
 
             source: Source | None
@@ -148,6 +161,7 @@ def run_job(
             result = analyze_reel(
                 video,
                 settings,
+                provider=ai,
                 progress=progress,
                 video_uri=storage.uri(object_name),
                 keyframes=StorageSink(storage, owner),

@@ -25,7 +25,7 @@ from reels_scripter.jobs.models import (
     new_job_id,
 )
 from reels_scripter.jobs.repository import JobRepository
-from reels_scripter.providers.registry import result_options
+from reels_scripter.providers.registry import AIChoice
 from reels_scripter.storage.base import Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -35,12 +35,14 @@ FINGERPRINT_VERSION = 2
 MAX_PAGE_SIZE = 100
 
 
-def settings_fingerprint(settings: Settings) -> str:
-    """Everything that changes the result for the same bytes; equal fingerprint => reusable."""
+def settings_fingerprint(settings: Settings, ai: AIChoice | None = None) -> str:
+    """Everything that changes the result for the same bytes; equal fingerprint => reusable.
+    `ai`: the provider new jobs use (the studio's stored choice; default: AI_PROVIDER)."""
+    ai = ai or AIChoice(settings.ai_provider)
     material = {
         "v": FINGERPRINT_VERSION,
-        "provider": settings.ai_provider,
-        "provider_options": result_options(settings.ai_provider, settings),
+        "provider": ai.name,
+        "provider_options": ai.result_options(settings),
         "fallback": settings.ai_fallback,
         "target_language": settings.target_language,
         "whisper_model": settings.whisper_model,
@@ -135,14 +137,20 @@ class JobService:
             raise
         return job
 
+    def current_ai(self) -> AIChoice:
+        """The AI a job submitted now uses: the studio's connected one, unless the
+        environment's AI_PROVIDER decides (its name and options enter the dedupe match)."""
+        from reels_scripter.ai_settings.service import AISettingsService
+
+        return AISettingsService(self.session, self.settings).current_choice()
+
     def submit(self, new: NewJob) -> Job:
         """Record a stored video as a job and queue it, or answer from an identical one
         (then the new copy is deleted: the job needs no analysis, and it shares the earlier
         job's stored video, if that is still kept, rather than keeping a second copy)."""
-        fingerprint = settings_fingerprint(self.settings)
-        duplicate = self.repo.find_completed_duplicate(
-            new.sha256, fingerprint, new.owner, self.settings.ai_provider
-        )
+        ai = self.current_ai()
+        fingerprint = settings_fingerprint(self.settings, ai)
+        duplicate = self.repo.find_completed_duplicate(new.sha256, fingerprint, new.owner, ai.name)
         now = utcnow()
         duration = new.info.duration if new.info is not None else None
         job_id = new_job_id()

@@ -9,8 +9,10 @@ times and the provider's words.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +23,7 @@ __all__ = [
     "Notice",
     "Provider",
     "ProviderConfigError",
+    "ProviderContext",
     "ProviderError",
     "RowContent",
     "RowPlan",
@@ -111,13 +114,45 @@ class ProviderBlockedError(ProviderError):
     http_status = 422
 
 
+@dataclass(frozen=True)
+class ProviderContext:
+    """What a provider needs from the service besides its own options: where to keep its
+    rate-limit count, the shared retry timings, the Google Cloud project (Vertex AI)."""
+
+    data_dir: Path
+    redis_url: str | None = None
+    google_cloud_project_id: str | None = None
+    retry_base_delay: float = 1.0
+    retry_max_delay: float = 60.0
+    retry_total: float = 600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ProviderContext:
+        return cls(
+            data_dir=settings.data_dir,
+            redis_url=settings.redis_url,
+            google_cloud_project_id=settings.google_cloud_project_id,
+            retry_base_delay=settings.ai_retry_base_delay_sec,
+            retry_max_delay=settings.ai_retry_max_delay_sec,
+            retry_total=settings.ai_retry_total_sec,
+        )
+
+
 class Provider(ABC):
     name: ClassVar[str]
     # The provider's settings; the fields marked `changes_result` enter the dedupe fingerprint.
     Options: ClassVar[type[ProviderOptions]] = NoOptions
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, options: ProviderOptions, context: ProviderContext) -> None:
+        self.options = options
+        self.context = context
+
+    @classmethod
+    def from_settings(cls, settings: Settings, overrides: Mapping[str, Any] | None = None) -> Self:
+        """This provider with its options read for `settings` (`overrides` by field name)."""
+        return cls(
+            cls.Options.from_settings(settings, overrides), ProviderContext.from_settings(settings)
+        )
 
     @property
     def model(self) -> str | None:
@@ -125,7 +160,7 @@ class Provider(ABC):
 
     def result_options(self) -> dict[str, Any]:
         """The options that change what this provider writes for the same reel (dedupe)."""
-        return type(self).Options.result_options(self.settings)
+        return self.options.result_values()
 
     def check(self) -> None:  # noqa: B027 - optional hook, most providers need nothing
         """Fail fast at start-up (e.g. the configured model does not exist)."""

@@ -45,6 +45,7 @@ from reels_scripter.providers.local import (
     TRANSLATION_UNAVAILABLE,
     LocalProvider,
 )
+from reels_scripter.providers.options import NoOptions
 from reels_scripter.providers.pieces import Pieces, Plan, describe_missing, read_answer
 from reels_scripter.providers.prompt import Prompt, build_prompt, follow_up_text
 from reels_scripter.providers.schema import TRANSLATION, Dialect, answer_schema
@@ -105,7 +106,7 @@ class StructuredProvider(Provider):
     def write(self, request: WriteRequest) -> Creative:
         self.prepare()
         m = request.measurements
-        deadline = time.monotonic() + self.settings.ai_retry_total_sec
+        deadline = time.monotonic() + self.context.retry_total
         plan = Plan(
             rows=tuple(request.rows),
             target_language=request.target_language,
@@ -172,7 +173,7 @@ class StructuredProvider(Provider):
     ) -> Creative:
         """The complete Creative: the AI's pieces, the missing ones from the local provider."""
         missing = pieces.missing(plan)
-        local = LocalProvider(self.settings).write(request) if missing else None
+        local = LocalProvider(NoOptions(), self.context).write(request) if missing else None
         notices: list[Notice] = []
         if local is not None:
             log.warning("%s left %s; written locally", self.label, ", ".join(missing))

@@ -9,7 +9,14 @@ from __future__ import annotations
 import itertools
 from statistics import mean
 
-from reels_scripter.analysis.models import SENTENCE_END, CameraFacts, Measurements, SceneFacts, Word
+from reels_scripter.analysis.models import (
+    SENTENCE_BREAK,
+    SENTENCE_END,
+    CameraFacts,
+    Measurements,
+    SceneFacts,
+    Word,
+)
 from reels_scripter.contract import Key, Recommendation
 from reels_scripter.providers.base import (
     Creative,
@@ -19,11 +26,13 @@ from reels_scripter.providers.base import (
     RowPlan,
     WriteRequest,
 )
-from reels_scripter.providers.hook_signals import hook_type_from_measurements
+from reels_scripter.providers.hook_signals import (
+    call_to_action,
+    hook_type_from_measurements,
+)
 from reels_scripter.providers.translation import offline_translator
 from reels_scripter.texts import (
     BLOCK_FORMS,
-    CHANGE_FORMS,
     CUT_FORMS,
     LOCAL,
     PAUSE_FORMS,
@@ -31,13 +40,17 @@ from reels_scripter.texts import (
     PLAN_OF_FORMS,
     SCENE_FORMS,
     SCENE_OF_FORMS,
+    THOUGHT_FORMS,
     WORD_FORMS,
+    WORD_GEN_FORMS,
     colour_label,
     count,
     language_label,
     num,
     plural,
     plural_of,
+    quote,
+    typeset,
     with_prep,
 )
 
@@ -55,11 +68,6 @@ def _level(value: float, low: float, high: float, words: tuple[str, str, str]) -
     if value > high:
         return words[2]
     return words[1]
-
-
-def _quote(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return f"«{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}»"
 
 
 def colour_phrase(names: list[str]) -> str:
@@ -104,7 +112,7 @@ def describe_scene(scene: SceneFacts, shots: int = 1) -> str:
     colours = colour_phrase([colour_label(c.name) for c in scene.colours[:3]])
     parts.append(f"{colours}, {light}" if colours else light)
     if scene.onscreen_text:
-        parts.append(LOCAL.CAPTION + ", ".join(_quote(t) for t in scene.onscreen_text[:2]))
+        parts.append(LOCAL.CAPTION + ", ".join(quote(t) for t in scene.onscreen_text[:2]))
     sentences = [parts[0]] + [p[0].upper() + p[1:] for p in parts[1:]]
     return ". ".join(sentences) + "."
 
@@ -150,6 +158,10 @@ class _Facts:
         cameras = [s.camera for s in m.scenes if s.camera is not None]
         self.moving_share = mean(c.changed for c in cameras) if cameras else None
         self.camera_moves = [c.move for c in cameras]
+        self.has_audio = m.audio.has_audio
+        self.speech_share = max(0.0, min(1.0, m.audio.speech_share))
+        self.cta = call_to_action(m)
+        self.shape = _shape(m.probe.width, m.probe.height)
         self.pauses = _pauses(self.word_list)
         self.phrases = _phrase_lengths(self.word_list)
 
@@ -161,24 +173,29 @@ def _hook_key(f: _Facts) -> Key:
         evidence.append(LOCAL.HOOK_FIRST_WORD.format(num(h.first_word_at)))
     elif h.speech_at is not None and h.speech_at < h.window:
         evidence.append(LOCAL.HOOK_SPEECH_UNRECOGNISED.format(num(h.speech_at)))
+    elif not f.has_audio:
+        evidence.append(LOCAL.HOOK_NO_SOUND)
     else:
         evidence.append(LOCAL.HOOK_NO_SPEECH.format(num(h.window)))
-    evidence.append(LOCAL.HOOK_CUTS.format(h.cuts, plural(h.cuts, CHANGE_FORMS), num(h.window)))
+    if h.cuts:
+        evidence.append(LOCAL.HOOK_CUTS.format(count(h.cuts, CUT_FORMS), num(h.window)))
+    else:
+        evidence.append(LOCAL.HOOK_NO_CUTS.format(num(h.window)))
     captions = list(dict.fromkeys(t.text for t in h.onscreen_text))
     if captions:
-        evidence.append(LOCAL.HOOK_CAPTIONS.format(", ".join(_quote(t) for t in captions[:2])))
+        evidence.append(LOCAL.HOOK_CAPTIONS.format(", ".join(quote(t) for t in captions[:2])))
     if h.loudness_db is not None:
         evidence.append(LOCAL.HOOK_LOUDNESS.format(num(h.loudness_db)))
     if captions and (h.first_word_at is None or h.first_word_at > 1.0):
-        desc = LOCAL.HOOK_BY_CAPTION.format(_quote(captions[0]), num(h.onscreen_text[0].start))
+        desc = LOCAL.HOOK_BY_CAPTION.format(quote(captions[0]), num(h.onscreen_text[0].start))
     elif h.first_word_at is not None and h.first_word_at <= 1.0:
-        desc = LOCAL.HOOK_BY_SPEECH.format(h.first_words)
+        desc = LOCAL.HOOK_BY_SPEECH.format(quote(h.first_words))
         if captions:
-            desc += LOCAL.HOOK_CAPTION_DOUBLES.format(_quote(captions[0]))
+            desc += LOCAL.HOOK_CAPTION_DOUBLES.format(quote(captions[0]))
     elif h.first_word_at is not None and h.first_word_at < h.window:
-        desc = LOCAL.HOOK_LATE_LINE.format(num(h.first_word_at), h.first_words)
+        desc = LOCAL.HOOK_LATE_LINE.format(num(h.first_word_at), quote(h.first_words))
     elif h.cuts >= 2:
-        desc = LOCAL.HOOK_BY_CUTS.format(count(h.cuts, CHANGE_FORMS), num(h.window))
+        desc = LOCAL.HOOK_BY_CUTS.format(count(h.cuts, CUT_FORMS), num(h.window))
     else:
         desc = LOCAL.HOOK_BY_PICTURE
     return Key(title=LOCAL.HOOK_TITLE, description=desc, category="hook", evidence=evidence)
@@ -210,6 +227,13 @@ def _delivery_key(f: _Facts) -> Key:
                 LOCAL.DELIVERY_VOICE_SECONDS.format(num(f.speech_seconds, 0)),
                 LOCAL.DELIVERY_NO_WORDS,
             ],
+        )
+    if not f.has_audio:
+        return Key(
+            title=LOCAL.DELIVERY_NO_SOUND_TITLE,
+            description=LOCAL.DELIVERY_NO_SOUND,
+            category="delivery",
+            evidence=[LOCAL.AUDIO_NONE_EVIDENCE],
         )
     if not f.has_speech or f.wpm is None:
         return Key(
@@ -263,6 +287,10 @@ def _visual_key(f: _Facts) -> Key:
         evidence.append(LOCAL.VISUAL_MOVING.format(num(f.moving_share * 100, 0)))
     else:
         evidence.append(LOCAL.VISUAL_CHANGE.format(num(f.motion * 100)))
+    if f.shape is not None:
+        shape, ratio = f.shape
+        template = LOCAL.SHAPE_LANDSCAPE if shape == "landscape" else LOCAL.SHAPE_SQUARE
+        evidence.append(template.format(ratio))
     moves: dict[str, int] = {m: f.camera_moves.count(m) for m in set(f.camera_moves)}
     total = len(f.camera_moves)
     if moves:
@@ -329,42 +357,103 @@ def _audio_key(f: _Facts) -> Key:
     return Key(title=LOCAL.AUDIO_TITLE, description=desc, category="audio", evidence=evidence)
 
 
+def _shape(width: int, height: int) -> tuple[str, str] | None:
+    """("landscape", "16:9") for a frame that is not vertical; None for a vertical one."""
+    if width <= 0 or height <= 0 or height > width * 1.05:
+        return None
+    ratio = width / height
+    named = {"16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0, "21:9": 21 / 9, "3:2": 3 / 2}
+    label, value = min(named.items(), key=lambda kv: abs(kv[1] - ratio))
+    if abs(value - ratio) > 0.03:
+        label = f"{width}×{height}"
+    return ("square" if ratio < 1.05 else "landscape", label)
+
+
+def _ideas(speech: str) -> int:
+    """Sentences said in a row: more than one is more than one thought."""
+    return len([s for s in SENTENCE_BREAK.split(speech.strip()) if s.strip()])
+
+
 def _note(row: RowPlan, index: int, total: int, f: _Facts) -> str:
     length = row.end - row.start
+    cta = f.cta
+    if cta is not None and row.start - 1e-6 <= cta.at < row.end and index > 0:
+        return LOCAL.NOTE_CTA.format(quote(cta.text))
     if index == 0:
         return LOCAL.NOTE_HOOK
     if index == total - 1:
-        return LOCAL.NOTE_FINAL
+        return LOCAL.NOTE_FINAL if cta is None else LOCAL.NOTE_FINAL_AFTER_CTA
     if length < 2.5:
         return LOCAL.NOTE_SHORT.format(num(length))
     if not row.speech:
-        return LOCAL.NOTE_PAUSE
+        if not f.has_audio:
+            return LOCAL.NOTE_NO_SOUND
+        return LOCAL.NOTE_PAUSE if f.speech_heard else LOCAL.NOTE_NO_SPEECH
+    ideas = _ideas(row.speech)
+    if ideas > 1 or len(row.scenes) > 1:
+        thoughts = max(ideas, len(row.scenes))
+        return LOCAL.NOTE_BLOCK_IDEAS.format(num(length), count(thoughts, THOUGHT_FORMS))
     return LOCAL.NOTE_BLOCK.format(num(length))
+
+
+def _avatar(f: _Facts) -> str:
+    share = round(f.speech_share * 100)
+    if not f.speech_heard:
+        return LOCAL.AVATAR_NO_SPEECH
+    if f.speech_share < 0.4:
+        return LOCAL.AVATAR_SECONDARY.format(share)
+    if f.faces:
+        return LOCAL.AVATAR_TALKING_HEAD.format(share)
+    return LOCAL.AVATAR_VOICE_LED.format(share)
 
 
 def _recommendations(f: _Facts) -> list[Recommendation]:
     a = f.m.audio
     if f.has_speech and f.wpm:
-        voice = LOCAL.VOICE_TEMPO.format(count(round(f.wpm), WORD_FORMS))
+        voice = LOCAL.VOICE_TEMPO.format(count(round(f.wpm), WORD_GEN_FORMS))
     elif f.speech_heard:
         voice = LOCAL.VOICE_UNRECOGNISED
+    elif not f.has_audio:
+        voice = LOCAL.VOICE_NO_SOUND
     else:
         voice = LOCAL.VOICE_NONE
-    if a.music and a.tempo_bpm:
+    if not f.has_audio:
+        music = LOCAL.MUSIC_NO_SOUND
+    elif a.music and a.tempo_bpm:
         music = LOCAL.MUSIC_BPM.format(round(a.tempo_bpm))
-    else:
+    elif f.speech_heard:
         music = LOCAL.MUSIC_NONE
-    talking_head = f.faces and f.speech_heard
-    avatar = LOCAL.AVATAR_TALKING_HEAD if talking_head else LOCAL.AVATAR_SECONDARY
+    else:
+        music = LOCAL.MUSIC_NONE_NO_SPEECH
     editing = LOCAL.EDITING.format(num(f.avg_shot), count(f.scene_count, SCENE_FORMS))
     if f.m.hook.onscreen_text:
         editing += LOCAL.EDITING_CAPTION
-    return [
+    recommendations = [
         Recommendation(category=LOCAL.CATEGORY_VOICE, text=voice, kind="voice"),
         Recommendation(category=LOCAL.CATEGORY_MUSIC, text=music, kind="music"),
-        Recommendation(category=LOCAL.CATEGORY_AVATAR, text=avatar, kind="avatar"),
+        Recommendation(category=LOCAL.CATEGORY_AVATAR, text=_avatar(f), kind="avatar"),
         Recommendation(category=LOCAL.CATEGORY_EDITING, text=editing, kind="editing"),
     ]
+    if f.shape is not None:
+        shape, ratio = f.shape
+        recommendations.append(
+            Recommendation(
+                category=LOCAL.CATEGORY_SHAPE,
+                text=LOCAL.SHAPE.format(LOCAL.SHAPE_HOW[shape], ratio),
+                kind="other",
+            )
+        )
+    return recommendations
+
+
+def _typeset_key(key: Key) -> Key:
+    return key.model_copy(
+        update={
+            "title": typeset(key.title),
+            "description": typeset(key.description),
+            "evidence": [typeset(e) for e in key.evidence],
+        }
+    )
 
 
 def untranslated_line(text: str, language: str | None) -> str:
@@ -414,27 +503,33 @@ class LocalProvider(Provider):
             rows.append(
                 RowContent(
                     id=row.id,
-                    visual=visual,
+                    visual=typeset(visual),
                     text=text,
-                    note=_note(row, i, len(request.rows), f),
+                    note=typeset(_note(row, i, len(request.rows), f)),
                     text_language=text_language,
                 )
             )
+        hook = hook_type_from_measurements(m)
         transcript = m.transcript.text
         # Never the source text passed off as a translation: empty when there is no translator.
         translation = translate(transcript) if translate and transcript else ""
         return Creative(
             translation=translation,
             keys=[
-                _hook_key(f),
-                _structure_key(f, request.rows),
-                _delivery_key(f),
-                _visual_key(f),
-                _audio_key(f),
+                _typeset_key(key)
+                for key in (
+                    _hook_key(f),
+                    _structure_key(f, request.rows),
+                    _delivery_key(f),
+                    _visual_key(f),
+                    _audio_key(f),
+                )
             ],
             rows=rows,
-            recommendations=_recommendations(f),
-            hook_type=hook_type_from_measurements(m),
+            recommendations=[
+                r.model_copy(update={"text": typeset(r.text)}) for r in _recommendations(f)
+            ],
+            hook_type=hook.model_copy(update={"evidence": typeset(hook.evidence)}),
             model=self.model,
             notices=notices,
         )

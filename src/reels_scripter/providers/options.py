@@ -2,22 +2,26 @@
 
 Each provider owns one `ProviderOptions` model: its fields, their environment names (the seed's
 `GEMINI_MODEL`, `GOOGLE_AI_API_KEY`, ...), defaults, validation, and which of them change what
-the provider writes for the same reel (`option(..., changes_result=True)`). The built-in
-providers' option models are mixed into the one `Settings` class, so `.env` and the environment
-keep working unchanged and a test overrides a provider knob like any other setting.
+the provider writes for the same reel (`option(..., changes_result=True)`). Each model reads its
+own names from the environment and `.env` (a pydantic-settings class), so `Settings` knows
+nothing about providers and a provider is handed exactly its options, never the whole service
+configuration. Secrets are `SecretStr` fields; every one that is set is handed to the log
+redaction once, when the options are read (`logs.remember_secret`).
 
 The registry reads `result_options` from these light modules (pydantic only), so the API can
 fingerprint every upload for dedupe without importing a provider's SDK.
-
-Stdlib and pydantic only: `config.py` imports this module.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Self
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic.config import JsonDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reels_scripter.logs import remember_secret
 
 _CHANGES_RESULT = "changes_result"
 
@@ -42,20 +46,52 @@ def option(
     return Field(default, json_schema_extra=extra, **alias, **constraints)
 
 
-class ProviderOptions(BaseModel):
-    """Base of every provider's options; subclasses only declare fields with `option()`.
+class ProviderOptions(BaseSettings):
+    """Base of every provider's options; subclasses only declare fields with `option()`."""
 
-    A third-party provider's options are not part of `Settings`: make them a pydantic-settings
-    `BaseSettings` subclass as well and they read their own environment names.
-    """
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
 
-    model_config = ConfigDict(populate_by_name=True)
+    def model_post_init(self, context: Any, /) -> None:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                remember_secret(value.get_secret_value())
 
     @classmethod
-    def from_settings(cls, settings: BaseModel) -> ProviderOptions:
-        """This provider's view of `settings`; fields `settings` lacks keep their defaults."""
-        given = {n: getattr(settings, n) for n in cls.model_fields if hasattr(settings, n)}
-        return cls.model_validate(given)
+    def from_settings(cls, settings: BaseModel, overrides: Mapping[str, Any] | None = None) -> Self:
+        """This provider's options: the environment (and `.env`), under the values given to
+        `Settings` by environment name (a test's or a caller's explicit ones), under
+        `overrides` by field name (the studio's stored AI settings)."""
+        given = cls.by_field_name(getattr(settings, "model_extra", None) or {})
+        return cls(**{**given, **(overrides or {})})
+
+    @classmethod
+    def by_field_name(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """`values` keyed by any of a field's names (any case), re-keyed by field name;
+        names of no field here are left out."""
+        names: dict[str, str] = {}
+        for field, info in cls.model_fields.items():
+            names[field.lower()] = field
+            alias = info.validation_alias
+            if isinstance(alias, AliasChoices):
+                names.update({str(choice).lower(): field for choice in alias.choices})
+            elif info.alias:
+                names[info.alias.lower()] = field
+        return {names[k.lower()]: v for k, v in values.items() if k.lower() in names}
+
+    @classmethod
+    def env_names(cls) -> list[str]:
+        """Every environment name these options are read from."""
+        found: list[str] = []
+        for info in cls.model_fields.values():
+            alias = info.validation_alias
+            if isinstance(alias, AliasChoices):
+                found += [str(choice) for choice in alias.choices]
+            elif info.alias:
+                found.append(info.alias)
+        return found
 
     @classmethod
     def result_fields(cls) -> list[str]:
@@ -67,11 +103,9 @@ class ProviderOptions(BaseModel):
                 marked.append(name)
         return marked
 
-    @classmethod
-    def result_options(cls, settings: BaseModel) -> dict[str, Any]:
-        """The result-changing values for `settings` (the dedupe fingerprint's provider part)."""
-        options = cls.from_settings(settings)
-        return {name: getattr(options, name) for name in cls.result_fields()}
+    def result_values(self) -> dict[str, Any]:
+        """The result-changing values (the dedupe fingerprint's provider part)."""
+        return {name: getattr(self, name) for name in type(self).result_fields()}
 
 
 class NoOptions(ProviderOptions):

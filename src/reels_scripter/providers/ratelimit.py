@@ -17,8 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Protocol
 
-from reels_scripter.config import Settings
-from reels_scripter.providers.base import ProviderConfigError, ProviderError
+from reels_scripter.providers.base import ProviderConfigError, ProviderContext, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +138,12 @@ class RedisRateLimiter(_SlidingWindow):
         return float(wait_ms) / 1000.0
 
 
-def limiter_for(settings: Settings, name: str, rpm: int) -> RateLimiter:
+def limiter_for(context: ProviderContext, name: str, rpm: int) -> RateLimiter:
     """The limiter for one provider account: Redis if configured, else a file in DATA_DIR."""
-    local = FileRateLimiter(settings.data_dir / "ratelimit" / f"{name}.json", rpm)
-    if not settings.redis_url:
+    local = FileRateLimiter(context.data_dir / "ratelimit" / f"{name}.json", rpm)
+    if not context.redis_url:
         return local
     import redis
 
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    client = redis.Redis.from_url(context.redis_url, socket_timeout=5, socket_connect_timeout=5)
     return RedisRateLimiter(client, f"reels_scripter:ratelimit:{name}", rpm, fallback=local)

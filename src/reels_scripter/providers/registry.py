@@ -11,11 +11,13 @@ declares their options.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, Literal
 
 from reels_scripter.config import Settings
-from reels_scripter.providers.base import Provider, ProviderConfigError
+from reels_scripter.providers.base import Provider, ProviderConfigError, ProviderContext
 from reels_scripter.providers.options import NoOptions, ProviderOptions
 
 _BUILTIN: dict[str, str] = {
@@ -29,6 +31,22 @@ _BUILTIN_OPTIONS: dict[str, str] = {
     "openai": "reels_scripter.providers.openai_compat.options:OpenAIOptions",
 }
 _registered: dict[str, type[Provider]] = {}
+
+
+@dataclass(frozen=True)
+class AIChoice:
+    """Which provider writes a job, and the option values that override the environment's
+    for it (by field name: the studio's stored key, model and server address)."""
+
+    name: str
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    source: Literal["environment", "studio"] = "environment"
+
+    def provider(self, settings: Settings) -> Provider:
+        return get_provider(self.name, settings, self.overrides)
+
+    def result_options(self, settings: Settings) -> dict[str, Any]:
+        return result_options(self.name, settings, self.overrides)
 
 
 def register(name: str):  # type: ignore[no-untyped-def]
@@ -66,8 +84,12 @@ def provider_class(name: str) -> type[Provider]:
     return loaded
 
 
-def get_provider(name: str, settings: Settings) -> Provider:
-    return provider_class(name)(settings)
+def get_provider(
+    name: str, settings: Settings, overrides: Mapping[str, Any] | None = None
+) -> Provider:
+    """The named provider with its own options (`overrides` by field name on top)."""
+    cls = provider_class(name)
+    return cls(provider_options(name, settings, overrides), ProviderContext.from_settings(settings))
 
 
 def _load(target: str) -> Any:
@@ -84,6 +106,31 @@ def options_class(name: str) -> type[ProviderOptions]:
     return provider_class(name).Options
 
 
-def result_options(name: str, settings: Settings) -> dict[str, Any]:
+def provider_options(
+    name: str, settings: Settings, overrides: Mapping[str, Any] | None = None
+) -> ProviderOptions:
+    """The named provider's options for `settings` (see `ProviderOptions.from_settings`)."""
+    return options_class(name).from_settings(settings, overrides)
+
+
+def result_options(
+    name: str, settings: Settings, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """What the named provider's output depends on besides the reel itself."""
-    return options_class(name).result_options(settings)
+    return provider_options(name, settings, overrides).result_values()
+
+
+def remember_secrets(settings: Settings) -> None:
+    """Read every built-in provider's options once, so their keys are hidden from the logs
+    of a process that never builds that provider (the API quoting a worker's reason)."""
+    for name in _BUILTIN_OPTIONS:
+        provider_options(name, settings)
+
+
+def all_env_names() -> list[str]:
+    """Every environment name the service reads: `Settings` and the built-in providers."""
+    names = Settings.env_names()
+    for target in _BUILTIN_OPTIONS.values():
+        options: type[ProviderOptions] = _load(target)
+        names += options.env_names()
+    return names

@@ -17,8 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from reels_scripter.config import Settings
-from reels_scripter.providers.base import ModelNotFoundError, ProviderConfigError, ProviderError
+from reels_scripter.providers.base import (
+    ModelNotFoundError,
+    ProviderConfigError,
+    ProviderContext,
+    ProviderError,
+)
 from reels_scripter.providers.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -36,13 +40,13 @@ class RetryPolicy:
     total: float = 600.0  # seconds for all attempts and waits together
 
     @classmethod
-    def from_settings(cls, settings: Settings, max_retries: int) -> RetryPolicy:
+    def for_context(cls, context: ProviderContext, max_retries: int) -> RetryPolicy:
         """The shared AI_RETRY_* timings with a provider's own retry count."""
         return cls(
             max_retries=max_retries,
-            base_delay=settings.ai_retry_base_delay_sec,
-            max_delay=settings.ai_retry_max_delay_sec,
-            total=settings.ai_retry_total_sec,
+            base_delay=context.retry_base_delay,
+            max_delay=context.retry_max_delay,
+            total=context.retry_total,
         )
 
     def backoff(self, retry: int) -> float:

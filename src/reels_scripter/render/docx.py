@@ -4,6 +4,7 @@ recommendations and the original text. A pure function: pictures come in as byte
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,10 +13,15 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.shared import Cm, Pt, RGBColor
 
-from reels_scripter.compose import format_seconds
 from reels_scripter.contract import AnalysisResult
-from reels_scripter.render.markdown import translation_text
-from reels_scripter.texts import ExportTexts, hook_type_label
+from reels_scripter.render.markdown import transcript_label, translation_text
+from reels_scripter.texts import (
+    ExportTexts,
+    as_sentence,
+    hook_type_label,
+    seconds,
+    seconds_span,
+)
 
 TEXTS = ExportTexts
 # Landscape A4 minus margins is about 25.7 cm; the picture column fits a 9:16 thumbnail.
@@ -43,11 +49,27 @@ def _duration(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+PRODUCT = "Reels Scripter"
+
+
+def _properties(document: Any, title: str | None) -> None:
+    """What a file manager and Word's Info pane show: the reel's name and this product, not
+    the template's "python-docx" author and empty title."""
+    props = document.core_properties
+    props.title = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", title or "").strip()
+    props.author = PRODUCT
+    props.last_modified_by = PRODUCT
+    props.comments = ""
+    props.subject = ""
+    props.keywords = ""
+
+
 def render_docx(
     result: AnalysisResult, keyframes: Mapping[int, bytes], title: str | None = None
 ) -> bytes:
     """A .docx document; `keyframes` maps a scene index to its JPEG (missing: no picture)."""
     document = Document()
+    _properties(document, title)
     _landscape(document)
     styles = document.styles
     styles["Normal"].font.name = "Arial"
@@ -65,18 +87,17 @@ def render_docx(
     hook = result.hook_type
     if hook is not None:
         p = document.add_paragraph()
-        p.add_run(TEXTS.HOOK_TYPE).bold = True
+        p.add_run(f"{TEXTS.HOOK_TYPE}: ").bold = True
         p.add_run(hook_type_label(hook.type) + ".")
         if hook.payoff_at:
-            p.add_run(TEXTS.PAYOFF.format(format_seconds(hook.payoff_at)))
+            p.add_run(TEXTS.PAYOFF.format(seconds(hook.payoff_at)))
         if hook.evidence:
-            _muted(p, f" {hook.evidence}")
+            _muted(p, f" {as_sentence(hook.evidence)}")
 
     document.add_heading(TEXTS.KEYS, level=1)
     for key in result.keys:
         p = document.add_paragraph(style="List Bullet")
-        label = TEXTS.KEY_LABELS.get(key.category, key.category)
-        p.add_run(f"{label}. {key.title}. ").bold = True
+        p.add_run(f"{key.title}. ").bold = True
         p.add_run(key.description)
         if key.evidence:
             _muted(p, TEXTS.FACTS.format("; ".join(key.evidence)))
@@ -90,9 +111,7 @@ def render_docx(
         cell.paragraphs[0].add_run(name).bold = True
     for row in result.script:
         cells = table.add_row().cells
-        cells[0].text = TEXTS.SECONDS_INTERVAL.format(
-            format_seconds(row.start), format_seconds(row.end)
-        )
+        cells[0].text = seconds_span(row.start, row.end)
         picture = keyframes.get(row.scene)
         if picture:
             cells[1].paragraphs[0].add_run().add_picture(
@@ -115,8 +134,7 @@ def render_docx(
 
     document.add_heading(TEXTS.ORIGINAL, level=1)
     p = document.add_paragraph()
-    language = f" ({result.original.language})" if result.original.language else ""
-    p.add_run(TEXTS.TRANSCRIPT_DOCX.format(language)).bold = True
+    p.add_run(f"{transcript_label(result)}: ").bold = True
     p.add_run(result.original.transcription or "—")
     p = document.add_paragraph()
     p.add_run(TEXTS.TRANSLATION + ": ").bold = True

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from reels_scripter.compose import format_seconds
+import re
+
 from reels_scripter.contract import AnalysisResult
-from reels_scripter.texts import ExportTexts, hook_type_label
+from reels_scripter.texts import (
+    ExportTexts,
+    as_sentence,
+    hook_type_label,
+    language_label,
+    seconds,
+    seconds_span,
+)
 
 TEXTS = ExportTexts
+_SPACES = re.compile(r"[ \t\r\n]+")
 
 
 def translation_text(result: AnalysisResult) -> str:
@@ -21,17 +30,24 @@ def translation_text(result: AnalysisResult) -> str:
     return "—"
 
 
+def transcript_label(result: AnalysisResult) -> str:
+    """«Расшифровка (английский)»: the original's text, named with its spoken language."""
+    code = result.original.language
+    return f"{TEXTS.TRANSCRIPT} ({language_label(code)})" if code else TEXTS.TRANSCRIPT
+
+
 def _cell(text: str) -> str:
-    return " ".join(text.replace("|", "\\|").split())
+    # ordinary whitespace only: a non-breaking space («5 с») stays
+    return _SPACES.sub(" ", text.replace("|", "\\|")).strip()
 
 
 def render_markdown(result: AnalysisResult) -> str:
     lines = [f"# {TEXTS.MD_TITLE}", ""]
     hook = result.hook_type
     if hook is not None:
-        payoff = TEXTS.PAYOFF.format(format_seconds(hook.payoff_at)) if hook.payoff_at else ""
-        evidence = f" {hook.evidence}" if hook.evidence else ""
-        lines += [f"{TEXTS.MD_HOOK_TYPE}{hook_type_label(hook.type)}.{payoff}{evidence}", ""]
+        payoff = TEXTS.PAYOFF.format(seconds(hook.payoff_at)) if hook.payoff_at else ""
+        evidence = f" {as_sentence(hook.evidence)}" if hook.evidence else ""
+        lines += [f"**{TEXTS.HOOK_TYPE}:** {hook_type_label(hook.type)}.{payoff}{evidence}", ""]
     lines += [f"## {TEXTS.KEYS}", ""]
     for key in result.keys:
         evidence = f" _({'; '.join(key.evidence)})_" if key.evidence else ""
@@ -39,14 +55,13 @@ def render_markdown(result: AnalysisResult) -> str:
     header = " | ".join(TEXTS.MD_COLUMNS)
     lines += ["", f"## {TEXTS.SCRIPT}", "", f"| {header} |", "|---|---|---|---|"]
     for row in result.script:
-        lines.append(
-            f"| {_cell(row.time)} | {_cell(row.visual)} | {_cell(row.text)} | {_cell(row.note)} |"
-        )
+        cells = (seconds_span(row.start, row.end), row.visual, row.text, row.note)
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines += ["", f"## {TEXTS.RECOMMENDATIONS}", ""]
     for rec in result.recommendations:
         lines.append(f"- **{rec.category}.** {rec.text}")
     lines += ["", f"## {TEXTS.ORIGINAL}", ""]
-    lines.append(f"**{TEXTS.TRANSCRIPT_MD}:** {result.original.transcription or '—'}")
+    lines.append(f"**{transcript_label(result)}:** {result.original.transcription or '—'}")
     lines.append("")
     lines.append(f"**{TEXTS.TRANSLATION}:** {translation_text(result)}")
     if result.meta.warnings:

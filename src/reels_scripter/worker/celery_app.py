@@ -35,6 +35,7 @@ from reels_scripter.worker import presence
 from reels_scripter.worker.broker_warnings import ignore_kombu_sqlalchemy_deprecations
 
 if TYPE_CHECKING:
+    from reels_scripter.providers.registry import AIChoice
     from reels_scripter.worker.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,6 @@ def startup_checks(settings: Settings) -> None:
 
     from reels_scripter.db import upgrade_database
     from reels_scripter.providers.base import ProviderConfigError, ProviderError
-    from reels_scripter.providers.registry import get_provider
     from reels_scripter.storage import StorageError, get_storage
 
     try:
@@ -164,15 +164,20 @@ def startup_checks(settings: Settings) -> None:
             cause=presence.CAUSE_DATABASE,
             transient=True,
         ) from exc
+    ai = _stored_ai_choice(settings)
     try:
-        get_provider(settings.ai_provider, settings).check()
+        ai.provider(settings).check()
     except ProviderError as exc:
-        raise WorkerStartupError(
-            f"AI provider {settings.ai_provider!r} is not usable: {exc.message}",
-            cause=presence.CAUSE_AI_PROVIDER,
-            # a rejected key or an unknown model stays so; an outage may pass
-            transient=not isinstance(exc, ProviderConfigError) and exc.transient,
-        ) from exc
+        if ai.source != "studio":
+            raise WorkerStartupError(
+                f"AI provider {ai.name!r} is not usable: {exc.message}",
+                cause=presence.CAUSE_AI_PROVIDER,
+                # a rejected key or an unknown model stays so; an outage may pass
+                transient=not isinstance(exc, ProviderConfigError) and exc.transient,
+            ) from exc
+        # Connected in the studio and checked when saved: a key revoked since fails its jobs
+        # with a clear reason, and the page (served by the API, not a worker) replaces it.
+        log.warning("the AI connected in the studio is not usable now: %s", exc.message)
     _check_speech_model(settings)
     try:
         get_storage(settings).check()
@@ -183,6 +188,22 @@ def startup_checks(settings: Settings) -> None:
             transient=exc.transient,
         ) from exc
     (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
+
+
+def _stored_ai_choice(settings: Settings) -> AIChoice:
+    """The provider new jobs use (the studio's stored choice unless the environment's
+    AI_PROVIDER decides); the database is migrated by now."""
+    from reels_scripter.ai_settings.service import AISettingsService
+    from reels_scripter.db import session_factory
+    from reels_scripter.errors import AppError
+    from reels_scripter.providers.registry import AIChoice
+
+    try:
+        with session_factory(settings)() as session:
+            return AISettingsService(session, settings).current_choice()
+    except AppError as exc:  # a stored key this server's secret cannot open: jobs say so
+        log.warning("the AI settings stored in the studio cannot be read: %s", exc.message)
+        return AIChoice(settings.ai_provider)
 
 
 def _check_speech_model(settings: Settings) -> None:

@@ -38,7 +38,7 @@ from reels_scripter.api.schemas import UploadResponse
 from reels_scripter.api.upload_stream import receive_video
 from reels_scripter.errors import AppError
 from reels_scripter.jobs.service import Upload
-from reels_scripter.logs import api_keys_of, job_id_var
+from reels_scripter.logs import api_keys_of, job_id_var, redact
 from reels_scripter.webhooks import CallbackUrlError, validate_callback_url
 
 log = logging.getLogger(__name__)
@@ -178,15 +178,8 @@ async def _require_a_worker(services: Services) -> None:
 
 def _redacted(services: Services, text: str) -> str:
     """The workers' one-line reason, as shown to clients: no configured secret in it."""
-    settings = services.settings
-    for secret in api_keys_of(settings) + [
-        value.get_secret_value()
-        for value in (settings.google_ai_api_key, settings.openai_api_key)
-        if value is not None
-    ]:
-        if len(secret) >= 6:
-            text = text.replace(secret, "***")
-    return text
+    # Provider keys are remembered when their options are read (`logs.remember_secret`).
+    return redact(text, api_keys_of(services.settings))
 
 
 async def _callback_url(services: Services, given: str | None) -> str | None:

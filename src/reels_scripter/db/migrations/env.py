@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from reels_scripter.ai_settings import models as _ai_settings  # noqa: F401
 from reels_scripter.db.base import Base
 from reels_scripter.jobs import models as _models  # noqa: F401 - registers the tables
 from reels_scripter.shares import models as _share_models  # noqa: F401

@@ -12,8 +12,7 @@ from typing import Any, ClassVar
 
 from google.genai import types
 
-from reels_scripter.config import Settings
-from reels_scripter.providers.base import WriteRequest
+from reels_scripter.providers.base import ProviderContext, WriteRequest
 from reels_scripter.providers.flow import Ask, Reply, Send, StructuredProvider
 from reels_scripter.providers.gemini import request as req
 from reels_scripter.providers.gemini.options import GeminiOptions
@@ -28,14 +27,15 @@ class GeminiProvider(StructuredProvider):
     label = "Gemini"
     dialect: ClassVar[Dialect] = "gemini"
     Options = GeminiOptions
+    options: GeminiOptions
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
-        self.transport = GeminiTransport(settings)
+    def __init__(self, options: GeminiOptions, context: ProviderContext) -> None:
+        super().__init__(options, context)
+        self.transport = GeminiTransport(options, context)
 
     @property
     def model(self) -> str | None:
-        return self.settings.gemini_model
+        return self.options.gemini_model
 
     def check(self) -> None:
         self.transport.check_model()
@@ -44,7 +44,7 @@ class GeminiProvider(StructuredProvider):
         self.transport.client()
 
     def price(self) -> Price | None:
-        s = self.settings
+        s = self.options
         return price_for(
             s.gemini_model,
             input_override=s.gemini_price_input_per_mtok,
@@ -53,13 +53,13 @@ class GeminiProvider(StructuredProvider):
 
     def media_note(self, request: WriteRequest) -> str:
         m = request.measurements
-        return req.media_note(self.settings, m.duration, m.hook.window)
+        return req.media_note(self.options, m.duration, m.hook.window)
 
     @contextmanager
     def conversation(
         self, request: WriteRequest, prompt: Prompt, meter: UsageMeter, deadline: float
     ) -> Iterator[Send]:
-        s = self.settings
+        s = self.options
         m = request.measurements
         copies = 2 if req.hook_end(s, m.duration, m.hook.window) is not None else 1
         # With a gs:// URI on Vertex the local copy may already be gone; its size is then moot.

@@ -16,9 +16,9 @@ from typing import Any
 
 from google.genai import types
 
-from reels_scripter.config import Settings
 from reels_scripter.providers.base import ProviderBlockedError
 from reels_scripter.providers.flow import Reply
+from reels_scripter.providers.gemini.options import GeminiOptions
 from reels_scripter.providers.prompt import Prompt
 from reels_scripter.providers.usage import UsageMeter
 
@@ -48,9 +48,9 @@ def _seconds(value: float) -> str:
     return f"{round(value, 3):g}s"
 
 
-def hook_end(settings: Settings, duration: float, window: float) -> float | None:
+def hook_end(options: GeminiOptions, duration: float, window: float) -> float | None:
     """End of the hook part, or None when it adds nothing (off, or the reel is that short)."""
-    s = settings
+    s = options
     end = min(window, duration)
     if s.gemini_hook_fps <= s.gemini_video_fps or end <= 0 or end >= duration:
         return None
@@ -58,41 +58,41 @@ def hook_end(settings: Settings, duration: float, window: float) -> float | None
 
 
 def video_parts(
-    media: dict[str, Any], settings: Settings, duration: float, window: float
+    media: dict[str, Any], options: GeminiOptions, duration: float, window: float
 ) -> list[types.Part]:
     """The whole reel, then its hook window at a higher frame rate, from the same data.
 
     `media` is the Part's data: `{"inline_data": Blob}` or `{"file_data": FileData}`.
     """
-    parts = [types.Part(**media, video_metadata=types.VideoMetadata(fps=settings.gemini_video_fps))]
-    end = hook_end(settings, duration, window)
+    parts = [types.Part(**media, video_metadata=types.VideoMetadata(fps=options.gemini_video_fps))]
+    end = hook_end(options, duration, window)
     if end is not None:
         parts.append(
             types.Part(
                 **media,
                 video_metadata=types.VideoMetadata(
-                    fps=settings.gemini_hook_fps, start_offset="0s", end_offset=_seconds(end)
+                    fps=options.gemini_hook_fps, start_offset="0s", end_offset=_seconds(end)
                 ),
             )
         )
     return parts
 
 
-def media_note(settings: Settings, duration: float, window: float) -> str:
-    note = f": the whole reel at {settings.gemini_video_fps:g} frame(s) per second"
-    end = hook_end(settings, duration, window)
+def media_note(options: GeminiOptions, duration: float, window: float) -> str:
+    note = f": the whole reel at {options.gemini_video_fps:g} frame(s) per second"
+    end = hook_end(options, duration, window)
     if end is not None:
         note += (
             f", then its first {end:g} seconds (the hook) again at "
-            f"{settings.gemini_hook_fps:g} frames per second"
+            f"{options.gemini_hook_fps:g} frames per second"
         )
     return note
 
 
 def generation_config(
-    settings: Settings, prompt: Prompt, schema: dict[str, Any]
+    options: GeminiOptions, prompt: Prompt, schema: dict[str, Any]
 ) -> types.GenerateContentConfig:
-    s = settings
+    s = options
     thinking = THINKING_LEVEL.get(s.gemini_thinking_level)
     return types.GenerateContentConfig(
         system_instruction=prompt.system,

@@ -27,13 +27,18 @@ from google.auth import exceptions as google_auth_errors
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from reels_scripter.config import Settings
 from reels_scripter.providers.base import (
     ModelNotFoundError,
     ProviderConfigError,
+    ProviderContext,
     ProviderError,
 )
-from reels_scripter.providers.gemini.options import CURRENT_MODELS, DEFAULT_MODEL, QUALITY_MODEL
+from reels_scripter.providers.gemini.options import (
+    CURRENT_MODELS,
+    DEFAULT_MODEL,
+    QUALITY_MODEL,
+    GeminiOptions,
+)
 from reels_scripter.providers.ratelimit import RateLimiter, limiter_for
 from reels_scripter.providers.retry import (
     RETRYABLE_STATUS,
@@ -143,30 +148,32 @@ def model_not_found(model: str, detail: str) -> ModelNotFoundError:
 class GeminiTransport:
     """One client per provider instance; every call goes through the shared retry policy."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, options: GeminiOptions, context: ProviderContext) -> None:
+        self.options = options
+        self.context = context
         self._client: genai.Client | None = None
         self._limiter: RateLimiter | None = None
 
     @property
     def model(self) -> str:
-        return self.settings.gemini_model
+        return self.options.gemini_model
 
     def client(self) -> genai.Client:
         if self._client is not None:
             return self._client
-        s = self.settings
+        s = self.options
+        project = self.context.google_cloud_project_id
         # HttpOptions.timeout is in milliseconds.
         http_options = types.HttpOptions(timeout=int(s.gemini_timeout_sec * 1000))
         try:
             if s.gemini_use_vertexai:
-                if not s.google_cloud_project_id:
+                if not project:
                     raise ProviderConfigError(
                         "Vertex AI mode needs GOOGLE_CLOUD_PROJECT_ID (and GOOGLE_CLOUD_LOCATION)"
                     )
                 self._client = genai.Client(
                     vertexai=True,
-                    project=s.google_cloud_project_id,
+                    project=project,
                     location=s.google_cloud_location,
                     http_options=http_options,
                 )
@@ -186,11 +193,11 @@ class GeminiTransport:
         if self._limiter is None:
             # The quota is per project and model, so is the shared count.
             key = f"gemini-{self.model}".replace("/", "_")
-            self._limiter = limiter_for(self.settings, key, self.settings.gemini_rpm)
+            self._limiter = limiter_for(self.context, key, self.options.gemini_rpm)
         return self._limiter
 
     def policy(self) -> RetryPolicy:
-        return RetryPolicy.from_settings(self.settings, self.settings.gemini_max_retries)
+        return RetryPolicy.for_context(self.context, self.options.gemini_max_retries)
 
     # --- the model --------------------------------------------------------------------------
 
@@ -247,7 +254,7 @@ class GeminiTransport:
         return uploaded
 
     def wait_active(self, file: types.File, deadline: float) -> types.File:
-        s = self.settings
+        s = self.options
         client = self.client()
         give_up = time.monotonic() + s.gemini_file_active_timeout_sec
         name = file.name or ""

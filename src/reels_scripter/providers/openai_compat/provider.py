@@ -21,11 +21,11 @@ import openai
 from openai import OpenAI
 
 from reels_scripter.analysis.models import SceneFacts
-from reels_scripter.config import Settings
 from reels_scripter.providers.base import (
     ModelNotFoundError,
     ProviderBlockedError,
     ProviderConfigError,
+    ProviderContext,
     WriteRequest,
 )
 from reels_scripter.providers.flow import Ask, Reply, Send, StructuredProvider
@@ -90,20 +90,21 @@ class OpenAIProvider(StructuredProvider):
     label = "OpenAI"
     dialect: ClassVar[Dialect] = "strict"
     Options = OpenAIOptions
+    options: OpenAIOptions
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
+    def __init__(self, options: OpenAIOptions, context: ProviderContext) -> None:
+        super().__init__(options, context)
         self._client: OpenAI | None = None
         self._limiter: RateLimiter | None = None
         self._json_schema_ok = True  # flips to False once a server refuses json_schema
 
     @property
     def model(self) -> str | None:
-        return self.settings.openai_model
+        return self.options.openai_model
 
     def client(self) -> OpenAI:
         if self._client is None:
-            s = self.settings
+            s = self.options
             key = s.openai_api_key.get_secret_value() if s.openai_api_key else ""
             if not key and not s.openai_base_url:
                 raise ProviderConfigError(
@@ -120,15 +121,15 @@ class OpenAIProvider(StructuredProvider):
 
     def limiter(self) -> RateLimiter:
         if self._limiter is None:
-            key = f"openai-{self.settings.openai_model}".replace("/", "_").replace(":", "_")
-            self._limiter = limiter_for(self.settings, key, self.settings.openai_rpm)
+            key = f"openai-{self.options.openai_model}".replace("/", "_").replace(":", "_")
+            self._limiter = limiter_for(self.context, key, self.options.openai_rpm)
         return self._limiter
 
     def policy(self) -> RetryPolicy:
-        return RetryPolicy.from_settings(self.settings, self.settings.openai_max_retries)
+        return RetryPolicy.for_context(self.context, self.options.openai_max_retries)
 
     def _model_not_found(self, detail: str) -> ModelNotFoundError:
-        model = self.settings.openai_model
+        model = self.options.openai_model
         return ModelNotFoundError(
             f"Model {model!r} is not available at the OpenAI-compatible server "
             f"({detail}); check OPENAI_MODEL (and OPENAI_BASE_URL)",
@@ -136,20 +137,27 @@ class OpenAIProvider(StructuredProvider):
         )
 
     def check(self) -> None:
+        """The key and the model in one call: `GET /models` (OpenAI, Ollama, llama.cpp, vLLM
+        and LM Studio all list what they serve); a model not listed is not available."""
         client = self.client()
-        model = self.settings.openai_model
-        try:
-            call_with_retries(
-                lambda: client.models.retrieve(model), classify, self.policy(), label="OpenAI"
-            )
-        except ModelNotFoundError as exc:
-            raise self._model_not_found(exc.message.removeprefix("OpenAI: ")) from exc
+        model = self.options.openai_model
+        listed: list[str] = call_with_retries(
+            lambda: [m.id for m in client.models.list()],
+            classify,
+            self.policy(),
+            label="OpenAI",
+        )
+        # Ollama lists `llama3.2-vision:latest` for what people call `llama3.2-vision`.
+        if model not in listed and f"{model}:latest" not in listed:
+            error = self._model_not_found(f"the server lists {len(listed)} other model(s)")
+            error.params["suggested"] = ", ".join(sorted(listed)[:5])
+            raise error
 
     def prepare(self) -> None:
         self.client()
 
     def price(self) -> Price | None:
-        s = self.settings
+        s = self.options
         return price_for(
             s.openai_model,
             input_override=s.openai_price_input_per_mtok,
@@ -169,7 +177,7 @@ class OpenAIProvider(StructuredProvider):
             # json_object mode does not enforce the schema, so the model must read it.
             schema = json.dumps(ask.schema, ensure_ascii=False)
             content.append({"type": "text", "text": f"Response JSON schema: {schema}"})
-        for scene in pick_keyframes(request.measurements.scenes, self.settings.openai_max_images):
+        for scene in pick_keyframes(request.measurements.scenes, self.options.openai_max_images):
             assert scene.keyframe_jpeg is not None  # pick_keyframes keeps only these
             label = f"Keyframe of scene {scene.index} ({scene.start:.1f}-{scene.end:.1f} s):"
             content.append({"type": "text", "text": label})
@@ -193,7 +201,7 @@ class OpenAIProvider(StructuredProvider):
 
     def _complete(self, request: WriteRequest, prompt: Prompt, ask: Ask, deadline: float) -> Any:
         client = self.client()
-        s = self.settings
+        s = self.options
 
         def attempt() -> Any:
             response_format = self._response_format(ask.schema)
