@@ -13,6 +13,7 @@ import {
   stem,
   warningText,
 } from "./format.js";
+import { aiOffer } from "./ai.js";
 import { shareControls } from "./sharing.js";
 import { sourceLine } from "./source.js";
 import { T } from "./texts.js";
@@ -518,6 +519,7 @@ export async function renderResult(container, ctx, job) {
       sourceLine(result),
       downloads(ctx, job, result),
     ),
+    aiOffer(result),
     warningsBox(result),
     section(
       T.result.timeline,
