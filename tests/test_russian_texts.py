@@ -279,9 +279,10 @@ def lower_case_sentences(texts: list[str]) -> list[str]:
     return [t for t in texts if SENTENCE_START.search(t)]
 
 
-# One name for one thing: the voice-over, the original's text, the sound card, the cut.
+# One name for one thing: the voice-over («Текст за кадром»), the original's text («Оригинал»,
+# as on the page), the sound card («Звук»), the cut («склейка»).
 OTHER_TERMS = re.compile(
-    r"озвучк|Транскрипц|Аудио|смен[аыу]? кадра|неподвижн\w+ план|~|сек\b|"
+    r"озвучк|Транскрипц|Расшифровк|Аудио|смен[аыу]? кадра|неподвижн\w+ план|~|сек\b|"
     r"Хук\. Хук|Звук\. Звук|«[^»]*«[^»]*»[.!?]»",
 )
 
@@ -358,6 +359,7 @@ def test_the_checks_catch_the_quoted_errors() -> None:
     assert developer_words(["громкость −14 LUFS, трек 120 BPM (HeyGen, Synthesia)"]) == []
     assert lower_case_sentences(["Тип хука: Не определён. по измерениям тип хука не определить"])
     assert other_terms(["по озвучке", "Транскрипция", "Аудио", "0 смен кадра", "Хук. Хук в"])
+    assert other_terms(["Расшифровка (английский)"])
     assert other_terms(["««…every day.».»"])
     assert other_terms(["Склейка каждые ~5 с"])
 
@@ -413,3 +415,21 @@ def test_real_reels_are_told_what_was_measured() -> None:
     silent = result_of("real_no_audio")
     assert silent.keys[4].evidence == ["звуковой дорожки нет"]
     assert "тише голоса" not in " ".join(page_texts(silent))
+
+
+def test_every_notice_the_server_raises_has_a_russian_sentence() -> None:
+    import reels_scripter
+    from reels_scripter.providers.flow import AI_PARTIAL
+    from reels_scripter.providers.local import LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE
+    from reels_scripter.texts import notice_text
+
+    source = Path(reels_scripter.__file__).parent
+    codes = {AI_PARTIAL, LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE}
+    for path in source.rglob("*.py"):
+        codes |= set(re.findall(r'Notice\.of\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert len(codes) >= 8
+    for code in sorted(codes):
+        text = notice_text(code, "ru", {})
+        assert text is not None and CYRILLIC.search(text), code
+        assert text[0].isupper() and text.endswith("."), text
+        assert not developer_words([text]) and not decimal_points([text]), text
