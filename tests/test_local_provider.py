@@ -327,3 +327,25 @@ def test_a_row_holding_two_thoughts_is_not_told_one_idea_per_shot() -> None:
     two = next(i for i, r in enumerate(rows) if "Trick one" in r.speech)
     assert "одна мысль" not in c.rows[two].note
     assert c.rows[two].note.startswith(f"Блок на 6{NB}с, 2{NB}мысли")
+
+
+def test_a_blip_of_voice_activity_in_music_is_no_unrecognised_speech() -> None:
+    m = measurements(cuts=[3.0, 6.0], duration=9.0, segments=[], music=True)
+    m = m.model_copy(
+        update={
+            "audio": m.audio.model_copy(
+                update={
+                    "speech_share": 0.07,
+                    "speech_seconds": 0.6,
+                    "untranscribed_speech_sec": 0.6,
+                }
+            ),
+            "voice_spans": [(4.0, 4.6)],
+        }
+    )
+    _rows, c = _write(m)
+    said = " ".join(
+        [k.title + " " + k.description for k in c.keys] + [r.note + r.text for r in c.rows]
+    )
+    assert "не распознана" not in said and "Пауза в речи" not in said
+    assert c.keys[2].title == "Подача без слов"

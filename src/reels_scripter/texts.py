@@ -400,16 +400,16 @@ _EN_NOTICES: dict[str, Text] = {
         "The video was not read to the end",
     ),
     "translation_unavailable": T(
-        "Not translated: there is no offline translator from {language_text}. The translation "
-        "is left empty and the script keeps the original lines, marked with their language. "
-        "Use an AI provider (AI_PROVIDER=gemini or openai) or install argostranslate with the "
-        "{source}->{target} package (see the README)",
-        "Not translated: no offline translator. Use an AI provider or argostranslate",
+        "Not translated: no AI is connected, and without it speech in {language_text} cannot "
+        "be translated. Connect an AI in the studio (the «Подключить ИИ» button) for a script "
+        "in your language; until then the voice-over keeps the original lines, marked with "
+        "their language.",
+        "Not translated: no AI is connected. Connect an AI in the studio for a translated script.",
     ),
     "speech_not_transcribed": T(
         "The reel has speech ({seconds:.0f} s), but {missing:.0f} s of it could not be "
-        "transcribed (language: {language_text}, model {model}). The keys and the script do not "
-        "rest on those words. For better recognition set WHISPER_MODEL=small or large-v3-turbo",
+        "transcribed (language: {language_text}). The keys and the script do not rest on those "
+        "words: listen to the original and write the voice-over yourself.",
         "The reel has speech that could not be transcribed",
     ),
     "onscreen_text_unread": T(
@@ -439,7 +439,7 @@ _EN_NOTICES: dict[str, Text] = {
 _PARTS = {
     "ru": {
         "translation": "перевод",
-        "transcription": "расшифровка",
+        "transcription": "оригинал",
         "hook_type": "тип хука",
         "keys": "ключ «{}»",
         "script": "строка сценария {}",
@@ -1005,8 +1005,9 @@ class LocalTexts:
     SHAPE_SQUARE = "кадр квадратный, {}"
 
     # the audio key
-    AUDIO_TITLE = "Звук"
-    AUDIO_NONE_TITLE = "Звук"
+    # the page heads the card with the category («Звук»): the title says more than that
+    AUDIO_TITLE = "Звук и музыка"
+    AUDIO_NONE_TITLE = "Звука нет"
     AUDIO_NONE = (
         "В ролике нет звуковой дорожки — он рассчитан на просмотр без звука, поэтому всё важное "
         "должно быть видно в кадре и в субтитрах."
@@ -1153,8 +1154,9 @@ class ExportTexts:
     FACTS = " Факты: {}."
     SCRIPT = "Сценарий"
     RECOMMENDATIONS = "Рекомендации"
-    ORIGINAL = "Расшифровка и перевод"
-    TRANSCRIPT = "Расшифровка"
+    # the page (web/static/texts.js) names the original's text «Оригинал (английский)» too
+    ORIGINAL = "Оригинал и перевод"
+    TRANSCRIPT = "Оригинал"
     TRANSLATION = "Перевод"
     WARNINGS = "Предупреждения"
     NOT_TRANSLATED = "нет — ИИ не подключён (подробнее — в предупреждениях)"

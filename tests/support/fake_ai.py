@@ -539,6 +539,8 @@ class FakeOpenAI(FakeServer):
         super().__init__(seed)
         self.models = set(models)
         self.valid_keys: set[str] | None = None
+        # Ollama: a model listed as `name:latest` also answers to `name`.
+        self.ollama_names = False
         self.script: list[Behaviour] = []
         self.default: Behaviour = Gen()
         self.reject_json_schema = False
@@ -560,7 +562,9 @@ class FakeOpenAI(FakeServer):
         return {}
 
     def _complete(self, body: Any) -> Reply:
-        if body.get("model") not in self.models:
+        model = body.get("model")
+        known = model in self.models or (self.ollama_names and f"{model}:latest" in self.models)
+        if not known:
             return Reply(
                 404,
                 {

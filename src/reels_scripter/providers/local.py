@@ -58,6 +58,9 @@ from reels_scripter.texts import (
 LOCAL_RUSSIAN_ONLY = "local_writes_russian_only"
 TRANSLATION_UNAVAILABLE = "translation_unavailable"
 
+# Voice activity without a recognised word counts as speech from this long on: shorter blips in
+# music or noise are nothing a creator could listen to, and a reel without speech is told so.
+HEARD_SEC = 1.5
 # A pause worth naming in delivery: longer than a breath between words.
 PAUSE_SEC = 0.5
 
@@ -149,7 +152,7 @@ class _Facts:
         # speech heard by voice activity, recognised or not
         self.speech_seconds = max(m.audio.speech_seconds, 0.0)
         self.untranscribed = m.audio.untranscribed_speech_sec
-        self.speech_heard = self.has_speech or self.speech_seconds > 0
+        self.speech_heard = self.has_speech or self.speech_seconds >= HEARD_SEC
         scales = [s.shot_scale for s in m.scenes]
         self.main_scale = max(set(scales), key=scales.count) if scales else "unknown"
         self.faces = any(s.faces for s in m.scenes)
@@ -218,7 +221,7 @@ def _structure_key(f: _Facts, rows: list[RowPlan]) -> Key:
 
 
 def _delivery_key(f: _Facts) -> Key:
-    if not f.has_speech and f.speech_seconds > 0:
+    if not f.has_speech and f.speech_heard:
         return Key(
             title=LOCAL.DELIVERY_UNRECOGNISED_TITLE,
             description=LOCAL.DELIVERY_UNRECOGNISED.format(num(f.speech_seconds, 0)),
@@ -496,7 +499,7 @@ class LocalProvider(Provider):
                 text = translate(row.speech)
             elif row.speech:
                 text, text_language = untranslated_line(row.speech, source), source
-            elif _heard_untranscribed(row, m):
+            elif f.speech_heard and _heard_untranscribed(row, m):
                 text = LOCAL.SPEECH_UNRECOGNISED_ROW
             else:
                 text = LOCAL.NO_TEXT_ROW
