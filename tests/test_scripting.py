@@ -173,7 +173,7 @@ def test_short_first_shot_merges_into_the_next_row() -> None:
 
 def test_a_long_sentence_over_three_rows_keeps_its_last_second_with_the_row_before() -> None:
     # 19 words 0.3 s apart from 1.0 s: the sentence runs to ~6.6 s, past the cut at 6.0 s by
-    # under a second, so its last words stay in the middle row and no row opens on a sentence's tail.
+    # under a second, so its last words stay in the middle row: no row opens on its tail.
     sentence = " ".join(f"w{i}" for i in range(18)) + " end."
     m = measurements(cuts=[3.0, 6.0], duration=10.0, segments=[segment(sentence, 1.0)])
     rows = plan_rows(m)

@@ -13,6 +13,7 @@ import {
   stem,
   warningText,
 } from "./format.js";
+import { aiOffer } from "./ai.js";
 import { T } from "./texts.js";
 import { timeline } from "./timeline.js";
 
@@ -515,6 +516,7 @@ export async function renderResult(container, ctx, job) {
       ),
       downloads(ctx, job, result),
     ),
+    aiOffer(result),
     warningsBox(result),
     section(
       T.result.timeline,
