@@ -199,13 +199,15 @@ def test_visual_text_differs_for_differently_measured_shots() -> None:
         ],
         onscreen_text=["WAIT FOR IT"],
     )
+    m.onscreen_text = [OnscreenText(start=4.5, end=8.0, text="WAIT FOR IT")]
     _rows, c = _write(m)
     first, second = c.rows[0].visual, c.rows[1].visual
     assert first != second
-    assert "Камера неподвижна" in first and "Преобладает зелёный цвет" in first
-    assert f"Камера панорамирует вправо; меняется около 40{NB}% картинки" in second
-    assert "Преобладают коричневый и серый цвета" in second
-    assert "надпись «WAIT FOR IT»" in second.lower() or "Надпись «WAIT FOR IT»" in second
+    # A direction to film: the backdrop's colour only where one colour fills the picture.
+    assert "Камера неподвижна" in first and "Однотонный зелёный фон" in first
+    assert "Камера плавно панорамирует вправо" in second
+    assert "коричнев" not in second and "серый" not in second
+    assert "Надпись на экране: «WAIT FOR IT»" in second
     visual_key = c.keys[3]
     assert f"в среднем движется 20{NB}% кадра" in visual_key.evidence
     assert f"1{NB}статичный план" in visual_key.description
@@ -327,3 +329,25 @@ def test_a_row_holding_two_thoughts_is_not_told_one_idea_per_shot() -> None:
     two = next(i for i, r in enumerate(rows) if "Trick one" in r.speech)
     assert "одна мысль" not in c.rows[two].note
     assert c.rows[two].note.startswith(f"Блок на 6{NB}с, 2{NB}мысли")
+
+
+def test_a_blip_of_voice_activity_in_music_is_no_unrecognised_speech() -> None:
+    m = measurements(cuts=[3.0, 6.0], duration=9.0, segments=[], music=True)
+    m = m.model_copy(
+        update={
+            "audio": m.audio.model_copy(
+                update={
+                    "speech_share": 0.07,
+                    "speech_seconds": 0.6,
+                    "untranscribed_speech_sec": 0.6,
+                }
+            ),
+            "voice_spans": [(4.0, 4.6)],
+        }
+    )
+    _rows, c = _write(m)
+    said = " ".join(
+        [k.title + " " + k.description for k in c.keys] + [r.note + r.text for r in c.rows]
+    )
+    assert "не распознана" not in said and "Пауза в речи" not in said
+    assert c.keys[2].title == "Подача без слов"

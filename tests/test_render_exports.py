@@ -20,11 +20,14 @@ from reels_scripter.providers.local import LocalProvider
 from reels_scripter.render.docx import render_docx
 from reels_scripter.render.subtitles import (
     NoSubtitlesError,
+    NoTranslationError,
     cues_for,
+    has_translation,
     join_words,
     original_cues,
     render_srt,
     render_vtt,
+    spoken_runs,
     wrap,
 )
 from reels_scripter.rows import plan_rows
@@ -140,24 +143,62 @@ def test_speech_without_word_timings_shares_the_segment_time() -> None:
     assert words(" ".join(c[2] for c in cues)) == words(LONG_SPEECH)
 
 
-def test_translation_track_follows_script_rows_and_skips_directions() -> None:
-    result = result_of([segment(LONG_SPEECH, 0.4, step=0.32)], cuts=[4.0, 8.0], duration=16.0)
-    result.script[0].text = "Хватит листать. Вот три простых приёма, чтобы снимать телефоном лучше."
-    result.script[1].text = "(без текста — говорит картинка)"
+def translated(result: AnalysisResult) -> AnalysisResult:
+    """The result as a translating writer returns it: a Russian translation of the speech."""
+    result.original.translation = "Хватит листать. Вот три простых приёма."
+    for row in result.script:
+        row.text_language = None
+    return result
+
+
+def within_spoken(cues: list[tuple[float, float, str]], runs: list[tuple[float, float]]) -> None:
+    for start, end, text in cues:
+        assert any(s - 0.3 <= start and end <= e + 0.3 for s, e in runs), (start, end, text, runs)
+
+
+def test_translation_track_follows_the_speech_within_rows_and_skips_directions() -> None:
+    # speech 0.4-5.2 s, then silence to 9 s, then one short line at 9.0-9.9 s
+    result = result_of(
+        [segment(LONG_SPEECH[:80], 0.4, step=0.32), segment("See you soon.", 9.0, step=0.3)],
+        cuts=[4.0, 8.0],
+        duration=16.0,
+    )
+    translated(result)
+    rows = result.script
+    rows[0].text = "Хватит листать. Вот три простых приёма, чтобы снимать телефоном лучше."
+    rows[1].text = "(без текста — говорит картинка)"
+    rows[-1].text = "До скорой встречи."
     cues = parsed_vtt(render_vtt(result, "translation"))
     check_rules(cues)
-    spoken = [r.text for r in result.script if not r.text.startswith("(")]
-    assert words(" ".join(c[2] for c in cues)) == words(" ".join(spoken))
-    assert cues[0][0] == pytest.approx(result.script[0].start)
-    row1 = result.script[1]
+    runs = spoken_runs(result)
+    within_spoken(cues, runs)
+    assert words(" ".join(c[2] for c in cues)) == words(f"{rows[0].text} {rows[-1].text}")
+    # the short line is shown when it is said, not over its whole row
+    last = cues[-1]
+    assert last[0] == pytest.approx(9.0, abs=0.3) and last[1] <= 9.9 + 0.3
+    row1 = rows[1]
     assert not any(row1.start <= c[0] < row1.end for c in cues)  # the direction is not shown
+
+
+def test_no_translation_no_translation_track() -> None:
+    result = result_of([segment(LONG_SPEECH, 0.4, step=0.32)], cuts=[4.0, 8.0], duration=16.0)
+    assert result.original.translation == ""  # offline: no translator
+    assert not has_translation(result)
+    with pytest.raises(NoTranslationError):
+        cues_for(result, "translation")
+    # Russian speech is not translated either, whatever `translation` holds
+    translated(result)
+    assert has_translation(result)
+    result.original.language = "ru"
+    result.meta.source_language = "ru"
+    assert not has_translation(result)
 
 
 def test_silence_has_no_subtitles() -> None:
     result = result_of([], cuts=[3.0], duration=6.0)
     with pytest.raises(NoSubtitlesError):
         cues_for(result, "original")
-    with pytest.raises(NoSubtitlesError):  # the local writer's rows are directions only
+    with pytest.raises(NoTranslationError):  # nothing said, nothing translated
         cues_for(result, "translation")
 
 
@@ -175,6 +216,13 @@ def test_docx_script_has_a_picture_where_there_is_a_keyframe() -> None:
     data = render_docx(result, {result.script[0].scene: photo}, title="Мой ролик.mp4")
     doc = Document(io.BytesIO(data))
     assert doc.sections[0].orientation == WD_ORIENT.LANDSCAPE
+    # the file's properties name the reel and the product, not python-docx
+    assert doc.core_properties.title == "Мой ролик"
+    assert doc.core_properties.author == "Reels Scripter"
+    assert (
+        "python-docx"
+        not in f"{doc.core_properties.comments} {doc.core_properties.last_modified_by}"
+    )
     table = doc.tables[0]
     assert len(table.rows) == len(result.script) + 1
     assert len(doc.inline_shapes) == 1

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import pymorphy3  # type: ignore[import-untyped]
 import pytest
@@ -29,6 +31,7 @@ from reels_scripter.render.markdown import render_markdown
 from reels_scripter.rows import plan_rows
 from reels_scripter.texts import hook_type_label
 from support.factories import measurements, segment
+from support.reelgen import make_reel
 
 NB = "\xa0"
 
@@ -98,6 +101,31 @@ def _landscape() -> Measurements:
     return m.model_copy(update={"probe": probe})
 
 
+def _measured(**spec: object) -> Measurements:
+    """A real reel made by reelgen and measured by the engine (speech recognition off: the
+    speech reels above are hand-measured, a recogniser would make this test slow)."""
+    from reels_scripter.analysis import AnalysisOptions, analyze
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = make_reel(Path(folder) / "reel.mp4", **spec)
+        return analyze(path, AnalysisOptions(transcribe=False))
+
+
+def _real_landscape_music() -> Measurements:
+    return _measured(
+        duration=6.0,
+        cuts=(2.0, 4.0),
+        width=640,
+        height=360,
+        audio="clicks",
+        captions=[(0.0, 2.5, "3 TRICKS")],
+    )
+
+
+def _real_no_audio() -> Measurements:
+    return _measured(duration=5.0, cuts=(2.5,), width=270, height=480, audio="none")
+
+
 REELS: dict[str, Callable[[], Measurements]] = {
     "speech": _speech,
     "no_speech": _no_speech,
@@ -105,6 +133,8 @@ REELS: dict[str, Callable[[], Measurements]] = {
     "music_only": _music_only,
     "spanish": _spanish,
     "landscape": _landscape,
+    "real_landscape_music": _real_landscape_music,
+    "real_no_audio": _real_no_audio,
 }
 
 
@@ -249,9 +279,10 @@ def lower_case_sentences(texts: list[str]) -> list[str]:
     return [t for t in texts if SENTENCE_START.search(t)]
 
 
-# One name for one thing: the voice-over, the original's text, the sound card, the cut.
+# One name for one thing: the voice-over («Текст за кадром»), the original's text («Оригинал»,
+# as on the page), the sound card («Звук»), the cut («склейка»).
 OTHER_TERMS = re.compile(
-    r"озвучк|Транскрипц|Аудио|смен[аыу]? кадра|неподвижн\w+ план|~|сек\b|"
+    r"озвучк|Транскрипц|Расшифровк|Аудио|смен[аыу]? кадра|неподвижн\w+ план|~|сек\b|"
     r"Хук\. Хук|Звук\. Звук|«[^»]*«[^»]*»[.!?]»",
 )
 
@@ -328,6 +359,7 @@ def test_the_checks_catch_the_quoted_errors() -> None:
     assert developer_words(["громкость −14 LUFS, трек 120 BPM (HeyGen, Synthesia)"]) == []
     assert lower_case_sentences(["Тип хука: Не определён. по измерениям тип хука не определить"])
     assert other_terms(["по озвучке", "Транскрипция", "Аудио", "0 смен кадра", "Хук. Хук в"])
+    assert other_terms(["Расшифровка (английский)"])
     assert other_terms(["««…every day.».»"])
     assert other_terms(["Склейка каждые ~5 с"])
 
@@ -375,3 +407,29 @@ def test_avatar_advice_follows_the_measured_speech_share() -> None:
     music = result_of("music_only")
     [avatar] = [r.text for r in music.recommendations if r.kind == "avatar"]
     assert "нет речи" in avatar
+
+
+def test_real_reels_are_told_what_was_measured() -> None:
+    landscape = result_of("real_landscape_music")
+    assert [r for r in landscape.recommendations if r.kind == "other"]  # not vertical
+    silent = result_of("real_no_audio")
+    assert silent.keys[4].evidence == ["звуковой дорожки нет"]
+    assert "тише голоса" not in " ".join(page_texts(silent))
+
+
+def test_every_notice_the_server_raises_has_a_russian_sentence() -> None:
+    import reels_scripter
+    from reels_scripter.providers.flow import AI_PARTIAL
+    from reels_scripter.providers.local import LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE
+    from reels_scripter.texts import notice_text
+
+    source = Path(reels_scripter.__file__).parent
+    codes = {AI_PARTIAL, LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE}
+    for path in source.rglob("*.py"):
+        codes |= set(re.findall(r'Notice\.of\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert len(codes) >= 8
+    for code in sorted(codes):
+        text = notice_text(code, "ru", {})
+        assert text is not None and CYRILLIC.search(text), code
+        assert text[0].isupper() and text.endswith("."), text
+        assert not developer_words([text]) and not decimal_points([text]), text

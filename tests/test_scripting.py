@@ -169,3 +169,29 @@ def test_short_first_shot_merges_into_the_next_row() -> None:
     rows = plan_rows(m)
     assert [(r.start, r.end) for r in rows] == [(0.0, 5.0), (5.0, 10.0)]
     assert rows[0].scenes == [0, 1] and rows[0].scene == 0
+
+
+def test_a_long_sentence_over_three_rows_keeps_its_last_second_with_the_row_before() -> None:
+    # 19 words 0.3 s apart from 1.0 s: the sentence runs to ~6.6 s, past the cut at 6.0 s by
+    # under a second, so its last words stay in the middle row: no row opens on its tail.
+    sentence = " ".join(f"w{i}" for i in range(18)) + " end."
+    m = measurements(cuts=[3.0, 6.0], duration=10.0, segments=[segment(sentence, 1.0)])
+    rows = plan_rows(m)
+    assert [(r.start, r.end) for r in rows] == [(0.0, 3.0), (3.0, 6.0), (6.0, 10.0)]
+    assert rows[1].speech.endswith("end.")
+    assert rows[2].speech == ""
+
+
+def test_a_stretched_last_word_does_not_count_as_speech_past_the_cut() -> None:
+    # «window.» starts on the cut at 3.2 s and was said by ~3.4 s, but the recogniser stretched
+    # it over the silence to 5.0 s: the sentence crosses the cut by a word, not by 1.8 s.
+    second = segment("First, shoot near a window.", 2.0)
+    words = second.words or []
+    words[-1] = words[-1].model_copy(update={"end": 5.0})
+    second = second.model_copy(update={"words": words, "end": 5.0})
+    first = segment("Here are three tricks.", 0.3)
+    m = measurements(cuts=[3.2], duration=8.0, segments=[first, second])
+    rows = plan_rows(m)
+    assert [(r.start, r.end) for r in rows] == [(0.0, 3.2), (3.2, 8.0)]
+    assert rows[0].speech == "Here are three tricks. First, shoot near a window."
+    assert rows[1].speech == ""

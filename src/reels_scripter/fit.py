@@ -46,6 +46,9 @@ from collections.abc import Iterable, Sequence
 from reels_scripter.analysis.models import Transcript, Word, join_words
 from reels_scripter.contract import FitStatus, Pace, RowFit
 
+# Notice code (texts.py renders it): rows whose line does not fit, named by their times.
+ROWS_TOO_LONG = "script_rows_too_long"
+
 # A calm voice-over when the original has no speech to measure: Russian narration read without
 # hurry runs at about 4 syllables a second (conversational speech at 5–6).
 DEFAULT_PACE = 4.0
@@ -141,7 +144,7 @@ def _word_syllables(word: str, language: str | None) -> int:
         per_digit = DIGIT_SYLLABLES.get(language or "", _DEFAULT_DIGIT_SYLLABLES)
         return max(1, math.ceil(len(word) * per_digit))
     word = word.lower().replace("’", "'")
-    if language in ("ru", "uk") or (language is None and _CYRILLIC.search(word)):
+    if language in ("ru", "uk") or (language is None and has_cyrillic(word)):
         return _russian(word)
     if language == "en":
         count = _english(word)
@@ -155,6 +158,10 @@ def _word_syllables(word: str, language: str | None) -> int:
         count = len(_groups(word, _ANY_VOWELS))
     # A Latin word with letters is said with at least one syllable ("Mr", "hmm").
     return max(count, 1)
+
+
+def has_cyrillic(text: str) -> bool:
+    return bool(_CYRILLIC.search(text))
 
 
 def spoken_part(text: str) -> str:

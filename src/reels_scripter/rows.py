@@ -13,7 +13,10 @@ still, silent shot. No model ever chooses a time.
 
 Words are then given to rows by when they start, except that a sentence that crosses a row
 boundary by less than `SENTENCE_SPILL_SEC` is kept whole in the row that holds most of it:
-a voice-over line must not stop mid-phrase because the picture cut a moment early.
+a voice-over line must not stop mid-phrase because the picture cut a moment early. A longer
+sentence, over three rows, has its head or tail of under a second joined to the row beside it.
+The crossing is measured in speech: a recogniser stretches a phrase's last word over the
+silence after it, so a word counts for at most `MAX_WORD_SEC`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from reels_scripter.analysis.models import (
     SpeechSegment,
     Word,
     join_words,
+    shown_in,
 )
 from reels_scripter.providers.base import RowPlan
 
@@ -35,6 +39,7 @@ MIN_ROW_SEC = 1.5
 MAX_ROW_SEC = 8.0
 MIN_PAUSE_SEC = 0.25
 SENTENCE_SPILL_SEC = 1.0
+MAX_WORD_SEC = 0.8
 # A silence this long between words is a stretch where the picture may carry a row.
 SILENT_STRETCH_SEC = 1.0
 # A visual change "stands out" when it is this many times the span's median change.
@@ -192,17 +197,22 @@ def assign_words(words: list[Word], bounds: list[float]) -> list[int]:
         first, last = rows[sentence[0]], rows[sentence[-1]]
         if first == last:
             continue
-        begin, finish = words[sentence[0]].start, words[sentence[-1]].end
+        begin = words[sentence[0]].start
+        finish = max(min(words[i].end, words[i].start + MAX_WORD_SEC) for i in sentence)
         head = bounds[first + 1] - begin  # how long it runs in its first row
         tail = finish - bounds[last]  # ...and in its last
-        if last == first + 1 and tail < SENTENCE_SPILL_SEC and tail <= head:
-            target = first
-        elif last == first + 1 and head < SENTENCE_SPILL_SEC:
-            target = last
-        else:
+        if last == first + 1:
+            if min(head, tail) < SENTENCE_SPILL_SEC:
+                target = first if tail <= head else last
+                for i in sentence:
+                    rows[i] = target
             continue
+        # over three rows or more: only a fragment under a second joins the row beside it
         for i in sentence:
-            rows[i] = target
+            if rows[i] == last and tail < SENTENCE_SPILL_SEC:
+                rows[i] = last - 1
+            elif rows[i] == first and head < SENTENCE_SPILL_SEC:
+                rows[i] = first + 1
     return rows
 
 
@@ -226,14 +236,16 @@ def plan_rows(
     rows: list[RowPlan] = []
     for i, span in enumerate(split):
         spoken = join_words(w for w, owner in zip(words, owners, strict=True) if owner == i)
+        start, end = round(span.start, 2), round(span.end, 2)
         rows.append(
             RowPlan(
                 id=i,
-                start=round(span.start, 2),
-                end=round(span.end, 2),
+                start=start,
+                end=end,
                 scene=_scene_at(m, span.start),
                 scenes=sorted(set(span.scenes)),
                 speech=spoken.strip(),
+                captions=shown_in(m.onscreen_text, start, end),
             )
         )
     return rows

@@ -214,6 +214,7 @@ def test_a_local_ollama_style_server_needs_no_key(
     """The offline route: an OpenAI-compatible server on this machine (Ollama, llama.cpp),
     which takes any key or none and lists its models as `name:latest`."""
     ollama = FakeOpenAI(models=("llama3.2-vision:latest", "qwen2.5vl:7b"))
+    ollama.ollama_names = True
     with ollama.running():
         client = make_ai_client()
         resp = client.put(

@@ -26,6 +26,7 @@ from reels_scripter.api.errors import InvalidAccessTokenError
 from reels_scripter.config import Settings
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.db import upgrade_database
+from reels_scripter.render.subtitles import spoken_runs
 from support.reelgen import make_reel
 from support.settings import make_settings
 
@@ -149,6 +150,36 @@ def test_page_and_files(studio: Studio) -> None:
     assert_error(studio.client.get("/studio/missing.js"), 404, "not_found")
 
 
+def test_files_are_gzipped_and_cached_by_content_hash(studio: Studio) -> None:
+    page = studio.client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    assert page.headers["cache-control"] == "no-cache"  # the page is always revalidated
+    assert "Accept-Encoding" in page.headers["vary"]
+    assert "{{" not in page.text and "<noscript>" in page.text
+    linked = re.findall(r'(?:src|href)="/studio/([\w.-]+)\?v=(\w+)"', page.text)
+    assert {name for name, _ in linked} >= {"app.js", "app.css"}
+    for name, version in linked:
+        url = f"/studio/{name}?v={version}"
+        resp = studio.client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert resp.status_code == 200, url
+        assert "max-age=31536000" in resp.headers["cache-control"], url
+        if name.endswith((".js", ".css")):
+            assert resp.headers["content-encoding"] == "gzip", url
+            compressed = int(resp.headers["content-length"])
+            assert compressed < len(resp.content), url
+        again = studio.client.get(
+            url, headers={"Accept-Encoding": "gzip", "If-None-Match": resp.headers["etag"]}
+        )
+        assert again.status_code == 304, url
+    # a module's imports carry their own hashes; an old or missing hash is only revalidated
+    app_js = studio.client.get("/studio/app.js").text
+    assert re.search(r'from "\./texts\.js\?v=\w{16}"', app_js)
+    stale = studio.client.get("/studio/app.js?v=0000000000000000")
+    assert stale.status_code == 200 and stale.headers["cache-control"] == "no-cache"
+    plain = studio.client.get("/studio/app.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == app_js
+
+
 def test_every_module_the_page_imports_is_served(studio: Studio) -> None:
     app_js = studio.client.get("/studio/app.js").text
     seen, todo = set(), ["app.js"]
@@ -266,19 +297,66 @@ def test_subtitles_of_the_original_follow_the_words(studio: Studio) -> None:
     assert flat == pytest.approx([t for c in cues for t in c[:2]])
 
 
-def test_subtitles_of_the_translation_follow_the_rows(studio: Studio) -> None:
-    job = studio.speech_job
-    result = studio.result(job)
+def _translate(studio: Studio, job_id: str) -> AnalysisResult:
+    """Store the job's result as a translating writer returns it: the speech in Russian,
+    each row's voice-over a Russian line (the local writer has no translator)."""
+    from sqlalchemy import update
+
+    from reels_scripter.db import session_factory
+    from reels_scripter.jobs.models import Job
+
+    result = studio.result(job_id)
+    result.original.translation = "Хватит листать. Вот три простых приёма для съёмки."
+    for i, row in enumerate(result.script):
+        row.text = f"Строка {i + 1}: хватит листать, вот простой приём для съёмки телефоном."
+        row.text_language = None
+    with session_factory(studio.settings)() as session:
+        session.execute(
+            update(Job).where(Job.id == job_id).values(result=result.model_dump(mode="json"))
+        )
+        session.commit()
+    return result
+
+
+def test_subtitles_of_the_translation_follow_the_speech(
+    studio: Studio, reels: dict[str, Path]
+) -> None:
+    # offline, the English speech has no translation: no translation track, a clear reason
+    offline = studio.speech_job
+    for kind in ("srt", "vtt"):
+        refused = studio.client.get(f"/api/jobs/{offline}/subtitles.{kind}?track=translation")
+        body = assert_error(refused, 409, "no_translation")
+        assert body["error"].endswith(".")
+    original = studio.client.get(f"/api/jobs/{offline}/subtitles.srt?track=original")
+    assert (
+        "filename*=UTF-8''%D0%BC%D0%BE%D0%B9%20%D1%80%D0%BE%D0%BB%D0%B8%D0%BA.en.srt"
+        in (original.headers["content-disposition"])
+    )
+
+    job = studio.upload(reels["speech"], "переведённый.mp4")
+    result = _translate(studio, job)
+    runs = spoken_runs(result)
+    assert runs
     resp = studio.client.get(f"/api/jobs/{job}/subtitles.vtt", params={"track": "translation"})
     assert resp.status_code == 200
+    assert resp.headers["content-disposition"].endswith(".ru.vtt")
     captions = webvtt.from_buffer(io.StringIO(resp.text)).captions
     cues = [(_seconds(c.start), _seconds(c.end), c.text) for c in captions]
     _check_cues(cues)
-    assert _words(" ".join(c[2] for c in cues)) == _words(" ".join(r.text for r in result.script))
-    starts = {round(r.start, 2) for r in result.script}
-    assert {round(c[0], 2) for c in cues} & starts == starts  # each row opens with a cue
+    # every cue is on screen while something is said (within 0.3 s either side)
+    for start, end, text in cues:
+        assert any(s - 0.3 <= start and end <= e + 0.3 for s, e in runs), (start, end, text, runs)
+    spoken_rows = [
+        r.text
+        for r in result.script
+        if any(min(e, r.end) - max(s, r.start) > 0.05 for s, e in runs)
+    ]
+    assert _words(" ".join(c[2] for c in cues)) == _words(" ".join(spoken_rows))
     srt_resp = studio.client.get(f"/api/jobs/{job}/subtitles.srt?track=translation")
-    assert len(list(srt.parse(srt_resp.text))) == len(cues)
+    assert srt_resp.headers["content-disposition"].endswith(".ru.srt")
+    parsed = list(srt.parse(srt_resp.text))
+    flat = [t for c in parsed for t in (c.start.total_seconds(), c.end.total_seconds())]
+    assert flat == pytest.approx([t for c in cues for t in c[:2]])
 
 
 def _seconds(stamp: str) -> float:

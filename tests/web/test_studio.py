@@ -150,9 +150,10 @@ def test_upload_live_progress_result_and_take_away(
     assert page.locator(".recs li").count() == len(result.recommendations)
     wait_images_loaded(page)
     timeline = page.locator("svg.timeline-svg")
-    assert timeline.locator("line.cut").count() == len(result.timeline.scenes) - 1
+    assert timeline.locator("path.cut-head").count() == len(result.timeline.scenes) - 1
     assert timeline.locator("rect.speech").count() == len(result.timeline.speech)
-    assert timeline.locator("rect.hook-window").count() == 1
+    # the hook window tints each lane (speech, loudness and the strip)
+    assert timeline.locator("rect.hook-window").count() == 3
     assert timeline.locator("path.loudness-line").count() == 1
     assert "Хук" in timeline.locator("text.hook-label").text_content()
     warnings = page.locator(".warnings")
@@ -171,10 +172,15 @@ def test_upload_live_progress_result_and_take_away(
     )
     assert page.locator("line.playhead").get_attribute("visibility") == "visible"
     page.wait_for_function(
-        f"""() => {{ const v = document.querySelector('.player video');
-                    return v.paused && v.currentTime >= {row.end} - 0.35; }}""",
+        "() => { const v = document.querySelector('.player video');"
+        " return v.paused && v.currentTime > 0.3; }",
         timeout=30_000,
     )
+    # it stops on the row's own last frame, not a quarter second into the next shot
+    assert result.meta.video is not None
+    fps = result.meta.video.fps
+    stopped = page.evaluate("document.querySelector('.player video').currentTime")
+    assert row.end - 1.5 / fps <= stopped <= row.end, (stopped, row.end)
     page.screenshot(path=artifacts / "desktop-player.png")
 
     # take-away: every download is a file its reader accepts
@@ -191,17 +197,23 @@ def test_upload_live_progress_result_and_take_away(
     doc = Document(str(docx_file))
     assert len(doc.tables[0].rows) == len(result.script) + 1
     assert len(doc.inline_shapes) == len(result.script)
-    subtitles = download("Субтитры оригинала, SRT").read_text(encoding="utf-8")
+    original_srt = download("Субтитры оригинала, SRT")
+    assert original_srt.name == "рилс с речью.en.srt"  # the track's language in the name
+    subtitles = original_srt.read_text(encoding="utf-8")
     check_cues(
         [(c.start.total_seconds(), c.end.total_seconds(), c.content) for c in srt.parse(subtitles)]
     )
-    translated = download("Субтитры перевода, VTT")
+    original_vtt = download("Субтитры оригинала, VTT")
+    assert original_vtt.name == "рилс с речью.en.vtt"
     check_cues(
         [
             (vtt_seconds(c.start), vtt_seconds(c.end), c.text)
-            for c in webvtt.read(str(translated)).captions
+            for c in webvtt.read(str(original_vtt)).captions
         ]
     )
+    # offline there is no translator: no translation track is offered
+    assert result.original.translation == ""
+    assert page.get_by_role("button", name="Субтитры перевода, VTT").count() == 0
     markdown = download("Скачать Markdown").read_text(encoding="utf-8")
     assert markdown.startswith("# Сценарий ролика")
     as_json = json.loads(download("Скачать JSON").read_text(encoding="utf-8"))
@@ -325,8 +337,10 @@ def test_bad_files_get_a_russian_reason(
     page.wait_for_function(
         "() => document.querySelector('.upload .error-box').textContent.includes('не является')"
     )
-    assert error.inner_text() == "Файл не является видео. Загрузите MP4, MOV или WebM"
+    assert error.inner_text().startswith("Файл не является видео. Загрузите MP4, MOV или WebM")
     assert uploads == [f"{server.url}/api/upload"]
+    # the keyboard stays on the picker, ready for another file (not dropped to <body>)
+    page.wait_for_function("() => document.activeElement.id === 'video-file'")
     assert page.locator(".upload-progress").is_hidden()
     assert_fits_width(page)
     page.screenshot(path=artifacts / "phone-bad-file.png", full_page=True)

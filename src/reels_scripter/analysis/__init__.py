@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reels_scripter.analysis.malloc_arenas import cap_arenas
 from reels_scripter.analysis.models import (
     AnalysisOptions,
     Measurements,
@@ -56,6 +57,7 @@ def begin(video: str | Path, options: AnalysisOptions | None = None) -> HeadStar
     options = options or AnalysisOptions()
     path = Path(video)
     started = time.perf_counter()
+    cap_arenas()  # before the first thread
     # Three workers: the probe, the models' construction, and their loading.
     pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="head-start")
 
@@ -102,6 +104,7 @@ def analyze(
     if progress is not None:
         progress("probe", 0.0)
     started = time.perf_counter()
+    cap_arenas()  # before the first thread
     if isinstance(video, ProbedVideo):
         known: Future[tuple[ProbeInfo, float]] = Future()
         known.set_result((video.info, 0.0))

@@ -232,6 +232,7 @@ def run(
         timer.set("cpu_video_measures", time.thread_time() - cpu0)
         timer.set("cpu_video_decoder", video.decoder_cpu)
         if ocr is not None:
+            ocr.clip_to_shots(video.cuts)
             timer.set("cpu_onscreen_text_read", ocr.collector.stats.ocr_cpu_seconds)
             timer.set("cpu_onscreen_text_presence", ocr.collector.stats.presence_cpu_seconds)
 

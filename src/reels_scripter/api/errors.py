@@ -26,6 +26,7 @@ from reels_scripter.errors import AppError
 
 # raised by the renderer itself; re-exported beside the HTTP layer's own errors for OpenAPI
 from reels_scripter.render.subtitles import NoSubtitlesError as NoSubtitlesError
+from reels_scripter.render.subtitles import NoTranslationError as NoTranslationError
 from reels_scripter.texts import describe, error_text, status_code_name
 
 log = logging.getLogger(__name__)

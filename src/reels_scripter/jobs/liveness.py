@@ -34,6 +34,7 @@ class Liveness:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._last_write = 0.0
+        self._stages_seen: set[str] = set()
         self._thread = threading.Thread(target=self._beat, name="job-heartbeat", daemon=True)
 
     def __enter__(self) -> Liveness:
@@ -72,7 +73,12 @@ class Liveness:
         percent = min(int(fraction * 100), 99)
         with self._lock:
             now = time.monotonic()
-            if now - self._last_write < PROGRESS_MIN_INTERVAL_SEC:
+            # figures are throttled, a stage's first report is not: the page names the step
+            # in progress, and a dropped first "ai" after a burst of "video" figures left the
+            # wrong name up (stages that run side by side still share the throttle)
+            new_stage = stage not in self._stages_seen
+            self._stages_seen.add(stage)
+            if not new_stage and now - self._last_write < PROGRESS_MIN_INTERVAL_SEC:
                 return
             self._last_write = now
             self._write(lambda repo: repo.set_progress(self.claim, stage, percent))

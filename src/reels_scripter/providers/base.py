@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, Field
 
-from reels_scripter.analysis.models import Measurements, Notice
+from reels_scripter.analysis.models import Measurements, Notice, OnscreenText
 
 __all__ = [
     "Creative",
@@ -44,6 +44,8 @@ class RowPlan(BaseModel):
     scene: int  # index of the measured scene the row starts on
     scenes: list[int]  # every measured scene the row covers
     speech: str = ""  # transcript text spoken inside the row, in the source language
+    # captions read on screen in the row's shots, each clipped to the row
+    captions: list[OnscreenText] = Field(default_factory=list)
 
 
 class RowContent(BaseModel):
@@ -52,6 +54,7 @@ class RowContent(BaseModel):
     text: str
     note: str
     text_language: str | None = None  # set when `text` is an untranslated original line
+    onscreen: str | None = None  # the row's caption adapted to the target language (AI only)
 
 
 class Creative(BaseModel):

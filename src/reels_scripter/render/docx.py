@@ -4,6 +4,7 @@ recommendations and the original text. A pure function: pictures come in as byte
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,11 +49,27 @@ def _duration(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+PRODUCT = "Reels Scripter"
+
+
+def _properties(document: Any, title: str | None) -> None:
+    """What a file manager and Word's Info pane show: the reel's name and this product, not
+    the template's "python-docx" author and empty title."""
+    props = document.core_properties
+    props.title = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", title or "").strip()
+    props.author = PRODUCT
+    props.last_modified_by = PRODUCT
+    props.comments = ""
+    props.subject = ""
+    props.keywords = ""
+
+
 def render_docx(
     result: AnalysisResult, keyframes: Mapping[int, bytes], title: str | None = None
 ) -> bytes:
     """A .docx document; `keyframes` maps a scene index to its JPEG (missing: no picture)."""
     document = Document()
+    _properties(document, title)
     _landscape(document)
     styles = document.styles
     styles["Normal"].font.name = "Arial"

@@ -31,7 +31,7 @@ def translation_text(result: AnalysisResult) -> str:
 
 
 def transcript_label(result: AnalysisResult) -> str:
-    """«Расшифровка (английский)»: the original's text, named with its spoken language."""
+    """«Оригинал (английский)»: the original's text, named with its spoken language."""
     code = result.original.language
     return f"{TEXTS.TRANSCRIPT} ({language_label(code)})" if code else TEXTS.TRANSCRIPT
 

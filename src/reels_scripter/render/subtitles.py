@@ -4,10 +4,13 @@ Two tracks:
 
 * `original`: cues built from the measured word timings of the speech, so every cue appears
   when its words are said.
-* `translation`: there are no word timings for a translation, so cues follow the script rows'
-  measured intervals and carry each row's voice-over `text` (long texts are split into several
-  cues inside the row, their time shared by length). Rows whose text is only a bracketed
-  direction, such as the local provider's no-text placeholder, are not speech and are left out.
+* `translation`: only when the speech was translated (foreign speech and a non-empty
+  `original.translation`); without a translation there is no such track. There are no word
+  timings for a translation, so each script row's voice-over `text` is shown while the row's
+  speech is said: the row's spoken runs (words, or segments without word timings, split at
+  pauses) share its pieces by length, and a row with no speech in it shows nothing. Rows
+  whose text is only a bracketed direction, such as "(без текста — говорит картинка)", and
+  rows kept untranslated (`text_language`) are not translations and are left out.
 
 Rules for every cue: at most two lines of at most 42 characters, at least one second on
 screen, no overlaps, breaks at sentence ends first and at clause marks or pauses next.
@@ -59,6 +62,13 @@ class NoSubtitlesError(AppError):
     """The requested track has no text to make subtitles from."""
 
     code = "no_subtitles"
+    http_status = 409
+
+
+class NoTranslationError(AppError):
+    """The translation track was asked for, but the speech was not translated."""
+
+    code = "no_translation"
     http_status = 409
 
 
@@ -267,13 +277,78 @@ def original_cues(result: AnalysisResult) -> list[Cue]:
     return _timed(drafts)
 
 
+def has_translation(result: AnalysisResult) -> bool:
+    """Whether the speech was translated: there is a translation track only then."""
+    original = result.original
+    source = original.language or result.meta.source_language
+    target = result.meta.target_language
+    translation = original.translation.strip()
+    if not translation or not original.transcription.strip():
+        return False
+    if source and target and source.split("-")[0] == target.split("-")[0]:
+        return False  # spoken in the target language: nothing was translated
+    return translation != original.transcription.strip()
+
+
+def spoken_runs(result: AnalysisResult) -> list[tuple[float, float]]:
+    """When something is said: runs of words without a pause of PAUSE_BREAK_SEC or more
+    (segments without word timings count whole)."""
+    spans: list[tuple[float, float]] = []
+    for segment in result.timeline.speech:
+        if segment.words:
+            spans += [(w.start, w.end) for w in segment.words if w.text.strip()]
+        elif segment.text.strip():
+            spans.append((segment.start, segment.end))
+    runs: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if runs and start - runs[-1][1] < PAUSE_BREAK_SEC:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], end))
+        else:
+            runs.append((start, end))
+    return runs
+
+
+def _row_drafts(text: str, runs: list[tuple[float, float]]) -> list[_Draft]:
+    """A row's text over the row's spoken runs: laid end to end, the runs share the text's
+    pieces by length; each piece goes to the run that holds its middle."""
+    pieces = _chunks(text)
+    spoken = sum(end - start for start, end in runs)
+    total = sum(len(p) for p in pieces)
+    if not pieces or spoken <= 0 or total <= 0:
+        return []
+    groups: list[list[str]] = [[] for _ in runs]
+    done = 0
+    for piece in pieces:
+        middle = (done + len(piece) / 2) / total * spoken
+        done += len(piece)
+        elapsed = 0.0
+        for i, (start, end) in enumerate(runs):
+            elapsed += end - start
+            if middle <= elapsed or i == len(runs) - 1:
+                groups[i].append(piece)
+                break
+    drafts: list[_Draft] = []
+    for (start, end), group in zip(runs, groups, strict=True):
+        if group:
+            drafts.extend(_segment_drafts(start, end, " ".join(group)))
+    return drafts
+
+
 def translation_cues(result: AnalysisResult) -> list[Cue]:
+    if not has_translation(result):
+        raise NoTranslationError("the speech was not translated")
+    runs = spoken_runs(result)
     drafts: list[_Draft] = []
     for row in result.script:
         text = " ".join(row.text.split())
-        if not text or _DIRECTION.match(text):
+        if not text or _DIRECTION.match(text) or row.text_language:
             continue
-        drafts.extend(_segment_drafts(row.start, row.end, text))
+        inside = [
+            (max(start, row.start), min(end, row.end))
+            for start, end in runs
+            if min(end, row.end) - max(start, row.start) > 0.05
+        ]
+        drafts.extend(_row_drafts(text, inside))
     return _timed(drafts)
 
 

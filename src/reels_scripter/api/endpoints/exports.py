@@ -15,6 +15,7 @@ from reels_scripter.api.errors import (
     JobNotFoundError,
     NoSubtitlesError,
     NotCompletedError,
+    NoTranslationError,
     UnauthorizedError,
     error_responses,
 )
@@ -28,13 +29,14 @@ router = APIRouter(prefix="/api", tags=["exports"])
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _ERRORS = error_responses(JobNotFoundError, UnauthorizedError, NotCompletedError)
 _SUBTITLE_ERRORS = error_responses(
-    JobNotFoundError, UnauthorizedError, NotCompletedError, NoSubtitlesError
+    JobNotFoundError, UnauthorizedError, NotCompletedError, NoSubtitlesError, NoTranslationError
 )
 TrackQuery = Annotated[
     Literal["original", "translation"],
     Query(
-        description="`original`: the speech, timed by its words; `translation`: the "
-        "voice-over text of each script row, timed by the rows (no word timings exist for it)."
+        description="`original`: the speech, timed by its words; `translation` (only when "
+        "the speech was translated): the voice-over text of each script row, shown while the "
+        "row's speech is said."
     ),
 ]
 
@@ -75,13 +77,24 @@ def get_script_docx(finished: FinishedJobDep, jobs: JobServiceDep) -> Response:
 
 def _subtitles(finished: tuple[Any, AnalysisResult], track: Track, kind: str) -> Response:
     job, result = finished
-    cues = cues_for(result, track)  # NoSubtitlesError (409) when the track has no text
+    # NoSubtitlesError (409) when the track has no text, NoTranslationError (409) when the
+    # translation track is asked for speech that was not translated
+    cues = cues_for(result, track)
     if kind == "srt":
         body, media_type = to_srt(cues), "application/x-subrip; charset=utf-8"
     else:
         body, media_type = to_vtt(cues), "text/vtt; charset=utf-8"
-    name = "subtitles" if track == "original" else "subtitles-ru"
-    return Response(body, media_type=media_type, headers=attachment_headers(job, kind, name))
+    # `<name>.en.srt` / `<name>.ru.srt`: players pick the track's language from the name
+    language = (
+        result.original.language or result.meta.source_language
+        if track == "original"
+        else result.meta.target_language
+    )
+    named = language and re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?", language)
+    extension = f"{language}.{kind}" if named else kind
+    return Response(
+        body, media_type=media_type, headers=attachment_headers(job, extension, "subtitles")
+    )
 
 
 @router.get(

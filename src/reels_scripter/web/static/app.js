@@ -2,6 +2,7 @@
 // wants one, and routes between the upload page, a job and the history (hash URLs, so the
 // server serves one page).
 
+import { initAi } from "./ai.js";
 import * as api from "./api.js";
 import { h, clear } from "./dom.js";
 import { renderHistory } from "./history.js";
@@ -193,6 +194,7 @@ async function boot() {
   }
   const config = api.getConfig();
   keyButton.hidden = !config.apiKeysRequired;
+  initAi(document.querySelector(".nav"), { toast, ready: !config.apiKeysRequired || Boolean(api.getKey()) });
   keyButton.addEventListener("click", () => openKeyDialog());
   keyForm.addEventListener("submit", saveKey);
   keyCancel.addEventListener("click", () => keyDialog.close());

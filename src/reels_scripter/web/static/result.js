@@ -13,6 +13,7 @@ import {
   stem,
   warningText,
 } from "./format.js";
+import { aiOffer } from "./ai.js";
 import { T } from "./texts.js";
 import { timeline } from "./timeline.js";
 
@@ -52,9 +53,43 @@ async function copyText(text) {
   if (!ok) throw new Error("copy failed");
 }
 
+/** The subtitle tracks the server can make, by the same rule as render/subtitles.py: the
+ * original when something was said, the translation only when the speech was translated. */
+function subtitleTracks(result) {
+  const original = result.original || {};
+  const meta = result.meta || {};
+  const spoken = (result.timeline.speech || []).some((s) => (s.text || "").trim());
+  const source = original.language || meta.source_language || "";
+  const target = meta.target_language || "ru";
+  const translation = (original.translation || "").trim();
+  const translated =
+    spoken &&
+    Boolean(translation) &&
+    !(source && source.split("-")[0] === target.split("-")[0]) &&
+    translation !== (original.transcription || "").trim();
+  return {
+    original: spoken ? { language: source } : null,
+    translation: translated ? { language: target } : null,
+  };
+}
+
 function downloads(ctx, job, result) {
   const id = encodeURIComponent(job.id);
   const name = stem(job.displayName);
+  const tracks = subtitleTracks(result);
+  // `<name>.en.srt`, as the server names it
+  const subtitleName = (track, kind) =>
+    track.language ? `${name}.${track.language}.${kind}` : `${name}.${kind}`;
+  const subtitleGroup = (track, code, label, srtLabel, vttLabel) =>
+    track
+      ? h(
+          "span",
+          { class: "takeaway-group" },
+          h("span", { class: "takeaway-label" }, label),
+          fetchButton("SRT", `/api/jobs/${id}/subtitles.srt?track=${code}`, subtitleName(track, "srt"), srtLabel),
+          fetchButton("VTT", `/api/jobs/${id}/subtitles.vtt?track=${code}`, subtitleName(track, "vtt"), vttLabel),
+        )
+      : null;
   const fetchButton = (label, path, fallback, description) =>
     h(
       "button",
@@ -115,19 +150,19 @@ function downloads(ctx, job, result) {
       fetchButton("Markdown", `/api/jobs/${id}/script.md`, `${name}.md`, T.result.downloadMarkdown),
       fetchButton("DOCX", `/api/jobs/${id}/script.docx`, `${name}.docx`, T.result.downloadDocx),
     ),
-    h(
-      "span",
-      { class: "takeaway-group" },
-      h("span", { class: "takeaway-label" }, T.result.subtitlesOriginal),
-      fetchButton("SRT", `/api/jobs/${id}/subtitles.srt?track=original`, `${name}.srt`, T.result.subtitlesOriginalSrt),
-      fetchButton("VTT", `/api/jobs/${id}/subtitles.vtt?track=original`, `${name}.vtt`, T.result.subtitlesOriginalVtt),
+    subtitleGroup(
+      tracks.original,
+      "original",
+      T.result.subtitlesOriginal,
+      T.result.subtitlesOriginalSrt,
+      T.result.subtitlesOriginalVtt,
     ),
-    h(
-      "span",
-      { class: "takeaway-group" },
-      h("span", { class: "takeaway-label" }, T.result.subtitlesTranslation),
-      fetchButton("SRT", `/api/jobs/${id}/subtitles.srt?track=translation`, `${name}-ru.srt`, T.result.subtitlesTranslationSrt),
-      fetchButton("VTT", `/api/jobs/${id}/subtitles.vtt?track=translation`, `${name}-ru.vtt`, T.result.subtitlesTranslationVtt),
+    subtitleGroup(
+      tracks.translation,
+      "translation",
+      T.result.subtitlesTranslation,
+      T.result.subtitlesTranslationSrt,
+      T.result.subtitlesTranslationVtt,
     ),
   );
 }
@@ -188,7 +223,27 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
   const panel = h("div", { class: "player", hidden: true, "aria-live": "polite" });
   let video = null;
   let stopAt = null;
+  let watching = 0;
   let sourcePromise = null;
+  const fps = (result.meta && result.meta.video && result.meta.video.fps) || 30;
+  const frame = 1 / Math.max(fps, 1);
+
+  // `timeupdate` comes only every quarter second or so: a row would run on into the next
+  // shot. Each painted frame is checked instead, and the row ends on its own last frame.
+  const watchFrames = () => {
+    cancelAnimationFrame(watching);
+    const check = () => {
+      if (!video || stopAt === null) return;
+      if (!video.paused && video.currentTime >= stopAt - frame) {
+        video.pause();
+        video.currentTime = Math.max(0, stopAt - frame / 2); // the row's last frame
+        stopAt = null;
+        return;
+      }
+      watching = requestAnimationFrame(check);
+    };
+    watching = requestAnimationFrame(check);
+  };
 
   const source = () => {
     if (!sourcePromise) {
@@ -204,6 +259,7 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
   };
 
   const close = () => {
+    cancelAnimationFrame(watching);
     if (video) video.pause();
     onTime(null);
     panel.hidden = true;
@@ -245,13 +301,8 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
         preload: "metadata",
         src: url,
       });
-      video.addEventListener("timeupdate", () => {
-        onTime(video.currentTime);
-        if (stopAt !== null && video.currentTime >= stopAt) {
-          video.pause();
-          stopAt = null;
-        }
-      });
+      video.addEventListener("timeupdate", () => onTime(video.currentTime));
+      video.addEventListener("play", watchFrames);
       video.addEventListener("error", () => {
         const current = panel.dataset.row ? result.script[Number(panel.dataset.row)] : result.script[0];
         video = null;
@@ -264,6 +315,7 @@ function player(ctx, job, result, keyframes, onTime, onClose) {
     clear(panel).append(bar(T.result.fragmentBlock(span(row.start, row.end), index + 1)), video);
     panel.hidden = false;
     stopAt = row.end;
+    watchFrames();
     const start = () => {
       video.currentTime = row.start;
       video.play().catch(() => {
@@ -464,6 +516,7 @@ export async function renderResult(container, ctx, job) {
       ),
       downloads(ctx, job, result),
     ),
+    aiOffer(result),
     warningsBox(result),
     section(
       T.result.timeline,

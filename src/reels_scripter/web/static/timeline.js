@@ -24,7 +24,9 @@ function layout(width, hasOnscreen) {
   const compact = width < 560;
   const frames = compact ? 72 : 96;
   const rows = {};
-  let y = 20; // room for the hook label and the cut marks' heads
+  // room above the strip for the hook label (its own row) and below it the cut marks' heads,
+  // so that no mark crosses the label
+  let y = 30;
   rows.frames = { top: y, height: frames };
   y += frames + 18;
   rows.speech = { top: y, height: 14, label: T.timeline.speech };
@@ -39,6 +41,18 @@ function layout(width, hasOnscreen) {
   const plotBottom = y;
   y += 22; // axis
   return { compact, rows, plotBottom, height: y, left: 8, right: 8 };
+}
+
+/** Shorten an SVG label to `room` px with an ellipsis; no label where not even a letter fits. */
+function fitLabel(label, text, room) {
+  if (label.getComputedTextLength() <= room) return;
+  let keep = text.length;
+  while (keep > 0) {
+    keep -= 1;
+    label.textContent = `${text.slice(0, keep).trimEnd()}…`;
+    if (label.getComputedTextLength() <= room) return;
+  }
+  label.textContent = "";
 }
 
 function draw(root, data, width) {
@@ -92,10 +106,16 @@ function draw(root, data, width) {
         rx: 4,
       }),
     );
-    if (row.label) {
-      picture.append(svg("text", { class: "lane-label", x: L.left, y: row.top - 5 }, row.label));
-    }
   }
+  // a lane's label sits in the gap above the lane, where nothing else is drawn (the hook
+  // window, cut lines and the payoff line cover the lanes only)
+  const laneLabels = Object.values(L.rows)
+    .filter((row) => row.label)
+    .map((row) => svg("text", { class: "lane-label", x: L.left, y: row.top - 5 }, row.label));
+  const lanes = Object.values(L.rows).map((row) => [row.top, row.top + row.height]);
+  // a vertical mark through every lane, broken in the gaps that hold the labels
+  const acrossLanes = (cls, px, top = lanes[0][0]) =>
+    lanes.map(([y1, y2]) => svg("line", { class: cls, x1: px, x2: px, y1: Math.max(y1, top), y2 }));
 
   // keyframes: a film strip per scene, each picture at the video's own aspect ratio
   const F = L.rows.frames;
@@ -130,13 +150,22 @@ function draw(root, data, width) {
         group.append(image);
       }
     }
-    if (w >= 18) {
-      group.append(
-        svg("rect", { class: "scene-badge", x: x0 + 3, y: F.top + 3, width: 16, height: 14, rx: 3 }),
-        svg("text", { class: "scene-badge-text", x: x0 + 11, y: F.top + 13.5 }, String(i + 1)),
-      );
-    }
     picture.append(group);
+  });
+  // scene numbers above the pictures, unclipped: a short first scene still shows its «1»;
+  // a later one too narrow for its number leaves it to its tooltip
+  const badges = [];
+  let badgeEnd = -Infinity;
+  scenes.forEach((scene, i) => {
+    const x0 = x(scene.start);
+    const wide = x(scene.end) - x0 >= 18;
+    const bx = Math.min(x0 + 3, width - L.right - 17);
+    if ((i > 0 && !wide) || bx < badgeEnd + 2) return;
+    badgeEnd = bx + 16;
+    badges.push(
+      svg("rect", { class: "scene-badge", x: bx, y: F.top + 3, width: 16, height: 14, rx: 3 }),
+      svg("text", { class: "scene-badge-text", x: bx + 8, y: F.top + 13.5 }, String(i + 1)),
+    );
   });
 
   // speech segments
@@ -183,54 +212,44 @@ function draw(root, data, width) {
     );
   }
 
-  // on-screen text (added by a later analysis step; drawn when the result has it)
+  // the hook window: a tint over each lane, its label in a row of its own above the strip
+  const hookW = x(hookEnd) - x(0);
+  for (const [top, bottom] of lanes) {
+    picture.append(
+      svg("rect", { class: "hook-window", x: x(0), y: top, width: hookW, height: bottom - top, rx: 4 }),
+    );
+  }
+
+  // cut marks: a line through every lane and a small head above the strip
+  scenes.slice(1).forEach((scene) => {
+    const cx = x(scene.start);
+    picture.append(
+      ...acrossLanes("cut", cx),
+      svg("path", { class: "cut-head", d: `M${cx - 4},${F.top - 7} L${cx + 4},${F.top - 7} L${cx},${F.top - 1} Z` }),
+    );
+  });
+  picture.append(...badges);
+
+  // on-screen text: chips drawn over the cut lines, each label cut short to fit its chip
+  const chipLabels = [];
   if (L.rows.onscreen) {
     const O = L.rows.onscreen;
-    onscreen.forEach((item, i) => {
+    onscreen.forEach((item) => {
       const x0 = x(item.start);
       const w = Math.max(x(item.end) - x0, 3);
-      const clipId = `${id}-text-${i}`;
-      defs.append(
-        svg("clipPath", { id: clipId }, svg("rect", { x: x0, y: O.top, width: w, height: O.height })),
-      );
+      const label = svg("text", { class: "onscreen-text", x: x0 + 4, y: O.top + 14 }, item.text);
+      chipLabels.push({ label, text: item.text, room: w - 8 });
       picture.append(
         svg(
           "g",
           { class: "onscreen" },
           svg("title", {}, `${span(item.start, item.end)}: ${item.text}`),
           svg("rect", { class: "onscreen-bg", x: x0, y: O.top, width: w, height: O.height, rx: 3 }),
-          svg(
-            "text",
-            { class: "onscreen-text", x: x0 + 4, y: O.top + 14, "clip-path": `url(#${clipId})` },
-            item.text,
-          ),
+          label,
         ),
       );
     });
   }
-
-  // the hook window over every lane
-  const hookW = x(hookEnd) - x(0);
-  picture.append(
-    svg("rect", {
-      class: "hook-window",
-      x: x(0),
-      y: 16,
-      width: hookW,
-      height: L.plotBottom - 16,
-      rx: 4,
-    }),
-    svg("text", { class: "hook-label", x: x(0) + 2, y: 12 }, T.timeline.hook(span(0, hookEnd))),
-  );
-
-  // cut marks: a line through every lane and a small head above the strip
-  scenes.slice(1).forEach((scene) => {
-    const cx = x(scene.start);
-    picture.append(
-      svg("line", { class: "cut", x1: cx, x2: cx, y1: F.top - 2, y2: L.plotBottom }),
-      svg("path", { class: "cut-head", d: `M${cx - 4},${F.top - 7} L${cx + 4},${F.top - 7} L${cx},${F.top - 1} Z` }),
-    );
-  });
 
   // where the hook pays off (when the result names it): a dashed line and a diamond
   const payoff = payoffAt(result);
@@ -242,11 +261,16 @@ function draw(root, data, width) {
         "g",
         { class: "payoff" },
         svg("title", {}, T.timeline.payoff(seconds(payoff))),
-        svg("line", { class: "payoff-line", x1: px, x2: px, y1: F.top, y2: L.plotBottom }),
+        ...acrossLanes("payoff-line", px),
         svg("path", { class: "payoff-mark", d: `M${px},${my - 7} L${px + 7},${my} L${px},${my + 7} L${px - 7},${my} Z` }),
       ),
     );
   }
+
+  picture.append(
+    ...laneLabels,
+    svg("text", { class: "hook-label", x: x(0) + 2, y: 12 }, T.timeline.hook(span(0, hookEnd))),
+  );
 
   // time axis
   const axisY = L.plotBottom + 4;
@@ -264,13 +288,14 @@ function draw(root, data, width) {
     class: "playhead",
     x1: 0,
     x2: 0,
-    y1: 16,
+    y1: L.rows.frames.top,
     y2: L.plotBottom,
     visibility: "hidden",
   });
   picture.append(playhead);
 
   clear(root).append(picture);
+  for (const chip of chipLabels) fitLabel(chip.label, chip.text, chip.room);
   return (t) => {
     if (t === null || t === undefined) {
       playhead.setAttribute("visibility", "hidden");

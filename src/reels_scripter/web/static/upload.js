@@ -59,6 +59,10 @@ export async function checkFile(file, config) {
   return null;
 }
 
+function canDrag() {
+  return !window.matchMedia("(pointer: coarse)").matches || window.matchMedia("(any-pointer: fine)").matches;
+}
+
 /** The #/ page. `preset` is a file to send at once (a retry of a failed job). */
 export function renderUpload(container, ctx, { preset = null, message = "" } = {}) {
   const config = api.getConfig();
@@ -85,7 +89,8 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
       { for: "video-file", class: "dropzone-label" },
       h("span", { class: "dropzone-icon", "aria-hidden": "true" }, "⬆"),
       h("span", { class: "dropzone-title" }, T.upload.choose),
-      h("span", { class: "dropzone-sub" }, T.upload.orDrop),
+      // nothing can be dragged on a touch screen: the hint is for a mouse
+      canDrag() ? h("span", { class: "dropzone-sub" }, T.upload.orDrop) : null,
       h("span", { class: "dropzone-limits", id: "upload-limits" }, limits),
     ),
   );
@@ -115,6 +120,7 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
       return;
     }
     busy = true;
+    let refused = false;
     zone.classList.add("disabled");
     input.disabled = true;
     progressBox.hidden = false;
@@ -140,12 +146,14 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
       if (err && err.name === "AbortError") showError(T.upload.cancelled);
       else showError(err.message || T.upload.failed);
       input.value = "";
-      input.focus();
+      refused = true;
     } finally {
       busy = false;
       zone.classList.remove("disabled");
       input.disabled = false;
     }
+    // focus only once the input is enabled again: a disabled one drops it to <body>
+    if (refused) input.focus();
   };
 
   input.addEventListener("change", () => send(input.files && input.files[0]));
