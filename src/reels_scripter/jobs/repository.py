@@ -222,7 +222,9 @@ class JobRepository:
         """Waiting jobs untouched since `before`: their queue message may have been lost."""
         return list(
             self.session.scalars(
-                select(Job.id).where(Job.state == JobState.waiting, Job.updated_at < before)
+                select(Job.id)
+                .where(Job.state == JobState.waiting, Job.updated_at < before)
+                .order_by(Job.created_at)  # re-sent oldest first
             )
         )
 
