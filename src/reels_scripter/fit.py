@@ -57,8 +57,12 @@ DEFAULT_PACE = 4.0
 # ±10% around their average within one reel); beyond that it does not fit.
 OK_SHARE = 0.9
 TOO_LONG_ABOVE = 1.1
-# Pauses between words longer than this are breaths or beats, not speech: left out of the pace.
-PAUSE_SEC = 0.5
+# Silences between words longer than this are beats where the picture carries the reel, not
+# speech: left out of the pace (as `rows.SILENT_STRETCH_SEC`). Breaths between sentences (0.3-0.8
+# s) stay in, since a line said in a row breathes too; a 0.5 s limit sat right on espeak's
+# sentence pauses (0.49-0.56 s) and gave 3.45 or 3.89 syllables/s for the same line, as the
+# recogniser's word ends moved by a few hundredths.
+PAUSE_SEC = 1.0
 # A measured pace needs this much speech; less (one short word) says nothing about a speaker.
 MIN_SPEECH_SEC = 1.5
 MIN_SYLLABLES = 6

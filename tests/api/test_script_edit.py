@@ -333,3 +333,24 @@ def test_a_deduplicated_job_gets_the_ai_script_and_deleting_takes_the_versions(a
     assert api.client.delete(f"/api/jobs/{api.job}", headers=api.headers).status_code == 204
     with session_factory(api.settings)() as session:
         assert ScriptVersionRepository(session).latest(api.job) is None
+
+
+def test_a_share_link_shows_the_current_script(api: Api) -> None:
+    api.patch({"rows": [{"index": 0, "text": NEW_LINE}]})
+    link = api.client.post(f"/api/jobs/{api.job}/share", headers=api.headers)
+    assert link.status_code == 200, link.text
+    shared = api.client.get(f"/api/shared/{link.json()['token']}")  # no key: the link is enough
+    assert shared.status_code == 200, shared.text
+    result = shared.json()["job"]["result"]
+    assert result["script"][0]["text"] == NEW_LINE and result["script_version"] == 2
+    # its signed access token reads the script but never edits it
+    access = shared.json()["access"]["token"]
+    path = f"/api/jobs/{api.job}/script"
+    assert api.client.get(path, params={"access": access}).json()["version"] == 2
+    assert_error(
+        api.client.patch(
+            path, json={"rows": [{"index": 0, "text": "x"}]}, params={"access": access}
+        ),
+        401,
+        "access_token_read_only",
+    )

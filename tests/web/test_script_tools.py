@@ -324,3 +324,28 @@ def test_teleprompter_at_desktop_width(analysed: Any, open_page: Any, artifacts:
     page.screenshot(path=artifacts / "desktop-prompter.png")
     prompter.get_by_role("button", name="Закрыть").click()
     watch.assert_clean()
+
+
+def test_a_shared_page_shows_fit_and_the_prompter_but_no_editing(
+    analysed: Any, open_page: Any, artifacts: Path
+) -> None:
+    server, job, result = analysed
+    restore_all(server, job)
+    edit = {"rows": [{"index": 0, "text": NEW_LINE}]}
+    assert httpx.patch(f"{server.url}/api/jobs/{job}/script", json=edit).status_code == 200
+    link = httpx.post(f"{server.url}/api/jobs/{job}/share", timeout=10).json()
+    watch = open_page(PHONE)
+    page = goto(watch, f"{server.url}{link['path']}")
+    page.wait_for_selector("tr.script-row")
+    rows = page.locator("tr.script-row")
+    assert rows.nth(0).locator(".row-line").inner_text() == NEW_LINE
+    assert rows.nth(0).locator(".edited-badge").count() == 1
+    assert page.locator("tr.script-row .fit").count() == len(result.script)
+    assert page.locator(".edit-row").count() == 0 and page.locator(".script-edit-bar").count() == 0
+    assert "null" not in page.locator(".script-panel").inner_text()
+    page.locator(".script-panel").screenshot(path=artifacts / "phone-shared-script.png")
+    page.get_by_role("button", name="Открыть суфлёр").click()
+    page.wait_for_selector(".prompter[data-phase=running]", timeout=6000)
+    page.keyboard.press("Escape")
+    restore_all(server, job)
+    watch.assert_clean()

@@ -16,6 +16,8 @@ import {
 import { aiOffer } from "./ai.js";
 import { prompterButton } from "./prompter.js";
 import { editableScript } from "./script-edit.js";
+import { shareControls } from "./sharing.js";
+import { sourceLine } from "./source.js";
 import { T } from "./texts.js";
 import { timeline } from "./timeline.js";
 
@@ -494,7 +496,8 @@ export async function renderResult(container, ctx, job) {
     view.panel,
   );
   const table = scriptTable(result, keyframes, onPlay);
-  scriptSection.append(prompterButton(result), editableScript(ctx, job, result, table), table);
+  const editBar = editableScript(ctx, job, result, table); // none on a read-only page
+  scriptSection.append(...[prompterButton(result), editBar, table].filter(Boolean));
   scriptSection.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !view.panel.hidden) view.close();
   });
@@ -517,6 +520,7 @@ export async function renderResult(container, ctx, job) {
           .filter(Boolean)
           .join(" · "),
       ),
+      sourceLine(result),
       downloads(ctx, job, result),
     ),
     aiOffer(result),
@@ -532,5 +536,6 @@ export async function renderResult(container, ctx, job) {
     scriptSection,
     section(T.result.recommendations, "recs-panel", recommendations(result)),
     section(T.result.text, "original", originalText(result)),
+    ctx.readOnly ? null : shareControls(ctx, job),
   );
 }

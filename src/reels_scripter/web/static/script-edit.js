@@ -26,7 +26,8 @@ function valueOf(row, name) {
   return row[name] || "";
 }
 
-/** Make the script table of `result` editable; returns the bar to show above the table. */
+/** Make the script table of `result` editable; returns the bar to show above the table (none
+ * on a read-only page, which gets the rows' fit bars and marks only). */
 export function editableScript(ctx, job, result, table) {
   const scriptPath = `/api/jobs/${encodeURIComponent(job.id)}/script`;
   const version = h("p", { class: "muted script-version" });
@@ -257,6 +258,11 @@ export function editableScript(ctx, job, result, table) {
     }
   }
 
+  if (ctx.readOnly) {
+    // a shared page: the rows' fit and marks, nothing to change
+    for (const tr of trs()) paintRow(tr);
+    return null;
+  }
   for (const tr of trs()) {
     const number = Number(tr.dataset.index) + 1;
     const timeCell = tr.querySelector(".col-time");
