@@ -433,3 +433,21 @@ def test_every_notice_the_server_raises_has_a_russian_sentence() -> None:
         assert text is not None and CYRILLIC.search(text), code
         assert text[0].isupper() and text.endswith("."), text
         assert not developer_words([text]) and not decimal_points([text]), text
+
+
+def test_an_ai_writers_russian_gets_the_decimal_comma_too() -> None:
+    m = _speech()
+    rows = plan_rows(m)
+    request = WriteRequest(measurements=m, rows=rows, video_path="x.mp4", target_language="ru")
+    creative = LocalProvider.from_settings(Settings()).write(request)
+    key = creative.keys[2].model_copy(update={"description": "В среднем 5.3 слова за 0.5 с."})
+    kept = creative.rows[0].model_copy(update={"text": "Here are 3.5 tips", "text_language": "en"})
+    creative = creative.model_copy(
+        update={
+            "keys": [*creative.keys[:2], key, *creative.keys[3:]],
+            "rows": [kept, *creative.rows[1:]],
+        }
+    )
+    result = compose_result(m, rows, creative, provider="gemini", target_language="ru")
+    assert result.keys[2].description == f"В среднем 5,3{NB}слова за 0,5{NB}с."
+    assert result.script[0].text == "Here are 3.5 tips"  # a line in its own language, as said
