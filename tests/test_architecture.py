@@ -348,3 +348,20 @@ def test_every_measured_colour_has_a_russian_name() -> None:
     from reels_scripter.texts import colour_label
 
     assert all(CYRILLIC.search(colour_label(name)) for name in NAMES)
+
+
+def test_settings_know_nothing_about_providers() -> None:
+    """Providers read their own options; `config.py` never imports `providers/` (issue 18)."""
+    tree = ast.parse((SRC / "config.py").read_text(encoding="utf-8"))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert not [name for name in imported if name.startswith("reels_scripter.providers")]
+    for name in ("logs.py", "api/endpoints/uploads.py"):
+        source = (SRC / name).read_text(encoding="utf-8")
+        assert "google_ai_api_key" not in source and "openai_api_key" not in source, name

@@ -129,15 +129,15 @@ HAND_SYLLABLES_EN = 38
 
 
 def _speech_seconds(samples: np.ndarray, rate: int) -> float:
-    """Time the clean espeak signal speaks, pauses over 0.5 s left out: 20 ms frames above
-    -40 dB of the peak, gaps between them up to 0.5 s counted as speech."""
+    """Time the clean espeak signal speaks, pauses over 1 s left out: 20 ms frames above
+    -40 dB of the peak, gaps between them up to 1 s counted as speech."""
     hop = rate // 50
     frames = samples[: len(samples) // hop * hop].reshape(-1, hop)
     level = 20 * np.log10(np.maximum(np.sqrt((frames**2).mean(axis=1)), 1e-9))
     voiced = np.nonzero(level > level.max() - 40)[0]
     gaps = np.diff(voiced)
-    total = len(voiced) + int(gaps[(gaps > 1) & (gaps <= 25)].sum())
-    total -= int(((gaps > 1) & (gaps <= 25)).sum())
+    total = len(voiced) + int(gaps[(gaps > 1) & (gaps <= 50)].sum())
+    total -= int(((gaps > 1) & (gaps <= 50)).sum())
     return float(total * hop / rate)
 
 

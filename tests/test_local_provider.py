@@ -199,13 +199,15 @@ def test_visual_text_differs_for_differently_measured_shots() -> None:
         ],
         onscreen_text=["WAIT FOR IT"],
     )
+    m.onscreen_text = [OnscreenText(start=4.5, end=8.0, text="WAIT FOR IT")]
     _rows, c = _write(m)
     first, second = c.rows[0].visual, c.rows[1].visual
     assert first != second
-    assert "Камера неподвижна" in first and "Преобладает зелёный цвет" in first
-    assert f"Камера панорамирует вправо; меняется около 40{NB}% картинки" in second
-    assert "Преобладают коричневый и серый цвета" in second
-    assert "надпись «WAIT FOR IT»" in second.lower() or "Надпись «WAIT FOR IT»" in second
+    # A direction to film: the backdrop's colour only where one colour fills the picture.
+    assert "Камера неподвижна" in first and "Однотонный зелёный фон" in first
+    assert "Камера плавно панорамирует вправо" in second
+    assert "коричнев" not in second and "серый" not in second
+    assert "Надпись на экране: «WAIT FOR IT»" in second
     visual_key = c.keys[3]
     assert f"в среднем движется 20{NB}% кадра" in visual_key.evidence
     assert f"1{NB}статичный план" in visual_key.description

@@ -419,12 +419,13 @@ def test_real_reels_are_told_what_was_measured() -> None:
 
 def test_every_notice_the_server_raises_has_a_russian_sentence() -> None:
     import reels_scripter
+    from reels_scripter.fit import ROWS_TOO_LONG
     from reels_scripter.providers.flow import AI_PARTIAL
     from reels_scripter.providers.local import LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE
     from reels_scripter.texts import notice_text
 
     source = Path(reels_scripter.__file__).parent
-    codes = {AI_PARTIAL, LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE}
+    codes = {AI_PARTIAL, LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE, ROWS_TOO_LONG}
     for path in source.rglob("*.py"):
         codes |= set(re.findall(r'Notice\.of\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
     assert len(codes) >= 8

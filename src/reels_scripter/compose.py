@@ -7,6 +7,7 @@ from the provider, so no model ever decides when something happens.
 from __future__ import annotations
 
 from reels_scripter.analysis.models import Measurements, Notice
+from reels_scripter.captions import row_caption
 from reels_scripter.contract import (
     AnalysisResult,
     Meta,
@@ -18,7 +19,7 @@ from reels_scripter.contract import (
     TimelineSpeech,
     VideoInfo,
 )
-from reels_scripter.fit import fit_row, measure_pace
+from reels_scripter.fit import ROWS_TOO_LONG, fit_row, measure_pace
 from reels_scripter.providers.base import Creative, ProviderError, RowPlan
 from reels_scripter.texts import colour_label, interval_unit, notice_text, russian_prose
 
@@ -77,6 +78,21 @@ def _as_russian_prose(creative: Creative) -> Creative:
     )
 
 
+def _fit_notices(script: list[ScriptRow]) -> list[Notice]:
+    """A warning naming the rows whose line cannot be said in the row's time."""
+    long = [r for r in script if r.fit is not None and r.fit.status == "too_long"]
+    if not long:
+        return []
+    return [
+        Notice.of(
+            ROWS_TOO_LONG,
+            f"{len(long)} script row(s) too long to say at the reel's pace",
+            rows=[script.index(r) for r in long],
+            spans=[[r.start, r.end] for r in long],
+        )
+    ]
+
+
 def compose_result(
     m: Measurements,
     rows: list[RowPlan],
@@ -112,11 +128,17 @@ def compose_result(
                 r.end - r.start,
                 pace,
             ),
+            onscreen=row_caption(
+                r.captions,
+                by_id[r.id].onscreen,
+                target_language=target_language,
+                spoken_language=m.transcript.language,
+            ),
         )
         for r in rows
     ]
     keyframes = keyframes or {}
-    all_notices = [*m.notices, *creative.notices, *(notices or [])]
+    all_notices = [*m.notices, *creative.notices, *(notices or []), *_fit_notices(script)]
     p = m.probe
     timeline = Timeline(
         duration=round(m.duration, 3),

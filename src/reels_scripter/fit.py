@@ -46,6 +46,9 @@ from collections.abc import Iterable, Sequence
 from reels_scripter.analysis.models import Transcript, Word, join_words
 from reels_scripter.contract import FitStatus, Pace, RowFit
 
+# Notice code (texts.py renders it): rows whose line does not fit, named by their times.
+ROWS_TOO_LONG = "script_rows_too_long"
+
 # A calm voice-over when the original has no speech to measure: Russian narration read without
 # hurry runs at about 4 syllables a second (conversational speech at 5–6).
 DEFAULT_PACE = 4.0
@@ -54,8 +57,12 @@ DEFAULT_PACE = 4.0
 # ±10% around their average within one reel); beyond that it does not fit.
 OK_SHARE = 0.9
 TOO_LONG_ABOVE = 1.1
-# Pauses between words longer than this are breaths or beats, not speech: left out of the pace.
-PAUSE_SEC = 0.5
+# Silences between words longer than this are beats where the picture carries the reel, not
+# speech: left out of the pace (as `rows.SILENT_STRETCH_SEC`). Breaths between sentences (0.3-0.8
+# s) stay in, since a line said in a row breathes too; a 0.5 s limit sat right on espeak's
+# sentence pauses (0.49-0.56 s) and gave 3.45 or 3.89 syllables/s for the same line, as the
+# recogniser's word ends moved by a few hundredths.
+PAUSE_SEC = 1.0
 # A measured pace needs this much speech; less (one short word) says nothing about a speaker.
 MIN_SPEECH_SEC = 1.5
 MIN_SYLLABLES = 6
@@ -141,7 +148,7 @@ def _word_syllables(word: str, language: str | None) -> int:
         per_digit = DIGIT_SYLLABLES.get(language or "", _DEFAULT_DIGIT_SYLLABLES)
         return max(1, math.ceil(len(word) * per_digit))
     word = word.lower().replace("’", "'")
-    if language in ("ru", "uk") or (language is None and _CYRILLIC.search(word)):
+    if language in ("ru", "uk") or (language is None and has_cyrillic(word)):
         return _russian(word)
     if language == "en":
         count = _english(word)
@@ -155,6 +162,10 @@ def _word_syllables(word: str, language: str | None) -> int:
         count = len(_groups(word, _ANY_VOWELS))
     # A Latin word with letters is said with at least one syllable ("Mr", "hmm").
     return max(count, 1)
+
+
+def has_cyrillic(text: str) -> bool:
+    return bool(_CYRILLIC.search(text))
 
 
 def spoken_part(text: str) -> str:

@@ -31,6 +31,7 @@ from reels_scripter.analysis.models import (
     SpeechSegment,
     Word,
     join_words,
+    shown_in,
 )
 from reels_scripter.providers.base import RowPlan
 
@@ -235,14 +236,16 @@ def plan_rows(
     rows: list[RowPlan] = []
     for i, span in enumerate(split):
         spoken = join_words(w for w, owner in zip(words, owners, strict=True) if owner == i)
+        start, end = round(span.start, 2), round(span.end, 2)
         rows.append(
             RowPlan(
                 id=i,
-                start=round(span.start, 2),
-                end=round(span.end, 2),
+                start=start,
+                end=end,
                 scene=_scene_at(m, span.start),
                 scenes=sorted(set(span.scenes)),
                 speech=spoken.strip(),
+                captions=shown_in(m.onscreen_text, start, end),
             )
         )
     return rows

@@ -393,6 +393,11 @@ _RU_NOTICES: dict[str, Text] = {
         "ИИ написал не весь ответ ({parts}): эти части составлены без ИИ, по измерениям ролика",
         "ИИ написал не весь ответ: недостающие части составлены без ИИ, по измерениям ролика",
     ),
+    "script_rows_too_long": T(
+        "Реплики не укладываются в своё время при темпе оригинала: {spans_text}. Сократите их "
+        "или говорите быстрее",
+        "Часть реплик не укладывается в своё время: сократите их",
+    ),
 }
 _EN_NOTICES: dict[str, Text] = {
     "video_decode_stopped": T(
@@ -428,6 +433,11 @@ _EN_NOTICES: dict[str, Text] = {
     ),
     "local_writes_russian_only": T(
         "The local provider writes Russian only; use an AI provider for other languages"
+    ),
+    "script_rows_too_long": T(
+        "Lines too long to say in their time at the original's pace: {spans_text}. Shorten "
+        "them or speak faster",
+        "Some lines are too long to say in their time: shorten them",
     ),
     "import_single_file": T(
         "No ffmpeg on the server: the reel was fetched as one file, which may be below the best "
@@ -672,6 +682,13 @@ def notice_text(
     values = dict(params or {})
     if isinstance(values.get("paths"), list):
         values["parts"] = part_names(values["paths"], language)
+    if isinstance(values.get("spans"), list):
+        values["spans_text"] = ", ".join(
+            seconds_span(float(a), float(b))
+            if language.lower().startswith("ru")
+            else f"{float(a):g}–{float(b):g} s"
+            for a, b in values["spans"]
+        )
     if "language" in values or "source" in values:
         spoken = values.get("language", values.get("source"))
         values["language_text"] = language_label(str(spoken) if spoken else None, language)
@@ -687,6 +704,17 @@ STUDIO_PAGE: Mapping[str, str] = {
     "description": "Разбор коротких вертикальных видео: ключи к успеху, сценарий по сценам "
     "и рекомендации на русском",
     "noscript": "Для работы студии нужен JavaScript.",
+    # the read-only page a share link opens (share.html)
+    "share_title": "Разбор ролика — Reels Scripter",
+    "share_description": "Разбор ролика: ключи к успеху, сценарий по сценам и рекомендации",
+}
+
+# The page a revoked, expired or unknown share link gets (404), written by the server.
+SHARE_GONE_PAGE: Mapping[str, str] = {
+    "title": "Ссылка не найдена — Reels Scripter",
+    "heading": "Ссылка не найдена",
+    "text": "Владелец отозвал эту ссылку, срок её действия истёк или в ней ошибка. "
+    "Попросите у владельца новую ссылку.",
 }
 
 
@@ -893,16 +921,6 @@ class LocalTexts:
         "wide": "общий план",
         "unknown": "план без лиц",
     }
-    CAMERA: ClassVar[Mapping[tuple[str, str | None], str]] = {
-        ("static", None): "камера неподвижна",
-        ("pan", "left"): "камера панорамирует влево",
-        ("pan", "right"): "камера панорамирует вправо",
-        ("tilt", "up"): "камера движется вверх",
-        ("tilt", "down"): "камера движется вниз",
-        ("zoom", "in"): "наезд камеры",
-        ("zoom", "out"): "отъезд камеры",
-        ("handheld", None): "съёмка с рук, кадр подрагивает",
-    }
     CAMERA_TOP: ClassVar[Mapping[str, str]] = {
         "static": "статичная камера",
         "pan": "панорамы",
@@ -917,22 +935,6 @@ class LocalTexts:
         "zoom": ("наезд или отъезд", "наезда или отъезда", "наездов или отъездов"),
         "handheld": ("план с рук", "плана с рук", "планов с рук"),
     }
-
-    # colours
-    ONE_COLOUR = "преобладает {} цвет"
-    MANY_COLOURS = "преобладают {} цвета"
-    AND = " и "
-
-    # a scene
-    ONE_FACE = ", человек в кадре"
-    FACES = ", людей в кадре: {}"
-    MORE_SHOTS = " (и ещё {} {} в этом блоке)"
-    CHANGED_SHARE = "; меняется около {} % картинки"
-    LIGHT = ("тёмная картинка", "ровный свет", "светлая картинка")
-    HIGH_CONTRAST = ", высокий контраст"
-    LOW_CONTRAST = ", низкий контраст"
-    CAPTION = "надпись "
-    NO_SCENE = "Кадр без измерений."
 
     # the hook key
     HOOK_TITLE = "Хук в первые 3 секунды"
@@ -1174,6 +1176,68 @@ class ExportTexts:
     TRANSLATION = "Перевод"
     WARNINGS = "Предупреждения"
     NOT_TRANSLATED = "нет — ИИ не подключён (подробнее — в предупреждениях)"
+
+
+# --- Offline shooting directions (providers.directions) ----------------------------------------
+
+
+class DirectionTexts:
+    """What to film in a script row, built from the measurements: one sentence a fact."""
+
+    # the subject by shot scale: one person, silent / talking
+    PERSON: ClassVar[Mapping[str, str]] = {
+        "close-up": "Крупный план: лицо человека",
+        "medium": "Средний план: человек по пояс",
+        "wide": "Общий план: человек в полный рост в обстановке",
+        "unknown": "Человек в кадре",
+    }
+    PERSON_TALKS: ClassVar[Mapping[str, str]] = {
+        "close-up": "Крупный план: человек говорит в камеру",
+        "medium": "Средний план: человек по пояс говорит в камеру",
+        "wide": "Общий план: человек в полный рост говорит в камеру",
+        "unknown": "Человек в кадре говорит в камеру",
+    }
+    PEOPLE = "{}: в кадре {}\u00a0{}"  # «Средний план: в кадре 2 человека»
+    PEOPLE_FORMS = ("человек", "человека", "человек")
+    SCALE_NAME: ClassVar[Mapping[str, str]] = {
+        "close-up": "Крупный план",
+        "medium": "Средний план",
+        "wide": "Общий план",
+        "unknown": "План",
+    }
+    NO_PERSON = "Предмет или действие без людей в кадре"
+    # motion in the picture
+    BUSY = "В кадре много движения: действие идёт непрерывно"
+    STILL = "Картинка почти неподвижна: держите кадр ровно"
+    # the camera
+    CAMERA: ClassVar[Mapping[tuple[str, str | None], str]] = {
+        ("static", None): "Камера неподвижна — со штатива или с опоры",
+        ("pan", "left"): "Камера плавно панорамирует влево",
+        ("pan", "right"): "Камера плавно панорамирует вправо",
+        ("tilt", "up"): "Камера плавно поднимается вверх",
+        ("tilt", "down"): "Камера плавно опускается вниз",
+        ("zoom", "in"): "Плавный наезд на объект",
+        ("zoom", "out"): "Плавный отъезд от объекта",
+        ("handheld", None): "Съёмка с рук, живое подрагивание кадра",
+    }
+    # on screen
+    BACKGROUND = "Однотонный {} фон"
+    CAPTION = "Надпись на экране: {}"
+    # several shots in one row, and the cut out of the row
+    SHOTS = "В блоке {}\u00a0{} примерно по {}\u00a0с: меняйте ракурс на каждой склейке"
+    CUT_TO = "На склейке — {}"
+    CUT_SAME = "На склейке — новый кадр того же плана"
+    CUT_SCALE: ClassVar[Mapping[str, str]] = {
+        "close-up": "крупный план",
+        "medium": "средний план",
+        "wide": "общий план",
+        "unknown": "кадр без людей",
+    }
+    LAST = "Финальный кадр: задержите его на секунду после последней реплики"
+    NO_SCENE = "Кадр без измерений: снимите по оригиналу"
+
+
+DIRECTIONS = DirectionTexts
 
 
 # --- engagement of an imported reel (result.source), as evidence beside the keys ---

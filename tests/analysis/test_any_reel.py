@@ -118,7 +118,7 @@ def test_a_pan_is_classified_and_moving_footage_has_motion(
     assert scene.camera.changed > 0.05  # the picture moves: not "0% motion"
     assert scene.colours
     visual = _offline_result(m).script[0].visual
-    assert "Камера панорамирует" in visual
+    assert "панорамирует" in visual
 
 
 # --- a still, silent shot ----------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from reels_scripter.api.endpoints import jobs
 from reels_scripter.db import get_engine, session_factory
 from reels_scripter.worker import presence
+from support.fake_ai import FakeGemini, FakeOpenAI
 
 CALLS: list[tuple[str, int]] = []
 
@@ -80,8 +81,14 @@ def test_no_server_errors(
     CALLS.clear()
     env = {"DATABASE_URL": request.getfixturevalue("pg_url")} if db == "postgres" else {}
     app = make_app(MAX_FILE_SIZE_MB=1, **env)
+    # PUT /api/settings/ai checks keys with the AI service: fakes that refuse every key the
+    # fuzzer can make up stand in for Google and OpenAI (the SDKs read these two names)
+    gemini, openai = FakeGemini(), FakeOpenAI()
+    gemini.valid_keys = openai.valid_keys = {"a key no fuzzer guesses"}
     try:
-        with a_live_worker(app):
+        with gemini.running(), openai.running(), a_live_worker(app):
+            monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.url)
+            monkeypatch.setenv("OPENAI_BASE_URL", openai.url + "v1")
             fuzz(app, videos["good"])
         # one line for scripts/fault_run.py (and -s): every call was checked below 500 above
         server_errors = sum(1 for _, status in CALLS if status >= 500)
@@ -89,7 +96,7 @@ def test_no_server_errors(
     finally:
         if db == "postgres":
             with get_engine(app.state.services.settings).begin() as conn:
-                conn.execute(text("TRUNCATE jobs, workers"))
+                conn.execute(text("TRUNCATE jobs, workers, ai_settings"))
 
 
 def fuzz(app: FastAPI, video: Path) -> None:
@@ -109,7 +116,7 @@ def fuzz(app: FastAPI, video: Path) -> None:
 
         run()
     assert len(CALLS) >= 100, "the fuzzer barely ran"
-    assert {method for method, _ in CALLS} == {"GET", "POST", "DELETE"}
+    assert {method for method, _ in CALLS} == {"GET", "POST", "PUT", "DELETE"}
     hostile_inputs(app, operations, video)
 
 

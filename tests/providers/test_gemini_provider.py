@@ -127,7 +127,9 @@ def test_the_request_schema_carries_the_structural_rules(
     }
     assert props["keys"]["required"] == list(KEY_CATEGORIES)
     assert props["script"]["required"] == ["1", "2", "3"]  # exactly the planned row ids
-    assert props["script"]["properties"]["1"]["description"] == "Row 1, 0.0-2.5 s."
+    assert props["script"]["properties"]["1"]["description"] == (
+        "Row 1, 0.0-2.5 s; text at most 9 syllables."
+    )
     assert props["recommendations"]["required"] == list(REQUIRED_RECOMMENDATION_KINDS)
     assert props["hook_type"]["properties"]["type"]["enum"] == list(HOOK_TYPES)
     # Inside Gemini's limits: no array or numeric bounds, one short enum, no $ref.

@@ -156,3 +156,23 @@ def test_settings_still_load_from_a_dotenv_file(tmp_path: Path) -> None:
     env.write_text("GEMINI_MODEL=gemini-3.8-flash\nGEMINI_THINKING_LEVEL=medium\n")
     g = GeminiOptions.from_settings(Settings(_env_file=env))
     assert (g.gemini_model, g.gemini_thinking_level) == ("gemini-3.8-flash", "medium")
+
+
+def test_a_provider_key_is_hidden_from_logs_once_its_options_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import logging
+
+    from reels_scripter.logs import RedactFilter, redact
+
+    secret = "AIza-from-the-environment-5521"
+    monkeypatch.setenv("GEMINI_API_KEY", secret)
+    # a filter configured before the key was ever read (as at process start-up)
+    net = RedactFilter(secrets=[])
+    record = logging.LogRecord("x", logging.INFO, "f", 1, "url ?key=%s failed", (secret,), None)
+    options = GeminiOptions.from_settings(Settings(_env_file=None))
+    assert options.google_ai_api_key is not None
+    assert str(options.google_ai_api_key) == "**********"  # SecretStr: never printed
+    net.filter(record)
+    assert record.getMessage() == "url ?key=*** failed"
+    assert redact(f"worker said: bad key {secret}") == "worker said: bad key ***"

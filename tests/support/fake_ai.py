@@ -75,6 +75,10 @@ class Gen:
     refusal: str | None = None  # OpenAI message.refusal
     content_null: bool = False  # OpenAI message.content null
     no_usage: bool = False
+    # Voice-over lines ("script.<id>.text") this many times the syllable budget the row's
+    # schema states ("at most N syllables"), in Russian: legal, and too long to say in time.
+    over_long: float = 0.0
+    over_long_rows: tuple[str, ...] = ()  # only these row ids ("2"); empty: every row
 
 
 Behaviour = Reply | Gen
@@ -95,18 +99,33 @@ class SchemaInstance:
             node = node[part]
         return dict(node)
 
-    def string(self) -> str:
+    def string(self, path: tuple[str, ...] = (), parent: dict[str, Any] | None = None) -> str:
         self.counter += 1
         if self.gen.empty_strings:
             return ""
+        rows = self.gen.over_long_rows
+        if (
+            self.gen.over_long
+            and path[-3:-2] == ("script",)
+            and path[-1] == "text"
+            and (not rows or path[-2] in rows)
+        ):
+            found = re.search(r"at most (\d+) syllables", (parent or {}).get("description", ""))
+            budget = int(found.group(1)) if found else 30
+            return long_russian_line(max(1, int(budget * self.gen.over_long) + 1))
         return f"answer {self.counter}" if self.gen.english else f"ответ {self.counter}"
 
-    def make(self, schema: dict[str, Any]) -> Any:
+    def make(
+        self,
+        schema: dict[str, Any],
+        path: tuple[str, ...] = (),
+        parent: dict[str, Any] | None = None,
+    ) -> Any:
         if "$ref" in schema:
-            return self.make(self._ref(schema["$ref"]))
+            return self.make(self._ref(schema["$ref"]), path, parent)
         for union in ("anyOf", "oneOf"):
             if union in schema:
-                return self.make(schema[union][0])
+                return self.make(schema[union][0], path, parent)
         if "enum" in schema:
             return self.rng.choice(schema["enum"])
         kind = schema.get("type", "object")
@@ -118,20 +137,35 @@ class SchemaInstance:
         if kind == "object":
             required = set(schema.get("required", []))
             return {
-                name: self.make(sub)
+                name: self.make(sub, (*path, name), schema)
                 for name, sub in schema.get("properties", {}).items()
                 if name in required or self.gen.keep_optional
             }
         if kind == "array":
             count = int(schema.get("minItems", 0))
-            return [self.make(schema.get("items", {})) for _ in range(count)]
+            return [self.make(schema.get("items", {}), path, parent) for _ in range(count)]
         if kind == "string":
-            return self.string()
+            return self.string(path, parent)
         if kind in ("number", "integer"):
             return schema.get("minimum", 0)
         if kind == "boolean":
             return False
         return None
+
+
+_LONG_WORDS = ("подробно", "рассказываем", "как", "правильно", "снимать", "видео", "дома")
+_RU_VOWELS = set("аеёиоуыэюя")
+
+
+def long_russian_line(syllables: int) -> str:
+    """A Russian line of at least `syllables` syllables (one per vowel letter)."""
+    words: list[str] = []
+    total = 0
+    while total < syllables:
+        word = _LONG_WORDS[len(words) % len(_LONG_WORDS)]
+        words.append(word)
+        total += sum(ch in _RU_VOWELS for ch in word)
+    return " ".join(words).capitalize() + "."
 
 
 def drop_paths(answer: dict[str, Any], paths: tuple[str, ...]) -> None:
@@ -327,6 +361,8 @@ class FakeGemini(FakeServer):
         self.deleted: list[str] = []
         self.answers: list[str] = []  # every generated answer text, in order
         self._sessions: dict[str, dict[str, Any]] = {}
+        # An outage: when set, every request (the model check included) gets this answer.
+        self.outage: Reply | None = None
 
     # -- helpers for tests
     def generate_calls(self) -> list[Recorded]:
@@ -440,6 +476,8 @@ class FakeGemini(FakeServer):
     def route(self, rec: Recorded) -> Reply:
         path = rec.path.split("?")[0]
         with self.lock:
+            if self.outage is not None:
+                return self.outage
             refused = self._key_refused(rec)
             if refused is not None:
                 return refused

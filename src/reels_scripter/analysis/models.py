@@ -149,6 +149,22 @@ class OnscreenText(BaseModel):
     text: str
 
 
+# A caption belongs to a shot or row when they share at least this long (or the whole caption):
+# a span ends at the first sample without it, up to one sampling step after it went.
+MIN_SHARED_SEC = 0.3
+
+
+def shown_in(spans: Iterable[OnscreenText], start: float, end: float) -> list[OnscreenText]:
+    """The captions shown in [start, end), each clipped to it, in order of appearance."""
+    out = []
+    for span in spans:
+        a, b = max(span.start, start), min(span.end, end)
+        shared = b - a
+        if shared > 0 and shared >= min(MIN_SHARED_SEC, span.end - span.start):
+            out.append(OnscreenText(start=round(a, 3), end=round(b, 3), text=span.text))
+    return out
+
+
 class AudioFacts(BaseModel):
     has_audio: bool
     # EBU R 128 over the original stream, as `ffmpeg -af ebur128` reports it; None: silence

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
@@ -34,7 +35,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from reels_scripter.analysis.models import OnscreenText
+from reels_scripter.analysis.models import OnscreenText, shown_in
 from reels_scripter.analysis.ppocr import PpOcr
 
 if TYPE_CHECKING:
@@ -374,9 +375,12 @@ class OcrCollector:
             self.stats.ocr_runs += 1
         return reading_order(lines)
 
-    def finish(self, end: float | None = None) -> list[OnscreenText]:
+    def finish(self, end: float | None = None, cuts: Sequence[float] = ()) -> list[OnscreenText]:
         """Spans of identical text (case and spacing ignored); a span ends where the next
-        sample shows something else, or one sampling step after its last sighting."""
+        sample shows something else, or one sampling step after its last sighting, and never
+        past a cut that comes after its last sighting: a caption read in one shot is not
+        claimed for the next one (sampled every 0.5 s, its end would otherwise spill up to
+        0.5 s past the cut)."""
         spans: list[OnscreenText] = []
         # A caption the presence test kept seeing for 3+ samples but OCR read as nothing is
         # text in a script the models do not read (Cyrillic); a busy picture that passed the
@@ -396,6 +400,8 @@ class OcrCollector:
                     stop = min(stop, readings[j + 1].t)
                 if end is not None:
                     stop = min(stop, end)
+                last_seen = readings[j].t
+                stop = min([stop, *(c for c in cuts if last_seen < c < stop)])
                 spans.append(
                     OnscreenText(
                         start=round(readings[i].t, 3), end=round(stop, 3), text=readings[i].text
@@ -412,6 +418,7 @@ class OnscreenTextConsumer:
     def __init__(self, collector: OcrCollector) -> None:
         self.collector = collector
         self.spans: list[OnscreenText] = []
+        self.end: float | None = None
 
     def push(self, frame: Frame) -> None:
         if not self.collector.wants(frame.time):
@@ -423,19 +430,18 @@ class OnscreenTextConsumer:
         self.collector.offer(frame.time, image)
 
     def finish(self, end: float) -> None:
+        self.end = end
         self.spans = self.collector.finish(end)
 
-
-# A caption belongs to a shot when they share at least this long (or the whole caption): a
-# span ends at the first sample without it, up to one sampling step after it went.
-MIN_SHARED_SEC = 0.3
+    def clip_to_shots(self, cuts: Sequence[float]) -> None:
+        """The spans again, each ended at the first cut after its last sighting (the cuts are
+        known only when the decode is over; the readings are done by then, so this is cheap)."""
+        self.spans = self.collector.finish(self.end, cuts)
 
 
 def texts_in(spans: list[OnscreenText], start: float, end: float) -> list[str]:
     """Distinct texts shown in [start, end), in order of appearance."""
     seen: dict[str, str] = {}
-    for span in spans:
-        shared = min(span.end, end) - max(span.start, start)
-        if shared >= min(MIN_SHARED_SEC, span.end - span.start) and shared > 0:
-            seen.setdefault(_key(span.text), span.text)
+    for span in shown_in(spans, start, end):
+        seen.setdefault(_key(span.text), span.text)
     return list(seen.values())

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, Field
 
-from reels_scripter.analysis.models import Measurements, Notice
+from reels_scripter.analysis.models import Measurements, Notice, OnscreenText
 
 __all__ = [
     "Creative",
@@ -44,6 +44,8 @@ class RowPlan(BaseModel):
     scene: int  # index of the measured scene the row starts on
     scenes: list[int]  # every measured scene the row covers
     speech: str = ""  # transcript text spoken inside the row, in the source language
+    # captions read on screen in the row's shots, each clipped to the row
+    captions: list[OnscreenText] = Field(default_factory=list)
 
 
 class RowContent(BaseModel):
@@ -52,6 +54,7 @@ class RowContent(BaseModel):
     text: str
     note: str
     text_language: str | None = None  # set when `text` is an untranslated original line
+    onscreen: str | None = None  # the row's caption adapted to the target language (AI only)
 
 
 class Creative(BaseModel):
@@ -125,10 +128,15 @@ class ProviderContext:
     retry_base_delay: float = 1.0
     retry_max_delay: float = 60.0
     retry_total: float = 600.0
+    # With a fallback (AI_FALLBACK) a provider failing repeatedly is cut off by a circuit
+    # breaker (providers/circuit.py), so jobs fall back in seconds; without one there is
+    # nothing to fall back to, and the job's own retries decide.
+    circuit_breaker: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProviderContext:
         return cls(
+            circuit_breaker=bool(settings.ai_fallback),
             data_dir=settings.data_dir,
             redis_url=settings.redis_url,
             google_cloud_project_id=settings.google_cloud_project_id,

@@ -2,9 +2,12 @@
 
 1. Ask once with the full response schema (`schema.py`).
 2. Read the reply piece by piece (`pieces.py`), salvaging truncated or slightly broken JSON.
-3. If pieces are missing or were rejected, ask once more for exactly those (a new schema with
-   only them, the accepted pieces shown as context). When the first reply was unusable (prose,
-   empty, no candidates) the follow-up asks for the whole answer again.
+3. If pieces are missing or were rejected, or script rows are too long to say in their time at
+   the reel's pace (`fit.py`), ask once more for exactly those (a new schema with only them,
+   the accepted pieces shown as context, each long row with its syllable budget). A long row
+   is kept unless the new one is shorter; whatever still does not fit stays, marked `too_long`
+   (`compose` adds the warning). When the first reply was unusable (prose, empty, no
+   candidates) the follow-up asks for the whole answer again.
 4. Whatever is still missing is written by the local provider from the measurements, listed in
    `filled_by_local` and explained in a notice.
 
@@ -31,6 +34,7 @@ from reels_scripter.contract import (
     Key,
     Recommendation,
 )
+from reels_scripter.fit import measure_pace
 from reels_scripter.providers.base import (
     Creative,
     Notice,
@@ -112,6 +116,7 @@ class StructuredProvider(Provider):
             target_language=request.target_language,
             duration=m.duration,
             has_speech=bool(m.transcript.text.strip()),
+            pace=measure_pace(m.transcript),
         )
         prompt = build_prompt(
             m,
@@ -127,25 +132,31 @@ class StructuredProvider(Provider):
 
     def _converse(self, send: Send, plan: Plan, prompt: Prompt) -> Pieces:
         """Every valid piece from at most two requests; raises when none was usable."""
-        first = send(Ask(schema=answer_schema(plan.rows, self.dialect)))
+        first = send(Ask(schema=answer_schema(plan.rows, self.dialect, pace=plan.pace)))
         reading = read_answer(first.text, plan, truncated=first.truncated)
         pieces = reading.pieces
-        missing = pieces.missing(plan)
-        if not missing:
+        # Missing or rejected pieces, and rows whose text cannot be said in the row's time:
+        # one follow-up asks for exactly these (a long row is kept unless the new one is shorter).
+        redo = pieces.redo(plan)
+        if not redo:
             return pieces
+        missing = [p for p in redo if p in pieces.missing(plan)]
         unusable = None if pieces.usable else (first.problem or reading.unusable)
         log.info(
-            "%s answer incomplete (%s); one follow-up request",
+            "%s answer incomplete or too long (%s); one follow-up request",
             self.label,
-            unusable or describe_missing(missing, pieces),
+            unusable or describe_missing(redo, pieces),
         )
         follow_up = Ask(
             # Nothing usable: the whole answer again (optional parts included).
-            schema=answer_schema(plan.rows, self.dialect, None if unusable else missing),
+            schema=answer_schema(
+                plan.rows, self.dialect, None if unusable else redo, pace=plan.pace
+            ),
             follow_up=follow_up_text(
                 prompt,
                 reason=unusable,
-                missing=describe_missing(missing, pieces),
+                missing=describe_missing(missing, pieces) if missing else None,
+                too_long=pieces.describe_long() or None,
                 accepted=pieces.accepted_json(),
                 truncated=first.truncated,
             ),

@@ -12,9 +12,7 @@ from statistics import mean
 from reels_scripter.analysis.models import (
     SENTENCE_BREAK,
     SENTENCE_END,
-    CameraFacts,
     Measurements,
-    SceneFacts,
     Word,
 )
 from reels_scripter.contract import Key, Recommendation
@@ -26,6 +24,7 @@ from reels_scripter.providers.base import (
     RowPlan,
     WriteRequest,
 )
+from reels_scripter.providers.directions import row_direction
 from reels_scripter.providers.hook_signals import (
     call_to_action,
     hook_type_from_measurements,
@@ -36,14 +35,12 @@ from reels_scripter.texts import (
     CUT_FORMS,
     LOCAL,
     PAUSE_FORMS,
-    PLAN_FORMS,
     PLAN_OF_FORMS,
     SCENE_FORMS,
     SCENE_OF_FORMS,
     THOUGHT_FORMS,
     WORD_FORMS,
     WORD_GEN_FORMS,
-    colour_label,
     count,
     language_label,
     num,
@@ -71,53 +68,6 @@ def _level(value: float, low: float, high: float, words: tuple[str, str, str]) -
     if value > high:
         return words[2]
     return words[1]
-
-
-def colour_phrase(names: list[str]) -> str:
-    """One dominant colour or several, as the catalog words them."""
-    if not names:
-        return ""
-    if len(names) == 1:
-        return LOCAL.ONE_COLOUR.format(names[0])
-    listed = ", ".join(names[:-1]) + LOCAL.AND + names[-1]
-    return LOCAL.MANY_COLOURS.format(listed)
-
-
-def camera_phrase(camera: CameraFacts | None) -> str:
-    if camera is None:
-        return ""
-    return LOCAL.CAMERA.get(
-        (camera.move, camera.direction), LOCAL.CAMERA.get((camera.move, None), "")
-    )
-
-
-def describe_scene(scene: SceneFacts, shots: int = 1) -> str:
-    """The shot as measured: scale and faces, camera, colours, light, text on screen."""
-    first = LOCAL.SCALE[scene.shot_scale].capitalize()
-    if scene.faces == 1:
-        first += LOCAL.ONE_FACE
-    elif scene.faces > 1:
-        first += LOCAL.FACES.format(scene.faces)
-    if shots > 1:
-        first += LOCAL.MORE_SHOTS.format(shots - 1, plural(shots - 1, PLAN_FORMS))
-    parts = [first]
-    camera = camera_phrase(scene.camera)
-    if camera:
-        moving = round(scene.camera.changed * 100) if scene.camera is not None else 0
-        if moving >= 5:
-            camera += LOCAL.CHANGED_SHARE.format(moving)
-        parts.append(camera)
-    light = _level(scene.brightness, 0.3, 0.7, LOCAL.LIGHT)
-    if scene.contrast is not None and scene.contrast >= 0.25:
-        light += LOCAL.HIGH_CONTRAST
-    elif scene.contrast is not None and scene.contrast < 0.08:
-        light += LOCAL.LOW_CONTRAST
-    colours = colour_phrase([colour_label(c.name) for c in scene.colours[:3]])
-    parts.append(f"{colours}, {light}" if colours else light)
-    if scene.onscreen_text:
-        parts.append(LOCAL.CAPTION + ", ".join(quote(t) for t in scene.onscreen_text[:2]))
-    sentences = [parts[0]] + [p[0].upper() + p[1:] for p in parts[1:]]
-    return ". ".join(sentences) + "."
 
 
 def _pauses(words: list[Word]) -> list[float]:
@@ -489,11 +439,10 @@ class LocalProvider(Provider):
             notices.append(
                 Notice(code=TRANSLATION_UNAVAILABLE, params={"source": source, "target": target})
             )
-        scenes = {s.index: s for s in m.scenes}
         rows = []
         for i, row in enumerate(request.rows):
-            scene = scenes.get(row.scene)
-            visual = describe_scene(scene, len(row.scenes)) if scene else LOCAL.NO_SCENE
+            following = request.rows[i + 1] if i + 1 < len(request.rows) else None
+            visual = row_direction(row, m.scenes, following)
             text_language = None
             if row.speech and translate is not None:
                 text = translate(row.speech)

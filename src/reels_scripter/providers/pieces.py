@@ -28,9 +28,11 @@ from reels_scripter.contract import (
     HookType,
     Key,
     KeyCategory,
+    Pace,
     Recommendation,
     RecommendationKind,
 )
+from reels_scripter.fit import fit_row, syllable_budget
 from reels_scripter.providers.base import RowContent, RowPlan
 from reels_scripter.providers.schema import (
     EXTRAS,
@@ -55,9 +57,26 @@ class Plan:
     target_language: str
     duration: float
     has_speech: bool
+    pace: Pace | None = None  # with it, a row whose text cannot be said in time is redone
 
     def required(self) -> list[str]:
         return required_paths(self.rows)
+
+
+@dataclass(frozen=True)
+class LongRow:
+    """A row whose text was kept but cannot be said in the row's time at the reel's pace."""
+
+    syllables: int
+    budget: int  # the most syllables said without hurry
+    seconds: float
+    text: str
+
+    def describe(self, row_id: int) -> str:
+        return (
+            f"{row_path(row_id)}: {self.syllables} syllables; at most {self.budget} fit in "
+            f"{self.seconds:.1f} s"
+        )
 
 
 @dataclass
@@ -72,6 +91,7 @@ class Pieces:
     recommendations: dict[RecommendationKind, Recommendation] = field(default_factory=dict)
     extras: list[Recommendation] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)  # path -> why it was rejected
+    long_rows: dict[int, LongRow] = field(default_factory=dict)  # kept, but too long to say
 
     def paths(self) -> set[str]:
         have: set[str] = set()
@@ -96,6 +116,12 @@ class Pieces:
         have = self.paths()
         return [p for p in plan.required() if p not in have]
 
+    def redo(self, plan: Plan) -> list[str]:
+        """What a follow-up asks for: the missing pieces and the rows too long to say."""
+        long = {row_path(i) for i in self.long_rows}
+        have = self.paths() - long
+        return [p for p in plan.required() if p not in have]
+
     def merge(self, later: Pieces) -> None:
         """Take from `later` only what is still missing (the first valid piece wins)."""
         if self.transcription is None:
@@ -107,7 +133,19 @@ class Pieces:
         for category, key in later.keys.items():
             self.keys.setdefault(category, key)
         for row_id, row in later.rows.items():
-            self.rows.setdefault(row_id, row)
+            if row_id not in self.rows:
+                self.rows[row_id] = row
+                if row_id in later.long_rows:
+                    self.long_rows[row_id] = later.long_rows[row_id]
+            elif row_id in self.long_rows:
+                # A shortened row replaces the long one if it is shorter, fitting or not.
+                mine, theirs = self.long_rows[row_id], later.long_rows.get(row_id)
+                if theirs is None or theirs.syllables < mine.syllables:
+                    self.rows[row_id] = row
+                    if theirs is None:
+                        del self.long_rows[row_id]
+                    else:
+                        self.long_rows[row_id] = theirs
         for kind, rec in later.recommendations.items():
             self.recommendations.setdefault(kind, rec)
         if not self.extras:
@@ -117,8 +155,13 @@ class Pieces:
             p: why for p, why in {**self.problems, **later.problems}.items() if p not in have
         }
 
+    def describe_long(self) -> str:
+        """The rows too long to say, with their budgets and texts, for the follow-up."""
+        return "\n".join(self.long_rows[i].describe(i) for i in sorted(self.long_rows))
+
     def accepted_json(self) -> dict[str, Any]:
-        """The accepted pieces in the schema's shape (shown to the model in a follow-up)."""
+        """The accepted pieces in the schema's shape (shown to the model in a follow-up); rows
+        too long to say are listed apart under "too_long" (the follow-up asks for them again)."""
         out: dict[str, Any] = {}
         if self.translation is not None:
             out["translation"] = self.translation
@@ -129,11 +172,20 @@ class Pieces:
                 c: {"title": k.title, "description": k.description, "evidence": k.evidence}
                 for c, k in self.keys.items()
             }
-        if self.rows:
+        rows = {i: r for i, r in self.rows.items() if i not in self.long_rows}
+        if rows:
             out["script"] = {
-                str(i): {"visual": r.visual, "text": r.text, "note": r.note}
-                for i, r in sorted(self.rows.items())
+                str(i): {
+                    "visual": r.visual,
+                    "text": r.text,
+                    "note": r.note,
+                    **({"onscreen": r.onscreen} if r.onscreen else {}),
+                }
+                for i, r in sorted(rows.items())
             }
+        if self.long_rows:
+            # Not accepted: the texts to shorten, shown as data like the rest.
+            out["too_long"] = {str(i): r.text for i, r in sorted(self.long_rows.items())}
         if self.recommendations:
             out["recommendations"] = {
                 k: {"category": r.category, "text": r.text} for k, r in self.recommendations.items()
@@ -172,7 +224,7 @@ class _Reader:
         self.plan = plan
         self.pieces = Pieces()
         self.order: list[str] = []  # paths in the order the answer wrote them
-        self.row_ids = {r.id for r in plan.rows}
+        self.row_plans = {r.id: r for r in plan.rows}
 
     def reject(self, path: str, why: str) -> None:
         self.order.append(path)
@@ -242,7 +294,8 @@ class _Reader:
             row_id = int(str(raw_id).strip())
         except ValueError:
             return
-        if row_id not in self.row_ids:
+        plan = self.row_plans.get(row_id)
+        if plan is None:
             return  # an id we did not plan: nothing to fill with it
         path = row_path(row_id)
         if not isinstance(value, Mapping):
@@ -256,8 +309,29 @@ class _Reader:
             self.reject(path, "'text' or 'note' missing")
             return
         if row_id not in self.pieces.rows:
-            self.pieces.rows[row_id] = RowContent(id=row_id, visual=visual, text=text, note=note)
+            # The adapted caption is optional: without it the original caption is shown.
+            onscreen = _text(value.get("onscreen")) if plan.captions else None
+            if onscreen and not self.russian(onscreen):
+                onscreen = None
+            self.pieces.rows[row_id] = RowContent(
+                id=row_id, visual=visual, text=text, note=note, onscreen=onscreen or None
+            )
+            self.check_fit(plan, text)
         self.order.append(path)
+
+    def check_fit(self, row: RowPlan, text: str) -> None:
+        pace = self.plan.pace
+        if pace is None:
+            return
+        seconds = row.end - row.start
+        fit = fit_row(text, self.plan.target_language, seconds, pace)
+        if fit.status == "too_long":
+            self.pieces.long_rows[row.id] = LongRow(
+                syllables=fit.syllables,
+                budget=syllable_budget(seconds, pace),
+                seconds=seconds,
+                text=text,
+            )
 
     def _advice(self, value: Any) -> tuple[str, str] | None:
         if not isinstance(value, Mapping):
@@ -333,6 +407,7 @@ class _Reader:
                 self.pieces.keys.pop(name, None)  # type: ignore[call-overload]
             elif group == "script":
                 self.pieces.rows.pop(int(name), None)
+                self.pieces.long_rows.pop(int(name), None)
             elif group == "recommendations":
                 self.pieces.recommendations.pop(name, None)  # type: ignore[call-overload]
         self.pieces.problems.setdefault(last, "cut off by the output limit")

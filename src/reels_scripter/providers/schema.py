@@ -22,7 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from reels_scripter.contract import HOOK_TYPES, KEY_CATEGORIES, REQUIRED_RECOMMENDATION_KINDS
+from reels_scripter.contract import (
+    HOOK_TYPES,
+    KEY_CATEGORIES,
+    REQUIRED_RECOMMENDATION_KINDS,
+    Pace,
+)
+from reels_scripter.fit import syllable_budget
 from reels_scripter.providers.base import RowPlan
 
 Dialect = Literal["gemini", "strict"]
@@ -121,14 +127,19 @@ def _key(category: str, dialect: Dialect) -> dict[str, Any]:
     )
 
 
-def _row(row: RowPlan, dialect: Dialect) -> dict[str, Any]:
+def _row(row: RowPlan, dialect: Dialect, pace: Pace | None) -> dict[str, Any]:
     # Repeated once per row: no member descriptions (the prompt explains visual/text/note), so a
-    # 180 s reel's schema stays small; the row's measured span helps the model place it.
-    return _object(
-        {"visual": _string(), "text": _string(), "note": _string()},
-        dialect,
-        description=f"Row {row.id}, {row.start:.1f}-{row.end:.1f} s.",
-    )
+    # 180 s reel's schema stays small; the row's measured span and syllable budget help the
+    # model place and size it. A row where the original showed a caption also asks for the
+    # caption adapted to the target language ("onscreen").
+    members = {"visual": _string(), "text": _string(), "note": _string()}
+    if row.captions:
+        members["onscreen"] = _string()
+    description = f"Row {row.id}, {row.start:.1f}-{row.end:.1f} s"
+    if pace is not None:
+        budget = syllable_budget(row.end - row.start, pace)
+        description += f"; text at most {budget} syllables"
+    return _object(members, dialect, description=description + ".")
 
 
 def _recommendation(dialect: Dialect, hint: str | None = None) -> dict[str, Any]:
@@ -151,9 +162,14 @@ def _hook_type(dialect: Dialect) -> dict[str, Any]:
 
 
 def answer_schema(
-    rows: Sequence[RowPlan], dialect: Dialect, paths: Iterable[str] | None = None
+    rows: Sequence[RowPlan],
+    dialect: Dialect,
+    paths: Iterable[str] | None = None,
+    *,
+    pace: Pace | None = None,
 ) -> dict[str, Any]:
-    """The response schema asking for `paths` (default: the full answer), in answer order."""
+    """The response schema asking for `paths` (default: the full answer), in answer order;
+    with `pace`, each row says its syllable budget."""
     wanted = set(full_paths(rows) if paths is None else paths)
     by_id = {r.id: r for r in rows}
     top: dict[str, Any] = {}
@@ -174,7 +190,7 @@ def answer_schema(
     keys: dict[str, Any] = {c: _key(c, dialect) for c in KEY_CATEGORIES if key_path(c) in wanted}
     if keys:
         top["keys"] = _object(keys, dialect, description="One key to success per category.")
-    script = {str(i): _row(by_id[i], dialect) for i in by_id if row_path(i) in wanted}
+    script = {str(i): _row(by_id[i], dialect, pace) for i in by_id if row_path(i) in wanted}
     if script:
         top["script"] = _object(
             script, dialect, description="One entry per script row id from the data block."

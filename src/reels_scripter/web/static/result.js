@@ -14,6 +14,8 @@ import {
   warningText,
 } from "./format.js";
 import { aiOffer } from "./ai.js";
+import { shareControls } from "./sharing.js";
+import { sourceLine } from "./source.js";
 import { T } from "./texts.js";
 import { timeline } from "./timeline.js";
 
@@ -514,6 +516,7 @@ export async function renderResult(container, ctx, job) {
           .filter(Boolean)
           .join(" · "),
       ),
+      sourceLine(result),
       downloads(ctx, job, result),
     ),
     aiOffer(result),
@@ -529,5 +532,6 @@ export async function renderResult(container, ctx, job) {
     scriptSection,
     section(T.result.recommendations, "recs-panel", recommendations(result)),
     section(T.result.text, "original", originalText(result)),
+    ctx.readOnly ? null : shareControls(ctx, job),
   );
 }
