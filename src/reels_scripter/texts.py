@@ -704,6 +704,17 @@ STUDIO_PAGE: Mapping[str, str] = {
     "description": "Разбор коротких вертикальных видео: ключи к успеху, сценарий по сценам "
     "и рекомендации на русском",
     "noscript": "Для работы студии нужен JavaScript.",
+    # the read-only page a share link opens (share.html)
+    "share_title": "Разбор ролика — Reels Scripter",
+    "share_description": "Разбор ролика: ключи к успеху, сценарий по сценам и рекомендации",
+}
+
+# The page a revoked, expired or unknown share link gets (404), written by the server.
+SHARE_GONE_PAGE: Mapping[str, str] = {
+    "title": "Ссылка не найдена — Reels Scripter",
+    "heading": "Ссылка не найдена",
+    "text": "Владелец отозвал эту ссылку, срок её действия истёк или в ней ошибка. "
+    "Попросите у владельца новую ссылку.",
 }
 
 
