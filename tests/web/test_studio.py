@@ -29,17 +29,19 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason
 # on purpose allows exactly that line and nothing else.
 STATUS_LINE = "Failed to load resource: the server responded with a status of {}"
 
-# Records every value the progress bar shows and the stage beside it, from page load on.
+# Records every value the progress bar shows and the stage beside it, from page load on
+# (a new stage at the same figure too).
 PROGRESS_RECORDER = """
 window.__progress = [];
-new MutationObserver((mutations) => {
-  for (const m of mutations) {
-    if (m.attributeName !== "aria-valuenow") continue;
-    const stage = document.getElementById("stage");
-    window.__progress.push([Number(m.target.getAttribute("aria-valuenow")),
-                            stage ? stage.textContent : ""]);
-  }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
+new MutationObserver(() => {
+  const bar = document.querySelector("[role=progressbar]");
+  const stage = document.getElementById("stage");
+  if (!bar || !stage) return;
+  const now = [Number(bar.getAttribute("aria-valuenow")), stage.textContent];
+  const last = window.__progress[window.__progress.length - 1];
+  if (!last || last[0] !== now[0] || last[1] !== now[1]) window.__progress.push(now);
+}).observe(document, {subtree: true, childList: true, characterData: true, attributes: true,
+                      attributeFilter: ["aria-valuenow"]});
 """
 
 
@@ -141,6 +143,8 @@ def test_upload_live_progress_result_and_take_away(
     assert any(0 < v < 100 for v in values), values
     stages = {s for _, s in progress}
     assert stages and all(re.search("[а-яё]", s, re.I) for s in stages), stages
+    # the real stages are named as they run, speech among them (not frames, then 100 %)
+    assert any("реч" in s.lower() for s in stages), progress
 
     job_id = page.url.rsplit("/", 1)[-1]
     result = wait_completed(server, job_id)

@@ -93,6 +93,7 @@ def _speech_job(
     """The sound track: decode, speech, then the audio facts (loudness, rhythm), which need
     only the track and the voice spans: done here, beside the video decode, not after it
     (0.04-0.05 CPU-s on the 30 s bench reel)."""
+    report("speech", 0.0)  # named from the start (a first job loads its models here)
     started, cpu = time.perf_counter(), time.thread_time()
     audio = decode_audio(path, info, options.max_pixels)
     timer.add("audio_decode", started)
@@ -237,6 +238,8 @@ def run(
             timer.set("cpu_onscreen_text_presence", ocr.collector.stats.presence_cpu_seconds)
 
         if speech_future is not None:
+            if not speech_future.done():
+                report.resume("speech")  # the frames are done: name what is still running
             audio, outcome, facts = speech_future.result()
         else:
             audio, outcome, facts = None, None, audio_facts(None, info.duration)

@@ -31,7 +31,10 @@ class Progress:
     With `weights` it forwards `(stage, overall)`, the weighted sum of every stage's fraction;
     with `weights=None` it forwards each stage's own fraction (what `analyze` promises its
     callers). Either way a figure never goes back and repeats are not forwarded, except a
-    stage's completion (1.0).
+    stage's completion (1.0) and a repeat that names another stage than the last one
+    forwarded: that is `resume`, saying which stage the work now waits on (the page shows
+    the stage's name, and the video stage's many figures would otherwise keep its name up
+    while the speech stage runs on alone).
     """
 
     def __init__(
@@ -43,6 +46,7 @@ class Progress:
         self._weights = dict(weights) if weights is not None else None
         self._done: dict[str, float] = {}
         self._overall = 0.0
+        self._last_stage: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -55,8 +59,10 @@ class Progress:
         with self._lock:
             fraction = min(max(fraction, 0.0), 1.0)
             before = self._done.get(stage)
-            if before is not None and fraction <= before and fraction < 1.0:
+            repeat = before is not None and fraction <= before and fraction < 1.0
+            if repeat and stage == self._last_stage:
                 return  # nothing new for this stage
+            self._last_stage = stage
             self._done[stage] = fraction if before is None else max(before, fraction)
             if self._weights is None:
                 shown = self._done[stage]
@@ -65,6 +71,12 @@ class Progress:
                 self._overall = max(self._overall, min(total, 1.0))
                 shown = self._overall
         self._callback(stage, shown)
+
+    def resume(self, name: str) -> None:
+        """Say that the work now waits on stage `name` (its figure unchanged)."""
+        with self._lock:
+            fraction = self._done.get(name, 0.0)
+        self(name, fraction)
 
     def stage(self, name: str) -> Callable[[float], None]:
         """A one-argument reporter for one stage."""

@@ -34,7 +34,7 @@ class Liveness:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._last_write = 0.0
-        self._stages_seen: set[str] = set()
+        self._last_stage: str | None = None
         self._thread = threading.Thread(target=self._beat, name="job-heartbeat", daemon=True)
 
     def __enter__(self) -> Liveness:
@@ -73,14 +73,13 @@ class Liveness:
         percent = min(int(fraction * 100), 99)
         with self._lock:
             now = time.monotonic()
-            # figures are throttled, a stage's first report is not: the page names the step
-            # in progress, and a dropped first "ai" after a burst of "video" figures left the
-            # wrong name up (stages that run side by side still share the throttle)
-            new_stage = stage not in self._stages_seen
-            self._stages_seen.add(stage)
-            if not new_stage and now - self._last_write < PROGRESS_MIN_INTERVAL_SEC:
+            # figures are throttled, a change of stage is not: the page names the step in
+            # progress, and a dropped "ai" or "speech" after a burst of "video" figures left
+            # the wrong name up for the rest of the job
+            if stage == self._last_stage and now - self._last_write < PROGRESS_MIN_INTERVAL_SEC:
                 return
             self._last_write = now
+            self._last_stage = stage
             self._write(lambda repo: repo.set_progress(self.claim, stage, percent))
         if self.lost.is_set():
             raise JobSuperseded(self.claim.job_id)
