@@ -363,11 +363,14 @@ class JobRepository:
         probe: dict[str, Any],
         source_key: str | None,
         imported: dict[str, Any],
+        display_name: str | None = None,
     ) -> bool:
         """An imported reel is downloaded and stored: from here on the job is like an upload's."""
         values: dict[str, Any] = {}
         if source_key is not None:
             values["source_key"] = source_key
+        if display_name:
+            values["display_name"] = display_name
         return self._fenced_update(
             claim,
             object_name=object_name,
