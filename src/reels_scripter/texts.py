@@ -880,6 +880,20 @@ def as_sentence(text: str) -> str:
     return sentence(text[:1].upper() + text[1:]) if text else text
 
 
+_DECIMAL_POINT = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![\d.])")
+
+
+def russian_prose(text: str) -> str:
+    """Any writer's Russian (an AI's too) set as an editor would: a decimal comma between digits
+    and non-breaking spaces after figures. Text without Cyrillic is left as it is."""
+    if not _CYRILLIC_LETTER.search(text):
+        return text
+    return typeset(_DECIMAL_POINT.sub(r"\1,\2", text))
+
+
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
+
+
 def sentence(text: str) -> str:
     """A message as a sentence: it ends with a full stop (or its own . ! ? …)."""
     text = text.rstrip()

@@ -144,7 +144,14 @@ def test_share_link_opens_without_a_key_and_dies_when_revoked(
     assert view.locator(".share-badge").inner_text() == "Только просмотр"
     # read-only: no navigation to history or upload, no share controls, nothing to delete
     assert view.locator("nav, .share-panel, #key-dialog").count() == 0
-    assert view.get_by_role("button", name=re.compile("Удалить|Изменить|Поделиться")).count() == 0
+    assert (
+        view.get_by_role(
+            "button", name=re.compile("Удалить|Изменить|Поделиться|Подключить")
+        ).count()
+        == 0
+    )
+    assert view.locator(".ai-offer").count() == 0  # the owner's settings are not the visitor's
+    assert page.locator(".ai-offer").count() == 1  # (the owner is offered them: written offline)
     srcs = view.eval_on_selector_all("img.thumb", "els => els.map((e) => e.src)")
     assert srcs and all(f"/api/jobs/{job_id}/" in s and "access=" in s for s in srcs)
     with view.expect_download() as info:

@@ -523,7 +523,7 @@ export async function renderResult(container, ctx, job) {
       sourceLine(result),
       downloads(ctx, job, result),
     ),
-    aiOffer(result),
+    ctx.readOnly ? null : aiOffer(result), // a shared page changes no settings
     warningsBox(result),
     section(
       T.result.timeline,
