@@ -138,7 +138,9 @@ def test_speech_transcript(speech_reel: SpeechReel) -> None:
     _, m, _ = speech_reel
     t = m.transcript
     assert t.language == "en"
-    assert t.model is not None and "English-only" in t.model
+    # base transcribes English too where it is installed (speech_policy: tiny.en misheard
+    # plain words), and the bundled models are installed here
+    assert t.model is not None and "English-only" not in t.model
     assert wer(SPEECH_TEXT, t.text) <= 0.15, t.text
     timed = [w for s in t.segments for w in s.words or []]
     assert len(timed) >= 40

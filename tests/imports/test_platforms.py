@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from reels_scripter.imports import downloader
+from reels_scripter.imports.errors import LinkUnsupportedError
 from reels_scripter.imports.platforms import canonical_url, choose, source_key
 
 
@@ -64,3 +68,53 @@ def test_source_key_falls_back_to_the_canonical_url() -> None:
     )
     assert canonical_url("http://example.com:8080") == "http://example.com:8080/"
     assert source_key("https://www.youtube.com/shorts/dQw4w9WgXcQ") == "youtube:dQw4w9WgXcQ"
+
+
+def _formats_info(*formats: dict[str, object]) -> dict[str, object]:
+    return {
+        "id": "x",
+        "title": "x",
+        "extractor": "generic",
+        "extractor_key": "Generic",
+        "webpage_url": "http://example.com/",
+        "formats": list(formats),
+    }
+
+
+HLS = {
+    "format_id": "hls",
+    "url": "http://example.com/a.m3u8",
+    "protocol": "m3u8_native",
+    "ext": "mp4",
+    "height": 1080,
+    "vcodec": "avc1",
+    "acodec": "mp4a",
+}
+MP4 = {
+    "format_id": "mp4",
+    "url": "http://example.com/a.mp4",
+    "protocol": "https",
+    "ext": "mp4",
+    "height": 480,
+    "vcodec": "avc1",
+    "acodec": "mp4a",
+}
+
+
+@pytest.mark.parametrize("selector", [downloader.SINGLE_FORMAT, downloader.MERGED_FORMAT])
+def test_only_plain_http_formats_are_downloaded(selector: str) -> None:
+    # HLS may be handed to the ffmpeg program, whose connections the address guard never sees:
+    # a better HLS rendition loses to a plain HTTPS file, and HLS alone is refused.
+    from yt_dlp import YoutubeDL
+    from yt_dlp.utils import ExtractorError
+
+    with YoutubeDL({"format": selector, "quiet": True, "no_warnings": True}) as ydl:
+        chosen = ydl.process_ie_result(_formats_info(HLS, MP4), download=False)
+        assert chosen["format_id"] == "mp4"
+        with pytest.raises(ExtractorError, match="format is not available"):
+            ydl.process_ie_result(_formats_info(HLS), download=False)
+
+
+def test_a_live_stream_is_refused_before_download(settings_factory: Any) -> None:
+    with pytest.raises(LinkUnsupportedError):
+        downloader._check_metadata({"is_live": True, "duration": 10}, settings_factory())

@@ -45,10 +45,16 @@ from reels_scripter.imports.policy import check_link, guarded
 
 log = logging.getLogger(__name__)
 
+# Plain HTTP(S) formats only: yt-dlp hands HLS with features it lacks (and live streams) to the
+# ffmpeg program, whose own connections the address guard never sees (SSRF through a playlist's
+# segment addresses). `protocol^=http` keeps http, https and DASH segments, which yt-dlp
+# fetches itself through the guarded handler.
+_HTTP = "[protocol^=http]"
 MERGED_FORMAT = (
-    "bv*[height<=1080][ext=mp4]+ba[ext=m4a]/b[height<=1080][ext=mp4]/b[height<=1080]/bv*+ba/b"
+    f"bv*[height<=1080][ext=mp4]{_HTTP}+ba[ext=m4a]{_HTTP}/b[height<=1080][ext=mp4]{_HTTP}"
+    f"/b[height<=1080]{_HTTP}/bv*{_HTTP}+ba{_HTTP}/b{_HTTP}"
 )
-SINGLE_FORMAT = "b[height<=1080][ext=mp4]/b[height<=1080]/b"
+SINGLE_FORMAT = f"b[height<=1080][ext=mp4]{_HTTP}/b[height<=1080]{_HTTP}/b{_HTTP}"
 OUTPUT_NAME = "video"  # never a name from the site or the client
 _HASHTAG = re.compile(r"(?<![\w#])#(\w{1,100})")
 
@@ -209,6 +215,9 @@ def _params(settings: Settings, workdir: Path, ffmpeg: str | None, watch: _Watch
         "enable_file_urls": False,
         # no proxy from the environment: the address rule must see the real destination
         "proxy": "",
+        # every byte through yt-dlp's own (guarded) downloaders, never an external program
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
     }
     if ffmpeg:
         params["ffmpeg_location"] = ffmpeg
@@ -252,6 +261,8 @@ def _single(info: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _check_metadata(info: dict[str, Any], settings: Settings) -> None:
+    if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming"):
+        raise LinkUnsupportedError("a live stream is not a reel")
     duration = info.get("duration")
     limit = settings.max_video_duration_sec
     if isinstance(duration, int | float) and duration > limit:
