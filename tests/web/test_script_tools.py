@@ -218,7 +218,8 @@ def test_teleprompter_advances_rows_on_their_measured_times(
 
     started, changes = prompter_times(page)
     # the 3-2-1 countdown takes three seconds
-    assert 3000 - TOLERANCE_MS <= started - opened <= 3000 + 2 * TOLERANCE_MS
+    # (never shorter; the click and the first paint may add a little on a loaded machine)
+    assert 3000 - TOLERANCE_MS <= started - opened <= 3000 + 4 * TOLERANCE_MS
     # each row becomes current at its measured start (relative to the first), in order
     firsts: dict[int, float] = {}
     for index, t in changes:
