@@ -150,3 +150,19 @@ def test_an_unfinished_job_cannot_be_shared(
         ]
     response = client.post(f"/api/jobs/{job_id}/share")
     assert response.status_code == 409 and response.json()["code"] == "not_completed"
+
+
+def test_a_read_only_token_does_not_show_the_owners_webhook(
+    make_client: Callable[..., TestClient], videos: dict[str, Path]
+) -> None:
+    client = make_client(
+        API_KEYS=f"{KEY},{OTHER}",
+        WEBHOOK_URL="http://127.0.0.1:9/hook",
+        WEBHOOK_ALLOW_PRIVATE="true",
+    )
+    job_id = _finished_job(client, videos["good"])
+    owner = client.get(f"/api/jobs/{job_id}", headers={"X-API-Key": KEY}).json()
+    assert owner["webhook"] is not None  # the owner sees the delivery record
+    access = client.get(f"/api/shared/{_share(client, job_id)['token']}").json()["access"]
+    shared = client.get(f"/api/jobs/{job_id}?{access['param']}={access['token']}")
+    assert shared.status_code == 200 and shared.json()["webhook"] is None

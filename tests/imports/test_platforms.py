@@ -118,3 +118,16 @@ def test_only_plain_http_formats_are_downloaded(selector: str) -> None:
 def test_a_live_stream_is_refused_before_download(settings_factory: Any) -> None:
     with pytest.raises(LinkUnsupportedError):
         downloader._check_metadata({"is_live": True, "duration": 10}, settings_factory())
+
+
+def test_a_long_key_fits_its_column_without_merging_two_links() -> None:
+    # An extractor's id pattern has no length limit: a 600-character id gave a 610-character
+    # key, over the 400 of jobs.source_key (a DataError, so a 500, on PostgreSQL); and a cut
+    # at 400 made two links that share their first 400 characters one video.
+    first = source_key("https://www.instagram.com/reel/" + "A" * 600)
+    second = source_key("https://www.instagram.com/reel/" + "A" * 599 + "B")
+    assert len(first) <= 400 and len(second) <= 400
+    assert first != second
+    long_url = "https://cdn.example.com/v.mp4?sig=" + "x" * 500
+    assert source_key(long_url) != source_key(long_url + "y")
+    assert source_key("https://www.instagram.com/reel/ABC/") == "instagram:ABC"

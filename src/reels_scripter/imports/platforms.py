@@ -8,6 +8,7 @@ surface small and the choice testable without network.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,15 +68,28 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
+# The jobs.source_key column's width.
+SOURCE_KEY_MAX = 400
+
+
+def bounded_key(key: str) -> str:
+    """`key` as it fits the column: a longer one becomes the SHA-256 of the whole key, never a
+    cut (two long links sharing their first 400 characters would be one video)."""
+    if len(key) <= SOURCE_KEY_MAX:
+        return key
+    prefix = key.split(":", 1)[0]
+    return f"{prefix}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
 def source_key(url: str) -> str:
     """What identifies the video of `url` before it is fetched: `platform:id`, else
-    `url:<canonical URL>`. Bounded for the index (the URL part is cut at 400 characters)."""
+    `url:<canonical URL>`; bounded for the column (`bounded_key`)."""
     key = choose(url).key
-    return key if key is not None else f"url:{canonical_url(url)}"[:400]
+    return bounded_key(key if key is not None else f"url:{canonical_url(url)}")
 
 
 def downloaded_key(platform: str, extractor_key: str | None, video_id: str | None) -> str | None:
     """The key of what was actually fetched (a short link resolves to its video's id)."""
     if platform == GENERIC[1] or not video_id:
         return None
-    return f"{platform}:{video_id}"
+    return bounded_key(f"{platform}:{video_id}")

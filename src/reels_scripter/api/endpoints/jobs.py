@@ -32,6 +32,7 @@ from reels_scripter.api.errors import (
     error_responses,
 )
 from reels_scripter.api.schemas import JobDetail, JobPage, JobSummary, StatusResponse
+from reels_scripter.api.signed_urls import ACCESS_PARAM
 from reels_scripter.jobs import keyframes
 from reels_scripter.storage import ObjectNotFoundError
 from reels_scripter.texts import describe
@@ -92,9 +93,16 @@ def list_jobs(
 @router.get(
     "/jobs/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="One job, full"
 )
-def get_job(job: OwnedJobDep, scripts: ScriptServiceDep, settings: SettingsDep) -> JobDetail:
+def get_job(
+    job: OwnedJobDep, scripts: ScriptServiceDep, settings: SettingsDep, request: Request
+) -> JobDetail:
     current = scripts.current(job) if job.state == "completed" else None
-    return JobDetail.with_result(job, settings.target_language, current)
+    detail = JobDetail.with_result(job, settings.target_language, current)
+    if request.query_params.get(ACCESS_PARAM):
+        # a read-only link (a share page's, or one for <img>/<video>) shows the result, not
+        # the owner's webhook address and delivery attempts
+        detail = detail.model_copy(update={"webhook": None})
+    return detail
 
 
 @router.delete(
