@@ -37,6 +37,11 @@ FROM python:${PYTHON_VERSION}-slim AS runtime
 # Writable by the app user: its HOME, /data (uploads, temp files, SQLite in embedded mode)
 # and /cache (downloaded models). Both are volumes; Docker seeds a new named volume with the
 # image's directory, ownership included, so `app` can write to them.
+# ffmpeg: import by link merges a site's separate video and audio streams with it.
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends ffmpeg \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --home-dir /home/app --create-home \
         --shell /usr/sbin/nologin app \

@@ -12,6 +12,9 @@ settings at their defaults. Then:
 3. worker SIGKILLs mid-job behind that backlog (the process group, as a container kill; a
    replacement starts at once, as a restarting container), timing each job's recovery;
 4. Redis restarts (SIGTERM, AOF kept), with uploads while it is down;
+4b. a broker that forgets: a second Redis without persistence (`--appendonly no --save ""`,
+   as Memorystore Basic tier) restarted under a backlog of `--backlog` jobs: every job that
+   was waiting must start within 60 s of the broker's return, none lost, none run twice;
 5. every accepted job must end: lost (not finished), duplicated (completed more than once),
    failed, and how many losses each counted;
 6. the embedded mode: `reels-scripter serve` on SQLite, its worker SIGKILLed a few times:
@@ -105,12 +108,14 @@ class Proc:
 
 
 class Redis:
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, *, persist: bool = True, name: str = "redis") -> None:
         self.port = free_port()
-        self.dir = work / "redis"
+        self.dir = work / name
         self.dir.mkdir()
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        # without: as Memorystore Basic tier runs, a restart comes back empty
+        self.persist = persist
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -123,7 +128,7 @@ class Redis:
                 "--dir",
                 str(self.dir),
                 "--appendonly",
-                "yes",
+                "yes" if self.persist else "no",
                 "--save",
                 "",
             ],
@@ -495,6 +500,141 @@ def production_run(args: argparse.Namespace, work: Path, report: dict[str, Any])
     }
 
 
+def broker_forgets_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -> None:
+    """Redis without persistence restarted under a backlog: it comes back empty while the
+    database has jobs `waiting`. Every one of them must start within 60 s of the broker's
+    return (the sweeper sees the loss and re-sends them), none lost, none run twice."""
+    from sqlalchemy import text
+
+    from reels_scripter.config import Settings
+    from reels_scripter.db import get_engine, upgrade_database
+    from reels_scripter.providers.registry import all_env_names
+
+    redis = Redis(work, persist=False, name="redis-volatile")
+    redis.start()
+    logs = work / "logs-broker"
+    logs.mkdir()
+    procs: list[Proc] = []
+    try:
+        with postgres_database() as pg_url:
+            settings_env = set(all_env_names())
+            base_env = {k: v for k, v in os.environ.items() if k not in settings_env}
+            env = {
+                **base_env,
+                "PATH": f"{BIN}{os.pathsep}{base_env.get('PATH', '')}",
+                "REDIS_URL": redis.url,
+                "DATABASE_URL": pg_url,
+                "DATA_DIR": str(work / "data-broker"),
+                "STORAGE_BACKEND": "local",
+                "AI_PROVIDER": "local",
+                "UPLOAD_RATE_LIMIT": "",
+                "MAX_CONCURRENT_UPLOADS": str(args.max_uploads),
+                # jobs of a few seconds: the backlog is still queued when Redis restarts
+                "JOB_PROGRESS_DELAY_SEC": str(args.broker_job_delay),
+                "LOG_LEVEL": "INFO",
+            }
+            settings = Settings(
+                _env_file=None,
+                DATABASE_URL=pg_url,
+                DATA_DIR=work / "data-broker",
+                REDIS_URL=redis.url,
+            )
+            upgrade_database(settings)
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            serve = [str(BIN / "reels-scripter"), "serve", "--no-worker", "--host", "127.0.0.1"]
+            procs.append(Proc("api", [*serve, "--port", str(port)], env, logs))
+            for i in range(args.workers):
+                procs.append(
+                    Proc(f"worker-{i}", [str(BIN / "reels-scripter"), "worker"], env, logs)
+                )
+            wait_ready(base, timeout=90)
+            log(f"broker scenario: {args.workers} workers, volatile Redis on {redis.port}")
+            videos = make_videos(work / "data-broker", args.backlog)
+            uploads = Uploads()
+            deadline = time.monotonic() + 120
+            threads = [
+                threading.Thread(
+                    target=upload_with_retries, args=(base, v, uploads, deadline), daemon=True
+                )
+                for v in videos
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            accepted = list(dict.fromkeys(uploads.accepted))
+            log(f"{len(accepted)} uploads accepted; restarting Redis (no persistence)")
+            redis.stop()
+            down = time.monotonic()
+            time.sleep(2.0)
+            redis.start()
+            returned = time.monotonic()
+            returned_wall = time.time()
+            engine = get_engine(settings)
+            with engine.connect() as conn:
+                waiting = [
+                    r[0]
+                    for r in conn.execute(
+                        text("SELECT id FROM jobs WHERE state = 'waiting' ORDER BY created_at")
+                    )
+                ]
+            log(f"Redis back after {returned - down:.1f} s; {len(waiting)} jobs waiting")
+            started_after: dict[str, float] = {}
+            finish_by = returned + args.budget
+            while time.monotonic() < finish_by:
+                with engine.connect() as conn:
+                    rows = conn.execute(
+                        text(
+                            "SELECT id, state, EXTRACT(EPOCH FROM started_at) AS started FROM jobs"
+                        )
+                    ).mappings()
+                    by_id: dict[str, Any] = {r["id"]: dict(r) for r in rows}
+                for job_id in waiting:
+                    row = by_id.get(job_id)
+                    if job_id not in started_after and row is not None and row["started"]:
+                        started_after[job_id] = float(row["started"]) - returned_wall
+                states = [(by_id.get(j) or {}).get("state") for j in accepted]
+                done = all(state in ("completed", "failed") for state in states)
+                if done:
+                    break
+                time.sleep(0.5)
+            with engine.connect() as conn:
+                final = {r[0]: r[1] for r in conn.execute(text("SELECT id, state FROM jobs"))}
+            worker_logs = "\n".join(p.text() for p in procs if p.name.startswith("worker"))
+    finally:
+        for proc in procs:
+            proc.kill(signal.SIGTERM if proc.name == "api" else signal.SIGKILL)
+        redis.stop()
+
+    completions = Counter(
+        re.findall(r"\[job ([0-9a-f-]{36})\][^\n]*completed with provider", worker_logs)
+    )
+    waits = sorted(started_after.values())
+    lost = [j for j in accepted if final.get(j) not in ("completed", "failed")]
+    report["broker_forgets"] = {
+        "workers": args.workers,
+        "uploads_accepted": len(accepted),
+        "waiting_when_broker_returned": len(waiting),
+        "waiting_jobs_started": len(started_after),
+        "start_after_return_s": {
+            # the first: when the re-sent messages reached the workers (recovery itself)
+            "first": round(min(waits), 1) if waits else None,
+            "median": round(statistics.median(waits), 1) if waits else None,
+            "max": round(max(waits), 1) if waits else None,
+            "target_max": 60,
+        },
+        "all_started_within_60_s": bool(waiting)
+        and len(waits) == len(waiting)
+        and all(w <= 60 for w in waits),
+        "jobs_by_state": dict(Counter(final.get(j, "missing") for j in accepted)),
+        "jobs_lost": len(lost),
+        "jobs_duplicated": len([j for j, n in completions.items() if n > 1]),
+        "resend_logged": "the broker lost its messages" in worker_logs
+        or "but the broker holds" in worker_logs,
+    }
+
+
 def pick_victim(settings: Any, workers: list[Proc]) -> tuple[Proc, str, int] | None:
     """A worker of ours that is running a job now (its row names the worker's node)."""
     by_pid = {p.pid: p for p in workers if p.alive()}
@@ -663,8 +803,15 @@ def main() -> None:
     parser.add_argument("--max-uploads", type=int, default=8)
     parser.add_argument("--embedded-kills", type=int, default=3)
     parser.add_argument("--budget", type=float, default=480, help="seconds for the main run")
+    parser.add_argument("--backlog", type=int, default=30, help="jobs queued before the restart")
     parser.add_argument(
-        "--skip", nargs="*", default=[], choices=["production", "embedded", "schema"]
+        "--broker-job-delay",
+        type=float,
+        default=0.1,
+        help="JOB_PROGRESS_DELAY_SEC in the broker scenario (longer jobs: a longer backlog)",
+    )
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["production", "broker", "embedded", "schema"]
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -678,6 +825,9 @@ def main() -> None:
         if "production" not in args.skip:
             log("production shape: API + workers on Redis and PostgreSQL")
             production_run(args, work, report)
+        if "broker" not in args.skip:
+            log("a broker that forgets: Redis without persistence restarted under a backlog")
+            broker_forgets_run(args, work, report)
         if "embedded" not in args.skip:
             log("embedded: serve with its supervised worker on SQLite")
             embedded_run(args, work, report)

@@ -121,3 +121,22 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_unknown_provider(tmp_path: Path) -> None:
     proc = run_cli("analyze", str(SAMPLE), "--provider", "nope", data_dir=tmp_path)
     _assert_clean_failure(proc, 1, "unknown ai provider")
+
+
+def test_analyze_a_link(tmp_path: Path) -> None:
+    from support.video_site import VideoSite
+
+    with VideoSite() as site:
+        url = site.add("sample.mp4", SAMPLE)
+        proc = run_cli("analyze", url, "-q", data_dir=tmp_path, IMPORT_ALLOW_PRIVATE="true")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["source"]["url"] == url and result["source"]["platform"] == "web"
+    assert result["script"]
+    # the download lived in a temporary folder only
+    assert not list(tmp_path.glob("**/video.mp4"))
+
+
+def test_a_refused_link_fails_with_one_line(tmp_path: Path) -> None:
+    proc = run_cli("analyze", "http://127.0.0.1:9/reel.mp4", data_dir=tmp_path)
+    _assert_clean_failure(proc, 2, "link_forbidden")

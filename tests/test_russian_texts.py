@@ -419,12 +419,13 @@ def test_real_reels_are_told_what_was_measured() -> None:
 
 def test_every_notice_the_server_raises_has_a_russian_sentence() -> None:
     import reels_scripter
+    from reels_scripter.fit import ROWS_TOO_LONG
     from reels_scripter.providers.flow import AI_PARTIAL
     from reels_scripter.providers.local import LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE
     from reels_scripter.texts import notice_text
 
     source = Path(reels_scripter.__file__).parent
-    codes = {AI_PARTIAL, LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE}
+    codes = {AI_PARTIAL, LOCAL_RUSSIAN_ONLY, TRANSLATION_UNAVAILABLE, ROWS_TOO_LONG}
     for path in source.rglob("*.py"):
         codes |= set(re.findall(r'Notice\.of\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
     assert len(codes) >= 8
@@ -433,3 +434,21 @@ def test_every_notice_the_server_raises_has_a_russian_sentence() -> None:
         assert text is not None and CYRILLIC.search(text), code
         assert text[0].isupper() and text.endswith("."), text
         assert not developer_words([text]) and not decimal_points([text]), text
+
+
+def test_an_ai_writers_russian_gets_the_decimal_comma_too() -> None:
+    m = _speech()
+    rows = plan_rows(m)
+    request = WriteRequest(measurements=m, rows=rows, video_path="x.mp4", target_language="ru")
+    creative = LocalProvider.from_settings(Settings()).write(request)
+    key = creative.keys[2].model_copy(update={"description": "В среднем 5.3 слова за 0.5 с."})
+    kept = creative.rows[0].model_copy(update={"text": "Here are 3.5 tips", "text_language": "en"})
+    creative = creative.model_copy(
+        update={
+            "keys": [*creative.keys[:2], key, *creative.keys[3:]],
+            "rows": [kept, *creative.rows[1:]],
+        }
+    )
+    result = compose_result(m, rows, creative, provider="gemini", target_language="ru")
+    assert result.keys[2].description == f"В среднем 5,3{NB}слова за 0,5{NB}с."
+    assert result.script[0].text == "Here are 3.5 tips"  # a line in its own language, as said

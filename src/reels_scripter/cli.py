@@ -7,6 +7,7 @@ Bad input ends with a one-line message and a non-zero exit code, never a traceba
 from __future__ import annotations
 
 import sys
+import tempfile
 from enum import StrEnum
 from functools import partial
 from importlib.resources import as_file, files
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from reels_scripter.analysis import HeadStart
     from reels_scripter.config import Settings
     from reels_scripter.contract import AnalysisResult
+    from reels_scripter.imports.downloader import Downloaded
 
 app = typer.Typer(
     add_completion=False,
@@ -43,8 +45,14 @@ def _fail(message: str, code: int) -> NoReturn:
 
 @app.command()
 def analyze(
-    path: Annotated[
-        Path | None, typer.Argument(help="The reel: mp4, mov or webm.", show_default=False)
+    video: Annotated[
+        str | None,
+        typer.Argument(
+            help="The reel: an mp4, mov or webm file, or a link (Reels, TikTok, Shorts, VK "
+            "clip, a video file or a page with og:video) to download first.",
+            show_default=False,
+            metavar="PATH_OR_URL",
+        ),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the result here, not stdout.")
@@ -62,11 +70,54 @@ def analyze(
     debug: Annotated[bool, typer.Option(help="Show tracebacks on errors.")] = False,
 ) -> None:
     """Analyse one reel and print the result (JSON or a Markdown script)."""
+    if video is not None and _is_link(video):
+        with tempfile.TemporaryDirectory(prefix="reels-import-") as workdir:
+            fetched, imported = _download(video, Path(workdir), quiet, debug)
+            _analyze(fetched, output, fmt, provider, keyframes, quiet, debug, imported)
+        return
     if sample:
         with as_file(files("reels_scripter.samples").joinpath("sample_reel.mp4")) as p:
-            path = Path(p)
-    if path is None:
-        _fail("give a video file (or --sample)", EXIT_BAD_INPUT)
+            video = str(p)
+    if video is None:
+        _fail("give a video file or a link (or --sample)", EXIT_BAD_INPUT)
+    _analyze(Path(video), output, fmt, provider, keyframes, quiet, debug, None)
+
+
+def _is_link(text: str) -> bool:
+    return "://" in text or text.lower().startswith(("http:", "https:"))
+
+
+def _download(url: str, workdir: Path, quiet: bool, debug: bool) -> tuple[Path, Downloaded]:
+    """Fetch the reel at `url` (imports.downloader: the service's rules and limits)."""
+    from reels_scripter.config import get_settings
+    from reels_scripter.imports.downloader import fetch
+    from reels_scripter.imports.errors import LinkError
+
+    try:
+        settings = get_settings()
+    except Exception as exc:  # a malformed .env or environment value
+        _fail(f"bad settings: {exc}", EXIT_BAD_INPUT)
+    if not quiet and sys.stderr.isatty():
+        typer.echo(f"downloading {url}", err=True)
+    try:
+        got = fetch(url, workdir, settings)
+    except LinkError as exc:
+        if debug:
+            raise
+        _fail(f"{exc.message} ({exc.code})", EXIT_FAILED if exc.transient else EXIT_BAD_INPUT)
+    return got.path, got
+
+
+def _analyze(
+    path: Path,
+    output: Path | None,
+    fmt: OutputFormat,
+    provider: str | None,
+    keyframes: Path | None,
+    quiet: bool,
+    debug: bool,
+    imported: Downloaded | None,
+) -> None:
     if not path.is_file():
         _fail(f"no such file: {path}", EXIT_BAD_INPUT)
     # Start the probe (a child process) and the speech models' loading first: they run while
@@ -91,7 +142,7 @@ def analyze(
             raise
         _fail(exc.message, EXIT_FAILED)
     try:
-        result = _run_with_progress(head, settings, provider, keyframes, quiet)
+        result = _run_with_progress(head, settings, provider, keyframes, quiet, imported)
     except AnalysisError as exc:
         if debug:
             raise
@@ -138,7 +189,12 @@ def _check_provider(settings: Settings, provider: str | None) -> None:
 
 
 def _run_with_progress(
-    head: HeadStart, settings: Settings, provider: str | None, keyframes: Path | None, quiet: bool
+    head: HeadStart,
+    settings: Settings,
+    provider: str | None,
+    keyframes: Path | None,
+    quiet: bool,
+    imported: Downloaded | None = None,
 ) -> AnalysisResult:
     from reels_scripter.keyframes import FolderSink
     from reels_scripter.pipeline import analyze_reel
@@ -149,7 +205,15 @@ def _run_with_progress(
         if keyframes is not None
         else FolderSink(settings.data_dir / "keyframes", by_content=True)
     )
-    run = partial(analyze_reel, head, settings, provider=provider, keyframes=sink)
+    run = partial(
+        analyze_reel,
+        head,
+        settings,
+        provider=provider,
+        keyframes=sink,
+        source=imported.source if imported is not None else None,
+        notices=imported.notices if imported is not None else None,
+    )
     if quiet or not sys.stderr.isatty():
         return run()  # no bar: rich is not even imported
     from rich.console import Console

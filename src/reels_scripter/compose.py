@@ -21,7 +21,7 @@ from reels_scripter.contract import (
 )
 from reels_scripter.fit import ROWS_TOO_LONG, fit_row, measure_pace
 from reels_scripter.providers.base import Creative, ProviderError, RowPlan
-from reels_scripter.texts import colour_label, interval_unit, notice_text
+from reels_scripter.texts import colour_label, interval_unit, notice_text, russian_prose
 
 
 def format_seconds(value: float) -> str:
@@ -36,6 +36,46 @@ def format_interval(start: float, end: float, language: str = "ru") -> str:
 def render_notices(notices: list[Notice], language: str) -> list[str]:
     """Notices as a person reads them; the English detail where the catalog has no text."""
     return [notice_text(n.code, language, n.params) or n.detail or n.code for n in notices]
+
+
+def _as_russian_prose(creative: Creative) -> Creative:
+    """Every provider's Russian with a decimal comma and non-breaking spaces (the local provider
+    writes it so; an AI may not). A line kept in another language is left as it was said."""
+    keys = [
+        k.model_copy(
+            update={
+                "title": russian_prose(k.title),
+                "description": russian_prose(k.description),
+                "evidence": [russian_prose(e) for e in k.evidence],
+            }
+        )
+        for k in creative.keys
+    ]
+    rows = [
+        r.model_copy(
+            update={
+                "visual": russian_prose(r.visual),
+                "note": russian_prose(r.note),
+                "text": r.text if r.text_language else russian_prose(r.text),
+            }
+        )
+        for r in creative.rows
+    ]
+    recommendations = [
+        r.model_copy(update={"text": russian_prose(r.text)}) for r in creative.recommendations
+    ]
+    hook = creative.hook_type
+    if hook is not None:
+        hook = hook.model_copy(update={"evidence": russian_prose(hook.evidence)})
+    return creative.model_copy(
+        update={
+            "keys": keys,
+            "rows": rows,
+            "recommendations": recommendations,
+            "hook_type": hook,
+            "translation": russian_prose(creative.translation),
+        }
+    )
 
 
 def _fit_notices(script: list[ScriptRow]) -> list[Notice]:
@@ -65,6 +105,8 @@ def compose_result(
     timings: dict[str, float] | None = None,
 ) -> AnalysisResult:
     """The contract: times from `rows` (measured), words from `creative` (the provider)."""
+    if target_language.lower().startswith("ru"):
+        creative = _as_russian_prose(creative)
     by_id = {c.id: c for c in creative.rows}
     missing = [r.id for r in rows if r.id not in by_id]
     if missing:

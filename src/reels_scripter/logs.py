@@ -88,17 +88,24 @@ _ACCESS_TOKEN = re.compile(r"([?&]access=)[^&\s\"']+")
 
 # Secrets met at run time (a provider's key read from the environment or the studio's store):
 # every RedactFilter hides them too, also those configured before the secret was read.
-_remembered: set[str] = set()
+# Insertion-ordered, bounded: keys tried on the studio's page arrive from outside, and the
+# oldest (long replaced) ones are the ones to let go.
+_remembered: dict[str, None] = {}
 _remembered_lock = threading.Lock()
+_MAX_REMEMBERED = 256
 # Shorter values are too likely to match ordinary text to be worth hiding.
 _MIN_SECRET = 6
 
 
 def remember_secret(value: str | None) -> None:
     """Hide `value` from every log line and every redacted text from now on."""
-    if value and len(value) >= _MIN_SECRET and value not in _remembered:
+    if value and len(value) >= _MIN_SECRET:
         with _remembered_lock:
-            _remembered.add(value)
+            # the most recently used last: keys in use are read again and never let go
+            _remembered.pop(value, None)
+            _remembered[value] = None
+            while len(_remembered) > _MAX_REMEMBERED:
+                del _remembered[next(iter(_remembered))]
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:
@@ -124,7 +131,7 @@ class RedactFilter(logging.Filter):
         self._pattern: re.Pattern[str] | None = None
 
     def _current(self) -> re.Pattern[str] | None:
-        known = frozenset(self._configured | _remembered)
+        known = frozenset(self._configured | _remembered.keys())
         if known != self._seen:
             cleaned = sorted(known, key=len, reverse=True)
             self._pattern = re.compile("|".join(map(re.escape, cleaned))) if cleaned else None

@@ -61,10 +61,12 @@ def _write_creative(
         source=source,
     )
     provider_name = provider.name
+    fallback = settings.ai_fallback
     try:
+        if fallback and fallback != provider_name:
+            _pass_the_circuit(provider, settings)
         return provider.write(request), provider_name
     except ProviderError as exc:
-        fallback = settings.ai_fallback
         if not fallback or fallback == provider_name:
             raise
         log.warning(
@@ -83,6 +85,28 @@ def _write_creative(
             reason=exc.code,
         )
         return creative.model_copy(update={"notices": [notice, *creative.notices]}), fallback
+
+
+def _pass_the_circuit(provider: Provider, settings: Settings) -> None:
+    """Raise ProviderError (transient) while the provider's circuit is open, so the job
+    goes straight to the fallback; when its cooldown is over, this job runs the probe (the
+    provider's cheap check) first, and uses the provider only if the probe passes."""
+    from reels_scripter.providers.circuit import circuit_for
+
+    circuit = circuit_for(settings, provider.name)
+    probe = circuit.take_probe()
+    if probe is None:
+        return
+    if not probe:
+        raise ProviderError(
+            f"{provider.name} is failing repeatedly (circuit open); not called", transient=True
+        )
+    try:
+        provider.check()
+    except ProviderError:
+        circuit.trip()
+        raise
+    circuit.success()
 
 
 def analyze_reel(

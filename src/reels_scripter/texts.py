@@ -704,6 +704,17 @@ STUDIO_PAGE: Mapping[str, str] = {
     "description": "Разбор коротких вертикальных видео: ключи к успеху, сценарий по сценам "
     "и рекомендации на русском",
     "noscript": "Для работы студии нужен JavaScript.",
+    # the read-only page a share link opens (share.html)
+    "share_title": "Разбор ролика — Reels Scripter",
+    "share_description": "Разбор ролика: ключи к успеху, сценарий по сценам и рекомендации",
+}
+
+# The page a revoked, expired or unknown share link gets (404), written by the server.
+SHARE_GONE_PAGE: Mapping[str, str] = {
+    "title": "Ссылка не найдена — Reels Scripter",
+    "heading": "Ссылка не найдена",
+    "text": "Владелец отозвал эту ссылку, срок её действия истёк или в ней ошибка. "
+    "Попросите у владельца новую ссылку.",
 }
 
 
@@ -821,6 +832,20 @@ def as_sentence(text: str) -> str:
     """A clause written as a sentence: a capital first letter and a final full stop."""
     text = text.strip()
     return sentence(text[:1].upper() + text[1:]) if text else text
+
+
+_DECIMAL_POINT = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![\d.])")
+
+
+def russian_prose(text: str) -> str:
+    """Any writer's Russian (an AI's too) set as an editor would: a decimal comma between digits
+    and non-breaking spaces after figures. Text without Cyrillic is left as it is."""
+    if not _CYRILLIC_LETTER.search(text):
+        return text
+    return typeset(_DECIMAL_POINT.sub(r"\1,\2", text))
+
+
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
 
 
 def sentence(text: str) -> str:

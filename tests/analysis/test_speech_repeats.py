@@ -7,6 +7,10 @@ and then none at all.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +54,17 @@ def test_five_runs_of_analyze_give_the_same_transcript_with_the_line_three_times
     heard = words(text)
     assert repeated_runs(heard) == [Run(start=0, unit=len(LINE_WORDS), count=3)], text
     assert wer(LINE, " ".join(heard[: len(LINE_WORDS)])) <= 1 / len(LINE_WORDS), text
+    # and from fresh processes, as `reels-scripter analyze` runs: the same words and times
+    cli = Path(sys.executable).parent / "reels-scripter"
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "AI_PROVIDER": "local"}
+    runs = []
+    for k in range(2):
+        out = tmp_path / f"cli{k}.json"
+        subprocess.run([cli, "analyze", "-q", "-o", out, path], env=env, check=True)
+        result = json.loads(out.read_text())
+        runs.append(json.dumps([result["original"], result["timeline"]["speech"]]))
+        assert result["original"]["transcription"] == text
+    assert runs[0] == runs[1]
 
 
 def test_repeated_runs_find_the_longest_repetition_of_six_words_or_more() -> None:

@@ -180,3 +180,14 @@ def test_download_failures_have_their_codes(
     status = _failed_import(client, site.url(path))
     assert status["code"] == code
     assert status["error"].endswith(".")
+
+
+def test_imports_are_rate_limited_like_uploads(
+    make_client: Callable[..., TestClient], site: VideoSite, short_reel: Path
+) -> None:
+    client = make_client(IMPORT_ALLOW_PRIVATE=True, UPLOAD_RATE_LIMIT="2/minute")
+    url = site.add("reel.mp4", short_reel)
+    answers = [client.post("/api/import", json={"url": url}).status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
+    refused = client.post("/api/import", json={"url": url})
+    assert refused.json()["code"] == "rate_limited"

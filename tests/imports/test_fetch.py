@@ -146,3 +146,14 @@ def test_cookies_file_is_only_read(site: VideoSite, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, IMPORT_ALLOW_PRIVATE=True, IMPORT_COOKIES_FILE=cookies)
     fetch(site.add("reel.mp4", reel), tmp_path / "work", settings)
     assert cookies.read_text() == text
+
+
+def test_with_ffmpeg_no_single_file_notice(
+    site: VideoSite, settings: Settings, tmp_path: Path
+) -> None:
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    reel = make_reel(tmp_path / "src" / "reel.mp4", duration=2.0, audio="tone")
+    with_ffmpeg = settings.model_copy(update={"import_ffmpeg": imageio_ffmpeg.get_ffmpeg_exe()})
+    got = fetch(site.add("reel.mp4", reel), tmp_path / "work", with_ffmpeg)
+    assert got.notices == []
+    assert got.path.read_bytes() == reel.read_bytes()

@@ -176,3 +176,68 @@ def test_backoff_grows_and_is_capped() -> None:
     for retry, ceiling in [(0, 1.0), (1, 2.0), (2, 4.0), (3, 8.0), (6, 8.0)]:
         delay = policy.backoff(retry)
         assert ceiling / 2 <= delay <= ceiling
+
+
+class _Flaky:
+    """An attempt that fails `failures` times with a 500 (or a 429), then answers."""
+
+    def __init__(self, failures: int, status: int = 500) -> None:
+        self.failures = failures
+        self.status = status
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError(str(self.status))
+        return "ok"
+
+    @staticmethod
+    def classify(exc: Exception) -> Fault | None:
+        status = int(str(exc))
+        return Fault(retryable=True, message=f"HTTP {status}", quota=status == 429)
+
+
+@pytest.mark.parametrize("shared", ["file", pytest.param("redis", marks=pytest.mark.redis)])
+def test_failed_requests_give_their_limiter_slot_back(tmp_path: Path, shared: str) -> None:
+    """Issue 19 §2: 500s do not hold slots for the window; a 429 (counted by the server) does."""
+    limiter: FileRateLimiter | RedisRateLimiter
+    if shared == "file":
+        limiter = FileRateLimiter(tmp_path / "rl.json", rpm=2, window=60)
+    else:
+        limiter = RedisRateLimiter(
+            redis.Redis.from_url("redis://127.0.0.1:6379/0"), f"t-{uuid.uuid4().hex}", rpm=2
+        )
+    policy = RetryPolicy(max_retries=5, base_delay=0.01, max_delay=0.02, total=5)
+    started = time.monotonic()
+    flaky = _Flaky(failures=4)
+    # 2 a minute, 5 requests: only possible because the four 500s returned their slots
+    assert call_with_retries(flaky, _Flaky.classify, policy, label="t", limiter=limiter) == "ok"
+    assert flaky.calls == 5 and time.monotonic() - started < 3
+    # the one served request keeps its slot; a 429 keeps its own too: the window is full
+    limited = _Flaky(failures=1, status=429)
+    with pytest.raises(ProviderError):
+        call_with_retries(limited, _Flaky.classify, policy, label="t", limiter=limiter)
+    assert limited.calls == 1
+
+
+def test_an_open_circuit_cuts_retries_short_then_a_probe_closes_it(tmp_path: Path) -> None:
+    from reels_scripter.providers.circuit import CircuitBreaker, _FileState
+
+    circuit = CircuitBreaker("t", _FileState(tmp_path / "c.json"), cooldown_sec=0.3)
+    twin = CircuitBreaker("t", _FileState(tmp_path / "c.json"), cooldown_sec=0.3)  # a process
+    policy = RetryPolicy(max_retries=10, base_delay=0.01, max_delay=0.02, total=30)
+    down = _Flaky(failures=100)
+    with pytest.raises(ProviderError, match="circuit open") as raised:
+        call_with_retries(down, _Flaky.classify, policy, label="t", circuit=circuit)
+    assert raised.value.transient and down.calls == 3  # 3 in a row, not 11
+    assert twin.take_probe() is False  # open for every process: straight to the fallback
+    time.sleep(0.35)
+    assert twin.take_probe() is True  # the cooldown is over: one caller probes
+    assert circuit.take_probe() is False  # and the others still fall back meanwhile
+    call_with_retries(_Flaky(failures=0), _Flaky.classify, policy, label="t", circuit=twin)
+    assert circuit.take_probe() is None  # the probe answered: closed for everyone
+    # failures that are not in a row do not open it
+    for _ in range(4):
+        call_with_retries(_Flaky(failures=2), _Flaky.classify, policy, label="t", circuit=circuit)
+    assert circuit.take_probe() is None

@@ -361,6 +361,8 @@ class FakeGemini(FakeServer):
         self.deleted: list[str] = []
         self.answers: list[str] = []  # every generated answer text, in order
         self._sessions: dict[str, dict[str, Any]] = {}
+        # An outage: when set, every request (the model check included) gets this answer.
+        self.outage: Reply | None = None
 
     # -- helpers for tests
     def generate_calls(self) -> list[Recorded]:
@@ -474,6 +476,8 @@ class FakeGemini(FakeServer):
     def route(self, rec: Recorded) -> Reply:
         path = rec.path.split("?")[0]
         with self.lock:
+            if self.outage is not None:
+                return self.outage
             refused = self._key_refused(rec)
             if refused is not None:
                 return refused

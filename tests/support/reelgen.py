@@ -235,7 +235,8 @@ def _scene_image(spec: ReelSpec, t: float, rng: np.random.Generator) -> np.ndarr
     return img
 
 
-def _audio_samples(spec: ReelSpec, rate: int) -> np.ndarray:
+def audio_track(spec: ReelSpec, rate: int) -> np.ndarray:
+    """The sound of a reel made from `spec`, mono float32 at `rate`."""
     n = int(spec.duration * rate)
     t = np.arange(n) / rate
     out = np.zeros(n, dtype=np.float32)
@@ -339,7 +340,7 @@ def make_reel(path: Path, spec: ReelSpec | None = None, /, **kw: object) -> Path
     rng = np.random.default_rng(0)
     # The sound first: when it cannot be made (espeak-ng missing) no half-written reel is left
     # behind for a later run to pick up as if it were whole.
-    samples = _audio_samples(spec, spec.audio_rate) if spec.audio != "none" else None
+    samples = audio_track(spec, spec.audio_rate) if spec.audio != "none" else None
     with av.open(str(path), "w", format=spec.container) as out:
         vs = out.add_stream(spec.codec, rate=spec.fps)
         assert isinstance(vs, av.VideoStream)  # the codec is a name chosen at run time

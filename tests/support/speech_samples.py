@@ -1,6 +1,7 @@
 """Speech with a known transcript for word-error-rate checks: espeak-ng voices and the committed
 sample, each as 16 kHz mono float32. Shared by the accuracy tests and `bench/bench_wer.py`.
 
+"Over a beat" is the sound of the 30 s reel of `make bench` (speech, a kick drum and a chord).
 The repeated line is the one a held-out reel lost ("this one trick saves you an hour every
 day", said three times): a model that drops or mangles it fails the English target.
 """
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from support.reelgen import SPEECH_TEXT, SPEECH_TEXTS, espeak, load_speech
+from support.reelgen import SPEECH_TEXT, SPEECH_TEXTS, ReelSpec, audio_track, espeak, load_speech
 
 RATE = 16_000
 LINE = "This one trick saves you an hour every day."
@@ -51,6 +52,12 @@ def repeated_line(times: int = 3, voice: str = "en-us") -> np.ndarray:
 def samples() -> list[Sample]:
     return [
         Sample("en committed sample", "en", SPEECH_TEXT, load_speech(RATE)),
+        Sample(
+            "en sample over a beat",
+            "en",
+            SPEECH_TEXT,
+            audio_track(ReelSpec(duration=22.0, audio="speech+clicks", speech_offset=0.8), RATE),
+        ),
         Sample("en line said 3 times", "en", " ".join([LINE] * 3), repeated_line()),
         Sample("en-gb morning", "en", MORNING_EN, espeak(MORNING_EN, "en-gb", RATE)),
         Sample("es tips", "es", SPEECH_TEXTS["es"], espeak(SPEECH_TEXTS["es"], "es", RATE)),

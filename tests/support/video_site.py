@@ -1,8 +1,10 @@
 """A local web site that serves reels the way real sites misbehave, for the real yt-dlp.
 
 Routes (all on 127.0.0.1; the tests set IMPORT_ALLOW_PRIVATE=true to reach it):
-- `/v/<name>`: a registered file as video/mp4 with its Content-Length (HEAD too);
-- `/page/<name>`: an HTML page whose `og:video` points at `/v/<name>`;
+- `/v/<name>`: a registered file as video/mp4 with its Content-Length (HEAD too), at once
+  or, with `pace_sec`, spread over that many seconds;
+- `/page/<name>`: an HTML page whose `og:video` points at `/v/<name>`, or, for a name in
+  `described`, a schema.org VideoObject in JSON-LD (author, figures, date) as sites publish;
 - `/chunked/<mb>`: `mb` MiB of bytes with no length (chunked), as fast as they go;
 - `/redirect?to=<url>`: a 302 to `url`;
 - `/stall`: headers, then silence until the client gives up;
@@ -14,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +27,10 @@ from urllib.parse import parse_qs, urlsplit
 class VideoSite:
     def __init__(self) -> None:
         self.files: dict[str, Path] = {}
+        # name -> schema.org VideoObject fields: /page/<name> then describes the video in JSON-LD
+        self.described: dict[str, dict[str, object]] = {}
+        # > 0: /v/<name> sends its body in 20 pieces over this many seconds (a slow site)
+        self.pace_sec = 0.0
         self.requests: list[str] = []
         self.stop_stalling = threading.Event()
         self.chunks_sent = 0
@@ -78,9 +86,17 @@ class VideoSite:
                 self.send_header("Content-Type", "video/mp4")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                if body:
-                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                if not body:
+                    return
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    if site.pace_sec <= 0:
                         self.wfile.write(data)
+                        return
+                    piece = max(1, len(data) // 20 + 1)
+                    for start in range(0, len(data), piece):
+                        self.wfile.write(data[start : start + piece])
+                        self.wfile.flush()
+                        time.sleep(site.pace_sec / 20)
 
             def _page(self, name: str, body: bool) -> None:
                 host = self.headers.get("Host", "127.0.0.1")
@@ -92,12 +108,30 @@ class VideoSite:
                     '<meta property="og:video:type" content="video/mp4">'
                     "</head><body><p>Watch this reel.</p></body></html>"
                 ).encode()
+                if name in site.described:
+                    payload = self._described_page(video, site.described[name])
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 if body:
                     self.wfile.write(payload)
+
+            def _described_page(self, video: str, about: dict[str, object]) -> bytes:
+                """A page with a schema.org VideoObject (author, figures, date), as video
+                sites publish for search engines."""
+                meta = {
+                    "@context": "https://schema.org",
+                    "@type": "VideoObject",
+                    "contentUrl": html.unescape(video),
+                    **about,
+                }
+                data = json.dumps(meta, ensure_ascii=False).replace("<", "\\u003c")
+                return (
+                    "<!doctype html><html><head><title>Reel page</title>"
+                    f'<script type="application/ld+json">{data}</script>'
+                    "</head><body><p>Watch this reel.</p></body></html>"
+                ).encode()
 
             def _chunked(self, mib: int, body: bool) -> None:
                 self.send_response(200)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -152,3 +154,86 @@ def test_the_stale_cutoff_is_heartbeat_stale_sec_itself(
     session.expire_all()
     inside = repo.get(just_inside.id, any_owner=True)
     assert inside is not None and inside.state == JobState.active
+
+
+class _Broker:
+    """A broker as the sweeper sees it: whether it forgot, and how many messages it holds."""
+
+    def __init__(self, forgot: bool = False, queued: int | None = 0) -> None:
+        self._forgot = forgot
+        self._queued = queued
+
+    def forgot(self) -> bool:
+        forgot, self._forgot = self._forgot, False
+        return forgot
+
+    def queued(self) -> int | None:
+        return self._queued
+
+
+def _waiting(session: Session, n: int, age_sec: float) -> list[str]:
+    repo = JobRepository(session)
+    jobs = [
+        repo.add(Job(sha256="s" * 64, size_bytes=1, settings_fingerprint="f" * 64))
+        for _ in range(n)
+    ]
+    session.commit()
+    ids = [j.id for j in jobs]
+    session.execute(
+        update(Job).where(Job.id.in_(ids)).values(updated_at=utcnow() - timedelta(seconds=age_sec))
+    )
+    session.commit()
+    return ids
+
+
+def test_a_broker_that_forgot_gets_every_waiting_job_again_at_once(
+    db_settings: Settings, session: Session
+) -> None:
+    """Issue 19 §1: the database is the truth. Jobs waiting one minute (far inside the
+    ten-minute age guard) are re-sent by the first sweep after the broker restarted empty."""
+    ids = _waiting(session, 3, age_sec=60)
+    sent: list[str] = []
+    assert sweep(db_settings, sent.append, broker=_Broker(queued=3)).reenqueued == []
+    assert sent == []  # the broker holds their messages: nothing to do
+    report = sweep(db_settings, sent.append, broker=_Broker(forgot=True, queued=0))
+    assert sorted(report.reenqueued) == sorted(ids) and sorted(sent) == sorted(ids)
+    # once: the next sweep finds the messages there again
+    assert sweep(db_settings, sent.append, broker=_Broker(queued=3)).reenqueued == []
+
+
+def test_fewer_messages_than_settled_waiting_jobs_resends_them(
+    db_settings: Settings, session: Session
+) -> None:
+    """A broker that lost some messages (restored from an older snapshot): the count of
+    messages against the jobs waiting past the grace finds it."""
+    settled = _waiting(session, 4, age_sec=60)
+    fresh = _waiting(session, 2, age_sec=0)  # just sent: their messages may be in flight
+    sent: list[str] = []
+    report = sweep(db_settings, sent.append, broker=_Broker(queued=1))
+    assert sorted(report.reenqueued) == sorted(settled) and not set(sent) & set(fresh)
+    assert sweep(db_settings, sent.append, broker=_Broker(queued=None)).reenqueued == []
+
+
+@pytest.mark.redis
+def test_the_redis_broker_watch_sees_a_restart_and_counts_messages() -> None:
+    import redis
+
+    from reels_scripter.worker.broker_watch import MARKER_KEY, RedisBrokerWatch
+
+    db = 0
+    client = redis.Redis.from_url(f"redis://127.0.0.1:6379/{db}")
+    queue = f"reels-watch-{uuid.uuid4().hex[:8]}"
+    watch = RedisBrokerWatch(f"redis://127.0.0.1:6379/{db}", [queue, f"{queue}.priority"])
+    try:
+        client.rpush(queue, b"a", b"b")
+        client.rpush(f"{queue}.priority", b"c")
+        client.rpush(f"{queue}\x06\x163", b"d")
+        client.rpush(f"{queue}-other", b"not ours")
+        before = int(client.hlen("unacked"))
+        assert watch.queued() == 4 + before
+        watch.forgot()  # the marker exists from here on
+        assert watch.forgot() is False
+        client.delete(MARKER_KEY)  # what a restart without persistence leaves
+        assert watch.forgot() is True and watch.forgot() is False
+    finally:
+        client.delete(queue, f"{queue}.priority", f"{queue}\x06\x163", f"{queue}-other")

@@ -44,12 +44,14 @@ FAST_RECOVERY = {
 def env_of(settings: Settings, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env.update(
-        DATA_DIR=str(settings.data_dir),
-        STORAGE_BACKEND="local",
-        AI_PROVIDER="local",
-        JOB_QUEUE=settings.job_queue,
-        LOG_LEVEL="INFO",
-        **extra,
+        {
+            "DATA_DIR": str(settings.data_dir),
+            "STORAGE_BACKEND": "local",
+            "AI_PROVIDER": "local",
+            "JOB_QUEUE": settings.job_queue,
+            "LOG_LEVEL": "INFO",
+            **extra,
+        }
     )
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url
@@ -330,3 +332,49 @@ def test_a_killed_workers_job_runs_again_ahead_of_a_backlog(
     for job_id in backlog:
         wait_for(settings, job_id, finished, workers, timeout=90)
     assert "Traceback" not in workers.logs()
+
+
+def test_a_worker_started_during_an_ai_outage_serves_through_the_fallback(
+    broker_settings: Settings, workers: Workers, reel: Callable[..., Path]
+) -> None:
+    """Issue 19 §2: Gemini's model endpoint answers 500 when the worker starts, with
+    AI_FALLBACK=local. The worker serves (it used to exit 75 in a loop); a job completes by
+    the fallback within 15 s, with a warning; once the endpoint recovers, the next job is
+    written by Gemini."""
+    from support.fake_ai import FakeGemini, Reply, google_error
+
+    fake = FakeGemini()
+    fake.outage = Reply(500, google_error(500, "INTERNAL", "outage"))
+    with fake.running():
+        proc = workers.start(
+            sweep=True,
+            AI_PROVIDER="gemini",
+            AI_FALLBACK="local",
+            GOOGLE_AI_API_KEY="test-key-123",
+            GOOGLE_GEMINI_BASE_URL=fake.url,
+            AI_RETRY_BASE_DELAY_SEC="0.5",
+        )
+        with session_factory(broker_settings)() as session:
+            first = submit(broker_settings, session, reel("outage.mp4", duration=2.0))
+        done = wait_for(broker_settings, first.id, finished, workers, timeout=120)
+        assert proc.poll() is None, workers.logs()[-3000:]  # serving, not exiting
+        assert done.state == JobState.completed and done.provider == "local", workers.logs()[-6000:]
+        assert done.result is not None
+        meta = done.result["meta"]
+        assert "ai_fallback" in [n["code"] for n in meta["notices"]], meta["notices"]
+        assert meta["warnings"]  # and a person reads why
+        # the AI's share of the job: straight to the fallback, not a minute of retries
+        assert meta["timings"]["ai"] < 15, meta["timings"]
+        assert done.started_at and done.finished_at
+        assert (done.finished_at - done.started_at).total_seconds() < 60
+        assert "starting degraded" in workers.logs()
+
+        fake.outage = None  # Gemini is back
+        time.sleep(11)  # the circuit's cooldown: the next job probes, then uses Gemini
+        with session_factory(broker_settings)() as session:
+            second = submit(broker_settings, session, reel("after.mp4", duration=2.5))
+        again = wait_for(broker_settings, second.id, finished, workers, timeout=120)
+        assert again.state == JobState.completed and again.provider == "gemini", workers.logs()[
+            -3000:
+        ]
+        assert fake.generate_calls()

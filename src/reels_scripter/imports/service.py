@@ -8,6 +8,7 @@ refused) and writes the row. The worker downloads (`imports.stage`).
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from reels_scripter.db.base import utcnow
 from reels_scripter.imports.platforms import source_key
@@ -25,6 +26,15 @@ from reels_scripter.jobs.service import JobService, settings_fingerprint
 log = logging.getLogger(__name__)
 
 MAX_LINK_LENGTH = 2048
+DISPLAY_NAME_LENGTH = 120
+
+
+def link_display_name(url: str) -> str:
+    """What the history shows for an import until its title is known: host and path."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    shown = f"{host}{parts.path}".rstrip("/") or url
+    return shown if len(shown) <= DISPLAY_NAME_LENGTH else shown[: DISPLAY_NAME_LENGTH - 1] + "…"
 
 
 def placeholder_sha256(job_id: str) -> str:
@@ -62,6 +72,7 @@ def submit_import(
         webhook=webhook,
         sha256=placeholder_sha256(job_id),
         size_bytes=0,
+        display_name=link_display_name(url),
         source_url=url,
         source_key=key,
         settings_fingerprint=fingerprint,

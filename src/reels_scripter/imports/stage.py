@@ -28,6 +28,7 @@ from reels_scripter.jobs.failures import JobSuperseded
 from reels_scripter.jobs.liveness import Liveness
 from reels_scripter.jobs.models import STAGE_IMPORT, Job
 from reels_scripter.jobs.repository import Claim, JobRepository
+from reels_scripter.jobs.service import display_name
 from reels_scripter.storage import Storage, StorageError
 
 # Share of the overall bar the download gets; the analysis fills the rest.
@@ -105,6 +106,7 @@ def import_video(
                 duration=info.duration,
                 probe=info.model_dump(mode="json"),
                 source_key=got.key,
+                display_name=display_name(got.source.title),
                 imported={
                     "source": got.source.model_dump(mode="json"),
                     "notices": [n.model_dump(mode="json") for n in got.notices],

@@ -222,7 +222,9 @@ class JobRepository:
         """Waiting jobs untouched since `before`: their queue message may have been lost."""
         return list(
             self.session.scalars(
-                select(Job.id).where(Job.state == JobState.waiting, Job.updated_at < before)
+                select(Job.id)
+                .where(Job.state == JobState.waiting, Job.updated_at < before)
+                .order_by(Job.created_at)  # re-sent oldest first
             )
         )
 
@@ -361,11 +363,14 @@ class JobRepository:
         probe: dict[str, Any],
         source_key: str | None,
         imported: dict[str, Any],
+        display_name: str | None = None,
     ) -> bool:
         """An imported reel is downloaded and stored: from here on the job is like an upload's."""
         values: dict[str, Any] = {}
         if source_key is not None:
             values["source_key"] = source_key
+        if display_name:
+            values["display_name"] = display_name
         return self._fenced_update(
             claim,
             object_name=object_name,

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +44,21 @@ class SweepReport:
     unsent: list[str] = field(default_factory=list)  # the broker refused: sent next sweep
 
 
+# A job waiting this long after its message was sent should be in the broker's queues (or a
+# worker's hands) by now: the count check below compares only such jobs with the messages.
+QUEUED_GRACE_SEC = 20.0
+
+
+class BrokerWatch(Protocol):
+    """What the sweeper asks the broker (worker.broker_watch has the Redis one)."""
+
+    def forgot(self) -> bool:
+        """True once after the broker lost everything it held (restarted empty)."""
+
+    def queued(self) -> int | None:
+        """The messages it holds for our queues, delivered ones included (None: unknown)."""
+
+
 def lost_message_after(settings: Settings) -> timedelta:
     """A waiting job untouched this long has probably lost its queue message (a broker that
     dropped it, or a crash between commit and enqueue). Longer than any retry countdown."""
@@ -56,8 +72,11 @@ def sweep(
     enqueue: Callable[[str], None],
     *,
     storage: Storage | None = None,
+    broker: BrokerWatch | None = None,
 ) -> SweepReport:
-    """One sweep; `enqueue(job_id)` sends a job id to the queue again."""
+    """One sweep; `enqueue(job_id)` sends a job id to the queue again. With `broker`, a
+    broker that lost its messages (see `BrokerWatch`) gets every waiting job again at once,
+    not after the age guard."""
     report = SweepReport()
     storage = storage or get_storage(settings)
     sessions = session_factory(settings)
@@ -72,6 +91,8 @@ def sweep(
         )
         session.commit()
         lost_messages = repo.waiting_since(utcnow() - lost_message_after(settings))
+        forgotten = _forgotten_by(broker, repo)
+        lost_messages += [job_id for job_id in forgotten if job_id not in lost_messages]
         session.commit()
     report.requeued = stale.requeued
     report.failed = [job_id for job_id, _ in stale.failed]
@@ -137,6 +158,30 @@ def sweep(
             len(report.reenqueued),
         )
     return report
+
+
+def _forgotten_by(broker: BrokerWatch | None, repo: JobRepository) -> list[str]:
+    """Waiting jobs whose messages the broker lost: all of them when it restarted empty, the
+    settled ones when it holds fewer messages than they need."""
+    if broker is None:
+        return []
+    if broker.forgot():
+        waiting = repo.waiting_since(utcnow())
+        if waiting:
+            log.warning("sweeper: the broker lost its messages; re-sending %d jobs", len(waiting))
+        return waiting
+    settled = repo.waiting_since(utcnow() - timedelta(seconds=QUEUED_GRACE_SEC))
+    if not settled:
+        return []
+    queued = broker.queued()
+    if queued is None or queued >= len(settled):
+        return []
+    log.warning(
+        "sweeper: %d jobs wait but the broker holds %d messages; re-sending them",
+        len(settled),
+        queued,
+    )
+    return settled
 
 
 def recover_jobs_of(

@@ -128,10 +128,15 @@ class ProviderContext:
     retry_base_delay: float = 1.0
     retry_max_delay: float = 60.0
     retry_total: float = 600.0
+    # With a fallback (AI_FALLBACK) a provider failing repeatedly is cut off by a circuit
+    # breaker (providers/circuit.py), so jobs fall back in seconds; without one there is
+    # nothing to fall back to, and the job's own retries decide.
+    circuit_breaker: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProviderContext:
         return cls(
+            circuit_breaker=bool(settings.ai_fallback),
             data_dir=settings.data_dir,
             redis_url=settings.redis_url,
             google_cloud_project_id=settings.google_cloud_project_id,

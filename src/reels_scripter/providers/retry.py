@@ -23,6 +23,7 @@ from reels_scripter.providers.base import (
     ProviderContext,
     ProviderError,
 )
+from reels_scripter.providers.circuit import CircuitBreaker
 from reels_scripter.providers.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Fault:
     server_delay: float | None = None  # what the server asked for (Retry-After / RetryInfo)
     config: bool = False  # a bad key or unknown model: retrying or falling back will not help
     missing_model: bool = False  # the model does not exist (any more): a setting must change
+    quota: bool = False  # a 429: the server counted the request (its slot stays booked)
 
 
 def _duration(value: str) -> float | None:
@@ -124,23 +126,37 @@ def call_with_retries(
     label: str,
     limiter: RateLimiter | None = None,
     deadline: float | None = None,
+    circuit: CircuitBreaker | None = None,
 ) -> T:
     """Run `attempt` until it succeeds, a fault is final, or count/time run out.
 
     `classify` returns None for exceptions it does not know (they propagate unchanged).
     `deadline` (time.monotonic) lets several calls of one write share one time budget.
+    A failed attempt the server did not serve (5xx, network) gives its rate-limit slot back;
+    a 429 keeps it (the server counted it). With `circuit`, each retryable failure counts
+    towards opening it, and once it is open the call gives up at once (transient), so the
+    caller's fallback takes over within seconds instead of after the whole retry budget.
     """
     deadline = deadline if deadline is not None else time.monotonic() + policy.total
     retry = 0
     while True:
+        slot = None
         if limiter is not None:
-            limiter.acquire(timeout=max(deadline - time.monotonic(), 0.0))
+            slot = limiter.acquire(timeout=max(deadline - time.monotonic(), 0.0))
         try:
-            return attempt()
+            result = attempt()
         except Exception as exc:
             fault = classify(exc)
             if fault is None:
                 raise
+            if limiter is not None and slot and fault.retryable and not fault.quota:
+                limiter.release(slot)
+            unserved = fault.retryable and not fault.quota
+            if circuit is not None and unserved and circuit.failure():
+                raise ProviderError(
+                    f"{label}: {fault.message} (failing repeatedly: circuit open)",
+                    transient=True,
+                ) from exc
             if fault.missing_model:
                 raise ModelNotFoundError(f"{label}: {fault.message}") from exc
             if fault.config:
@@ -165,3 +181,7 @@ def call_with_retries(
             log.info("%s: %s; retry %d in %.2f s", label, fault.message, retry + 1, delay)
             time.sleep(delay)
             retry += 1
+        else:
+            if circuit is not None:
+                circuit.success()
+            return result

@@ -86,7 +86,7 @@ class _Builder:
         body = self.sources[name]
         if suffix == ".js":
             body = _JS_IMPORT.sub(self._link, body.decode("utf-8")).encode("utf-8")
-        elif name == PAGE:
+        elif suffix == ".html":  # the studio page and the share page
             text = _PAGE_LINK.sub(self._link, body.decode("utf-8"))
             text = _FIELD.sub(lambda m: html.escape(self.fields.get(m.group(1), "")), text)
             body = text.encode("utf-8")

@@ -168,16 +168,32 @@ def startup_checks(settings: Settings) -> None:
     try:
         ai.provider(settings).check()
     except ProviderError as exc:
-        if ai.source != "studio":
+        fallback = settings.ai_fallback
+        outage = exc.transient and not isinstance(exc, ProviderConfigError)
+        if outage and fallback and fallback != ai.name:
+            # An outage, not a refusal, and jobs have a fallback: serve. The circuit opens,
+            # so jobs go to the fallback at once, and its probe re-checks the provider.
+            from reels_scripter.providers.circuit import circuit_for
+
+            circuit_for(settings, ai.name).trip()
+            log.warning(
+                "AI provider %r is not answering (%s); starting degraded: jobs use %r until "
+                "it answers again",
+                ai.name,
+                exc.message,
+                fallback,
+            )
+        elif ai.source != "studio":
             raise WorkerStartupError(
                 f"AI provider {ai.name!r} is not usable: {exc.message}",
                 cause=presence.CAUSE_AI_PROVIDER,
                 # a rejected key or an unknown model stays so; an outage may pass
                 transient=not isinstance(exc, ProviderConfigError) and exc.transient,
             ) from exc
-        # Connected in the studio and checked when saved: a key revoked since fails its jobs
-        # with a clear reason, and the page (served by the API, not a worker) replaces it.
-        log.warning("the AI connected in the studio is not usable now: %s", exc.message)
+        else:
+            # Connected in the studio and checked when saved: a key revoked since fails its
+            # jobs with a clear reason, and the page (served by the API) replaces it.
+            log.warning("the AI connected in the studio is not usable now: %s", exc.message)
     _check_speech_model(settings)
     try:
         get_storage(settings).check()
@@ -293,8 +309,11 @@ def _on_worker_ready(sender: Any = None, **_: Any) -> None:
     app = getattr(sender, "app", None)
     settings = settings_of(app) if app is not None else get_settings()
     name = str(getattr(sender, "hostname", None) or presence.node_name())
+    from reels_scripter.worker.broker_watch import broker_watch
+
+    watch = broker_watch(settings, [settings.job_queue, priority_queue(settings)])
     _housekeeping = Housekeeping(
-        settings, name, make_enqueue(settings, priority=True), sweeps=_sweeps
+        settings, name, make_enqueue(settings, priority=True), sweeps=_sweeps, broker=watch
     )
     _housekeeping.start()
 

@@ -25,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 from reels_scripter.config import Settings
 from reels_scripter.db.engine import session_factory
 from reels_scripter.jobs import notify
-from reels_scripter.jobs.sweeper import sweep
+from reels_scripter.jobs.sweeper import BrokerWatch, sweep
 from reels_scripter.worker import presence
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,10 @@ class Housekeeping:
         enqueue: Callable[[str], None],
         *,
         sweeps: bool = True,
+        broker: BrokerWatch | None = None,
     ) -> None:
         self.settings = settings
+        self.broker = broker
         self.name = name
         self.enqueue = enqueue
         self.sweeps = sweeps
@@ -96,7 +98,7 @@ class Housekeeping:
 
     def _sweep(self) -> None:
         try:
-            sweep(self.settings, self.enqueue)
+            sweep(self.settings, self.enqueue, broker=self.broker)
             with session_factory(self.settings)() as session:
                 presence.forget_old(session)
                 session.commit()

@@ -78,6 +78,11 @@ def _serve(request: Request, name: str) -> Response:
     return Response(item.body, media_type=item.media_type, headers=headers)
 
 
+def serve_page(request: Request, name: str) -> Response:
+    """One of the packaged pages (the studio, the share page), with the page headers."""
+    return _serve(request, name)
+
+
 @router.get("/", include_in_schema=False)
 def studio_page(request: Request) -> Response:
     return _serve(request, PAGE)

@@ -33,6 +33,7 @@ from reels_scripter.providers.base import (
     ProviderContext,
     ProviderError,
 )
+from reels_scripter.providers.circuit import CircuitBreaker, circuit_for
 from reels_scripter.providers.gemini.options import (
     CURRENT_MODELS,
     DEFAULT_MODEL,
@@ -116,7 +117,7 @@ def classify(exc: Exception, *, model_call: bool = True) -> Fault | None:
             delay = retry_info_delay(exc.details)
             if delay is None:
                 delay = retry_after_header(dict(headers) if headers is not None else None)
-            return Fault(retryable=True, message=text, server_delay=delay)
+            return Fault(retryable=True, message=text, server_delay=delay, quota=exc.code == 429)
         bad_key = exc.code in (401, 403) or "api key" in message.lower()
         return Fault(retryable=False, message=text, config=bad_key)
     if isinstance(exc, genai_errors.UnknownApiResponseError):
@@ -199,6 +200,9 @@ class GeminiTransport:
     def policy(self) -> RetryPolicy:
         return RetryPolicy.for_context(self.context, self.options.gemini_max_retries)
 
+    def circuit(self) -> CircuitBreaker | None:
+        return circuit_for(self.context, "gemini") if self.context.circuit_breaker else None
+
     # --- the model --------------------------------------------------------------------------
 
     def check_model(self) -> None:
@@ -209,6 +213,7 @@ class GeminiTransport:
                 classify,
                 self.policy(),
                 label="Gemini",
+                circuit=self.circuit(),
             )
         except ModelNotFoundError as exc:
             raise model_not_found(self.model, exc.message.removeprefix("Gemini: ")) from exc
@@ -230,6 +235,7 @@ class GeminiTransport:
                 label="Gemini",
                 limiter=self.limiter(),
                 deadline=deadline,
+                circuit=self.circuit(),
             )
         except ModelNotFoundError as exc:
             raise model_not_found(self.model, exc.message.removeprefix("Gemini: ")) from exc

@@ -28,6 +28,7 @@ from reels_scripter.providers.base import (
     ProviderContext,
     WriteRequest,
 )
+from reels_scripter.providers.circuit import circuit_for
 from reels_scripter.providers.flow import Ask, Reply, Send, StructuredProvider
 from reels_scripter.providers.openai_compat.options import OpenAIOptions
 from reels_scripter.providers.prompt import Prompt
@@ -61,7 +62,7 @@ def classify(exc: Exception) -> Fault | None:
             return Fault(retryable=False, message=text, missing_model=True)
         if code in RETRYABLE_STATUS:
             delay = retry_after_header(dict(exc.response.headers))
-            return Fault(retryable=True, message=text, server_delay=delay)
+            return Fault(retryable=True, message=text, server_delay=delay, quota=code == 429)
         return Fault(retryable=False, message=text, config=code in (401, 403))
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return Fault(retryable=True, message=f"network error ({type(exc).__name__})")
@@ -234,6 +235,11 @@ class OpenAIProvider(StructuredProvider):
                     self.policy(),
                     label="OpenAI",
                     limiter=self.limiter(),
+                    circuit=(
+                        circuit_for(self.context, self.name)
+                        if self.context.circuit_breaker
+                        else None
+                    ),
                     deadline=deadline,
                 )
             except _SchemaFormatUnsupported:

@@ -77,12 +77,27 @@ function currentKey() {
 
 function withKey(headers = {}) {
   const result = new Headers(headers);
-  const key = currentKey();
+  const key = shared ? "" : currentKey(); // a shared page never sends a stored key
   if (key) result.set("X-API-Key", key);
   return result;
 }
 
+// --- a shared result (/s/<token>, share.js): no key; every read of that one job is signed ---
+
+let shared = null; // {jobId, renew: async () => ({token, expiresAt}) | null}
+
+/** Read job `jobId` with the share's access token (`access` may be null: keys are off). */
+export function useSharedAccess(jobId, access, renew) {
+  shared = { jobId, renew, open: !access };
+  if (access) tokens.set(jobId, { token: access.token, expiresAt: access.expiresAt * 1000 });
+}
+
+function sharedPath(path) {
+  return shared && path.startsWith(`/api/jobs/${encodeURIComponent(shared.jobId)}/`);
+}
+
 export async function request(path, { method = "GET", headers = {}, body, signal } = {}) {
+  if (sharedPath(path)) path = await signedUrl(shared.jobId, path);
   let response;
   try {
     response = await fetch(path, { method, headers: withKey(headers), body, signal });
@@ -145,6 +160,12 @@ const TOKEN_MARGIN_MS = 60_000;
 async function tokenFor(jobId) {
   const cached = tokens.get(jobId);
   if (cached && cached.expiresAt - TOKEN_MARGIN_MS > Date.now()) return cached.token;
+  if (shared && shared.jobId === jobId) {
+    const access = await shared.renew();
+    if (!access) return "";
+    tokens.set(jobId, { token: access.token, expiresAt: access.expiresAt * 1000 });
+    return access.token;
+  }
   const response = await request(`/api/jobs/${encodeURIComponent(jobId)}/access`, {
     method: "POST",
     headers: { Accept: "application/json" },
@@ -156,9 +177,11 @@ async function tokenFor(jobId) {
 
 /** `path` of job `jobId` as a URL a browser can load on its own (signed when keys are on). */
 export async function signedUrl(jobId, path) {
-  if (!config || !config.apiKeysRequired) return path;
+  const keysOn = shared ? !shared.open && shared.jobId === jobId : config && config.apiKeysRequired;
+  if (!keysOn) return path;
   const token = await tokenFor(jobId);
-  const param = config.accessParam || "access";
+  if (!token) return path; // a share on a server without keys: reads are open
+  const param = (config && config.accessParam) || "access";
   return `${path}${path.includes("?") ? "&" : "?"}${param}=${encodeURIComponent(token)}`;
 }
 

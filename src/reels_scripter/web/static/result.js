@@ -14,6 +14,8 @@ import {
   warningText,
 } from "./format.js";
 import { aiOffer } from "./ai.js";
+import { shareControls } from "./sharing.js";
+import { sourceLine } from "./source.js";
 import { T } from "./texts.js";
 import { timeline } from "./timeline.js";
 
@@ -514,9 +516,10 @@ export async function renderResult(container, ctx, job) {
           .filter(Boolean)
           .join(" · "),
       ),
+      sourceLine(result),
       downloads(ctx, job, result),
     ),
-    aiOffer(result),
+    ctx.readOnly ? null : aiOffer(result), // a shared page changes no settings
     warningsBox(result),
     section(
       T.result.timeline,
@@ -529,5 +532,6 @@ export async function renderResult(container, ctx, job) {
     scriptSection,
     section(T.result.recommendations, "recs-panel", recommendations(result)),
     section(T.result.text, "original", originalText(result)),
+    ctx.readOnly ? null : shareControls(ctx, job),
   );
 }

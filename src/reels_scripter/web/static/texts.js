@@ -326,4 +326,71 @@ export const T = {
       "Сервер измерил ролик и разложил его по сценам, но реплики остались на языке оригинала. Подключите ИИ — и следующий ролик получит русский текст для озвучки.",
     offerButton: "Подключить ИИ",
   },
+
+  // link-import.js: the link field beside the file picker
+  link: {
+    label: "Вставьте ссылку на Reels, TikTok или Shorts",
+    placeholder: "https://www.instagram.com/reel/…",
+    hint: "Instagram Reels, TikTok, YouTube Shorts, клипы VK или прямая ссылка на видеофайл.",
+    paste: "Вставить",
+    pasteLabel: "Вставить ссылку из буфера обмена",
+    submit: "Разобрать по ссылке",
+    sending: "Отправляем ссылку…",
+    empty: "Вставьте ссылку на ролик.",
+    notLink: "Это не похоже на ссылку: она должна начинаться с https:// или http://.",
+    pasteDenied: "Браузер не дал прочитать буфер обмена: вставьте ссылку вручную.",
+    or: "или",
+  },
+
+  // source.js: where an imported reel came from, on its result
+  source: {
+    platforms: {
+      instagram: "Instagram",
+      tiktok: "TikTok",
+      youtube: "YouTube",
+      vk: "VK",
+      web: "сайт",
+    },
+    lead: "Источник:",
+    author: (name) => `автор ${name}`,
+    views: ["просмотр", "просмотра", "просмотров"],
+    likes: ["лайк", "лайка", "лайков"],
+    comments: ["комментарий", "комментария", "комментариев"],
+    thousand: "тыс.",
+    million: "млн",
+    billion: "млрд",
+    published: (when) => `опубликовано ${when}`,
+    open: "Открыть оригинал",
+  },
+
+  // sharing.js: the owner's share link on a result
+  sharing: {
+    title: "Ссылка для просмотра",
+    intro: "По ссылке разбор откроется без API-ключа, только для чтения: без удаления, правки и истории.",
+    create: "Поделиться ссылкой",
+    creating: "Создаём ссылку…",
+    expiry: "Срок действия",
+    expiries: [
+      ["", "бессрочно"],
+      ["24", "1 день"],
+      ["168", "7 дней"],
+      ["720", "30 дней"],
+    ],
+    linkLabel: "Ссылка на разбор",
+    copy: "Скопировать ссылку",
+    copied: "Ссылка скопирована",
+    copyFailed: "Не удалось скопировать: выделите ссылку и скопируйте вручную",
+    revoke: "Отозвать ссылку",
+    revoked: "Ссылка отозвана: она больше не открывается",
+    until: (when) => `действует до ${when}`,
+    forever: "действует, пока вы её не отзовёте",
+  },
+
+  // share.js and share.html: the read-only page a share link opens
+  share: {
+    badge: "Только просмотр",
+    loading: "Загружаем разбор…",
+    goneTitle: "Ссылка не найдена",
+    failedTitle: "Не получилось открыть разбор",
+  },
 };

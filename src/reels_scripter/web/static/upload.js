@@ -4,6 +4,7 @@
 import * as api from "./api.js";
 import { h, clear } from "./dom.js";
 import { bytes, duration } from "./format.js";
+import { linkImport } from "./link-import.js";
 import { T } from "./texts.js";
 
 const METADATA_TIMEOUT_MS = 4000;
@@ -185,6 +186,7 @@ export function renderUpload(container, ctx, { preset = null, message = "" } = {
       zone,
       error,
       progressBox,
+      linkImport(ctx),
     ),
     h(
       "section",
