@@ -83,7 +83,7 @@ def test_markdown_to_file(tmp_path: Path) -> None:
     proc = run_cli("analyze", "--sample", "--format", "md", "-o", str(out), data_dir=tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = out.read_text(encoding="utf-8")
-    assert "| Время | Визуал | Текст | Заметка |" in text
+    assert "| Время | Визуал | Текст за кадром | Заметка |" in text
     assert "## Рекомендации" in text
 
 

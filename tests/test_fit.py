@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from reels_scripter.analysis.models import SpeechSegment, Transcript, Word
+from reels_scripter.compose import compose_result
 from reels_scripter.config import Settings
 from reels_scripter.contract import Pace
 from reels_scripter.fit import (
@@ -19,6 +20,8 @@ from reels_scripter.fit import (
     syllable_budget,
 )
 from reels_scripter.pipeline import analyze_reel
+from reels_scripter.providers.base import Creative, RowContent, RowPlan
+from support.factories import measurements
 from support.reelgen import SPEECH_TEXTS, espeak, make_reel
 
 # Counted by hand, syllable by syllable, as the words are said.
@@ -129,15 +132,15 @@ HAND_SYLLABLES_EN = 38
 
 
 def _speech_seconds(samples: np.ndarray, rate: int) -> float:
-    """Time the clean espeak signal speaks, pauses over 1 s left out: 20 ms frames above
-    -40 dB of the peak, gaps between them up to 1 s counted as speech."""
+    """Time the clean espeak signal speaks, pauses left out: 20 ms frames above -40 dB of the
+    peak, gaps between them up to 0.24 s (stop consonants) counted as speech."""
     hop = rate // 50
     frames = samples[: len(samples) // hop * hop].reshape(-1, hop)
     level = 20 * np.log10(np.maximum(np.sqrt((frames**2).mean(axis=1)), 1e-9))
     voiced = np.nonzero(level > level.max() - 40)[0]
     gaps = np.diff(voiced)
-    total = len(voiced) + int(gaps[(gaps > 1) & (gaps <= 50)].sum())
-    total -= int(((gaps > 1) & (gaps <= 50)).sum())
+    total = len(voiced) + int(gaps[(gaps > 1) & (gaps <= 12)].sum())
+    total -= int(((gaps > 1) & (gaps <= 12)).sum())
     return float(total * hop / rate)
 
 
@@ -165,3 +168,26 @@ def test_offline_pace_of_an_english_reel_is_within_20_percent_of_a_hand_count(
     for row in result.script:
         assert row.fit is not None
         assert row.fit.seconds_available == pytest.approx(row.end - row.start, abs=0.01)
+
+
+def test_the_warning_names_only_the_russian_rows_that_do_not_fit() -> None:
+    m = measurements(cuts=[2.0, 4.0], duration=6.0)  # no words timed: the default 4/s
+    rows = [RowPlan(id=i, start=2.0 * i, end=2.0 * i + 2.0, scene=i, scenes=[i]) for i in range(3)]
+    long_ru = "Подробно рассказываем, как правильно снимать видео дома каждый день."
+    long_en = "Here are three simple tricks to film better videos with your phone today."
+    creative = Creative(
+        translation="",
+        keys=[],
+        recommendations=[],
+        rows=[
+            RowContent(id=0, visual="v", text="Стоп.", note="n"),
+            RowContent(id=1, visual="v", text=long_ru, note="n"),
+            RowContent(id=2, visual="v", text=long_en, note="n", text_language="en"),
+        ],
+    )
+    result = compose_result(m, rows, creative, provider="local", target_language="ru")
+    assert result.meta.pace == Pace(syllables_per_sec=DEFAULT_PACE, source="default")
+    statuses = [r.fit.status for r in result.script if r.fit]
+    assert statuses == ["ok", "too_long", "too_long"]
+    [warning] = [w for w in result.meta.warnings if "не укладываются" in w]
+    assert "2–4\u00a0с" in warning and "4–6" not in warning

@@ -79,8 +79,14 @@ def _as_russian_prose(creative: Creative) -> Creative:
 
 
 def _fit_notices(script: list[ScriptRow]) -> list[Notice]:
-    """A warning naming the rows whose line cannot be said in the row's time."""
-    long = [r for r in script if r.fit is not None and r.fit.status == "too_long"]
+    """A warning naming the rows whose line cannot be said in the row's time. An original line
+    kept untranslated (`text_language`) is not what the creator will say: its fit is shown, but
+    it is not warned about."""
+    long = [
+        r
+        for r in script
+        if r.fit is not None and r.fit.status == "too_long" and r.text_language is None
+    ]
     if not long:
         return []
     return [

@@ -129,6 +129,11 @@ class ScriptRow(BaseModel):
     onscreen: OnscreenCaption | None = Field(
         None, description="The caption to show in this row, where the original had one."
     )
+    edited: bool = Field(
+        False,
+        description="The creator changed this row: it differs from the AI's version 1 "
+        "(`GET /api/jobs/{id}/script?version=1`).",
+    )
 
 
 class Recommendation(BaseModel):
@@ -268,6 +273,15 @@ class AnalysisResult(BaseModel):
     meta: Meta
     hook_type: HookType | None = None
     source: Source | None = Field(None, description="Set for a reel imported by its link.")
+    script_version: int = Field(
+        1,
+        ge=1,
+        description="Which version of the script this is: 1 is the AI's, each edit "
+        "(`PATCH /api/jobs/{id}/script`) makes the next.",
+    )
+    edited: bool = Field(
+        False, description="Some row differs from the AI's version 1 (see `script[].edited`)."
+    )
 
 
 def result_json_schema() -> dict[str, Any]:

@@ -57,12 +57,14 @@ DEFAULT_PACE = 4.0
 # ±10% around their average within one reel); beyond that it does not fit.
 OK_SHARE = 0.9
 TOO_LONG_ABOVE = 1.1
-# Silences between words longer than this are beats where the picture carries the reel, not
-# speech: left out of the pace (as `rows.SILENT_STRETCH_SEC`). Breaths between sentences (0.3-0.8
-# s) stay in, since a line said in a row breathes too; a 0.5 s limit sat right on espeak's
-# sentence pauses (0.49-0.56 s) and gave 3.45 or 3.89 syllables/s for the same line, as the
-# recogniser's word ends moved by a few hundredths.
-PAUSE_SEC = 1.0
+# Gaps between words longer than this are pauses (commas, sentence ends, beats), not speech: left
+# out, so the pace is the speaker's articulation rate (the figure `rows.MIN_PAUSE_SEC` also takes
+# for a pause). A row usually holds one phrase said without a pause, so a line is measured against
+# the rate phrases are said at: with pauses up to 1 s counted in, the bundled sample's own
+# English lines needed 91-113% of their rows (one "too long" at its speaker's own pace); with
+# them out, 44-89%. 0.25 s also sits far from the pauses seen (0.4-0.6 s), so the figure is
+# stable where a 0.5 s limit, right on them, gave 3.45 or 3.89 syllables/s for one espeak line.
+PAUSE_SEC = 0.25
 # A measured pace needs this much speech; less (one short word) says nothing about a speaker.
 MIN_SPEECH_SEC = 1.5
 MIN_SYLLABLES = 6

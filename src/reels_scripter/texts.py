@@ -187,6 +187,33 @@ _RU_ERRORS: dict[str, Text] = {
     "link_unreachable": T("Не удалось связаться с сайтом по ссылке, попробуйте позже."),
     "no_link": T("Вставьте ссылку на ролик."),
     "share_not_found": T("Ссылка не найдена: её отозвали, срок её действия истёк или она неверна."),
+    # the creator's edits of the script
+    "script_edit_invalid": T(
+        "Правку сценария не удалось прочитать: нужен список блоков, у каждого — номер и "
+        "новый текст."
+    ),
+    "script_edit_empty": T("В правке нет ни одного блока сценария."),
+    "script_row_not_found": T(
+        "В сценарии нет блока {number}: всего блоков {count}.",
+        "В сценарии нет такого блока.",
+    ),
+    "script_row_repeated": T(
+        "Блок {number} указан в правке дважды.", "Один блок указан в правке дважды."
+    ),
+    "script_row_no_fields": T(
+        "Для блока {number} не указано, что изменить.",
+        "Для одного из блоков не указано, что изменить.",
+    ),
+    "script_text_too_long": T(
+        "Текст блока {number} длиннее {limit} символов.",
+        "Текст в правке длиннее допустимого.",
+    ),
+    "script_edit_conflict": T(
+        "Сценарий в эту же секунду меняли в другом окне. Сохраните правку ещё раз."
+    ),
+    "script_version_not_found": T(
+        "У сценария нет версии {version}.", "У сценария нет такой версии."
+    ),
 }
 
 _EN_ERRORS: dict[str, Text] = {
@@ -275,6 +302,25 @@ _EN_ERRORS: dict[str, Text] = {
     "link_unreachable": T("The site at this link could not be reached; try again later."),
     "no_link": T("Paste a link to the reel."),
     "share_not_found": T("This link was revoked, has expired or is wrong."),
+    "script_edit_invalid": T(
+        "The script edit could not be read: it needs a list of rows, each with its number "
+        "and new text."
+    ),
+    "script_edit_empty": T("The edit names no script row."),
+    "script_row_not_found": T(
+        "The script has no row {number}: it has {count}.", "The script has no such row."
+    ),
+    "script_row_repeated": T("Row {number} is named twice.", "A row is named twice."),
+    "script_row_no_fields": T(
+        "Row {number} says nothing to change.", "A row of the edit says nothing to change."
+    ),
+    "script_text_too_long": T(
+        "The text of row {number} is over {limit} characters.", "A text of the edit is too long."
+    ),
+    "script_edit_conflict": T("The script was edited elsewhere at the same moment; save again."),
+    "script_version_not_found": T(
+        "The script has no version {version}.", "The script has no such version."
+    ),
 }
 
 # Why a worker could not start (`worker_unavailable`'s `cause`), as a person reads it.

@@ -47,7 +47,7 @@ def backend_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict
     if "DATABASE_URL" in env:  # the session's shared database: leave it as other tests expect
         settings = make_settings(tmp_path / "data", DATABASE_URL=env["DATABASE_URL"])
         with get_engine(settings).begin() as conn:
-            conn.execute(text("TRUNCATE jobs, workers, ai_settings"))
+            conn.execute(text("TRUNCATE jobs, workers, ai_settings CASCADE"))
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ KEY_A = "owner-check-key-a"
 KEY_B = "owner-check-key-b"
 JOB_PARAMS = ("job_id", "jobId")
 # Answered without a key on purpose: probes, the page and its files, the docs, the page's
-# public config, and a share link (it carries its own secret).
+# public config, and a share link's page and data (the link's token is its own secret; it
+# opens only a job its owner shared, and a revoked one answers 404).
 PUBLIC_ON_PURPOSE = {
     "/",
     "/openapi.json",
@@ -41,6 +42,7 @@ PUBLIC_ON_PURPOSE = {
     "/docs/assets/{name}",
     "/redoc",
     "/s/{token}",
+    "/api/shared/{token}",
 }
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 

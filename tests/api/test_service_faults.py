@@ -324,7 +324,7 @@ def test_postgres_job_routes_answer_after_a_worker_loss(
         assert client.get("/api/jobs").json()["items"][0]["lostCount"] == 2
     finally:
         with get_engine(settings).begin() as conn:
-            conn.execute(text("TRUNCATE jobs, workers"))
+            conn.execute(text("TRUNCATE jobs, workers CASCADE"))
 
 
 def test_cached_status_polls_keep_every_access_rule(

@@ -4,7 +4,8 @@ Answers are generated from the response schema *in the request*, the way constra
 produces them: every required member and nothing optional, every list at its minimum length,
 any enum value, null where null is allowed. Modes (`Gen`) make the answer worse still: members
 dropped, prose instead of JSON, a tail cut off by the output limit, thought parts, several text
-parts, no candidates, blocks and refusals. Scripted `Reply`s give HTTP failures (429 with
+parts, no candidates, blocks and refusals, Russian voice-over lines longer than the syllable
+budget each row's schema states (`over_long`). Scripted `Reply`s give HTTP failures (429 with
 RetryInfo, 5xx, a proxy's HTML 502, hangs past the client timeout, connection resets).
 
 Requests are checked the way the real API checks them (schema limits, video metadata, model

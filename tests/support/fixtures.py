@@ -64,7 +64,7 @@ def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sett
     yield settings
     if request.param == "postgres":
         with get_engine(settings).begin() as conn:
-            conn.execute(text("TRUNCATE jobs, workers, ai_settings"))
+            conn.execute(text("TRUNCATE jobs, workers, ai_settings CASCADE"))
     else:
         dispose_engines()
 

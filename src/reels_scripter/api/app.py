@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from reels_scripter.ai_settings import endpoints as ai_settings_endpoints
 from reels_scripter.api.deps import Services
-from reels_scripter.api.endpoints import docs, exports, health, jobs, media, studio, uploads
+from reels_scripter.api.endpoints import docs, exports, health, jobs, media, script, studio, uploads
 from reels_scripter.api.errors import install_error_handlers
 from reels_scripter.api.header_limits import HeaderLimitMiddleware
 from reels_scripter.api.metrics import ApiMetrics
@@ -109,8 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(share_endpoints.router)
     app.include_router(health.router)
     app.include_router(ai_settings_endpoints.router)
-    # the studio (page at /), its exports and the video stream, and offline API docs
-    for router in (studio.router, exports.router, media.router, docs.router):
+    # the studio (page at /), its exports, the editable script, the video stream, API docs
+    for router in (studio.router, exports.router, script.router, media.router, docs.router):
         app.include_router(router)
 
     origins = _cors_origins(settings)
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=origins,
             allow_credentials=True,  # as the seed's cors({credentials: true})
-            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID"],
             expose_headers=["Retry-After", "X-Request-ID", "Content-Disposition"],
             max_age=600,
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=["*"],
-            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["*"],
             expose_headers=["Retry-After", "X-Request-ID", "Content-Disposition"],
         )

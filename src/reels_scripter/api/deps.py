@@ -28,6 +28,7 @@ from reels_scripter.logs import api_keys_of, job_id_var
 if TYPE_CHECKING:
     from reels_scripter.contract import AnalysisResult
     from reels_scripter.jobs.models import Job
+    from reels_scripter.jobs.script_service import ScriptService
     from reels_scripter.jobs.service import JobService
     from reels_scripter.storage import Storage
     from reels_scripter.worker.presence import WorkerHealth
@@ -96,6 +97,11 @@ class Services:
         from reels_scripter.jobs.service import JobService
 
         return JobService(session, self.storage, self.settings, enqueue=self.enqueue)
+
+    def script_service(self, session: Session) -> ScriptService:
+        from reels_scripter.jobs.script_service import ScriptService
+
+        return ScriptService(session, self.settings)
 
     def owner_of(self, request: HTTPConnection) -> str | None:
         """Who is calling: the hashed API key when keys are on, None (everyone) when off.
@@ -173,10 +179,16 @@ async def get_job_service(services: ServicesDep, session: SessionDep) -> JobServ
     return services.job_service(session)
 
 
+async def get_script_service(services: ServicesDep, session: SessionDep) -> ScriptService:
+    return services.script_service(session)
+
+
 if TYPE_CHECKING:
     JobServiceDep = Annotated[JobService, Depends(get_job_service)]
+    ScriptServiceDep = Annotated[ScriptService, Depends(get_script_service)]
 else:  # the jobs package is imported lazily; FastAPI only needs the dependency here
     JobServiceDep = Annotated[Any, Depends(get_job_service)]
+    ScriptServiceDep = Annotated[Any, Depends(get_script_service)]
 
 
 def bind_job(job_id: str) -> None:
@@ -202,13 +214,25 @@ else:
     OwnedJobDep = Annotated[Any, Depends(get_owned_job)]
 
 
-def get_finished_job(job: OwnedJobDep) -> tuple[Job, AnalysisResult]:
-    """The owned job with its result; 409 while it is not completed."""
-    from reels_scripter.contract import AnalysisResult  # pydantic models: only when asked for
-
+def get_completed_job(job: OwnedJobDep) -> Job:
+    """The owned job once it has its result; 409 while it is not completed."""
     if job.state != "completed" or job.result is None:
         raise NotCompletedError()
-    return job, AnalysisResult.model_validate(job.result)
+    return job
+
+
+if TYPE_CHECKING:
+    CompletedJobDep = Annotated[Job, Depends(get_completed_job)]
+else:
+    CompletedJobDep = Annotated[Any, Depends(get_completed_job)]
+
+
+def get_finished_job(job: CompletedJobDep, scripts: ScriptServiceDep) -> tuple[Job, AnalysisResult]:
+    """The completed job with its current result (the creator's newest script in place, see
+    `jobs.current`): what every export renders."""
+    from reels_scripter.contract import AnalysisResult  # pydantic models: only when asked for
+
+    return job, AnalysisResult.model_validate(scripts.current(job))
 
 
 if TYPE_CHECKING:

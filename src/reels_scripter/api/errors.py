@@ -104,6 +104,13 @@ class NotCompletedError(ApiError):
     http_status = 409
 
 
+class ScriptVersionNotFoundError(ApiError):
+    """The job's script has no such version."""
+
+    code = "script_version_not_found"
+    http_status = 404
+
+
 class NotFoundError(ApiError):
     """No such file."""
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from reels_scripter.contract import ScriptRow
 from reels_scripter.texts import UPLOAD_ACCEPTED, stage_label
 
 if TYPE_CHECKING:
@@ -124,10 +125,12 @@ class JobDetail(JobSummary):
     )
 
     @classmethod
-    def of(cls, job: Job, language: str) -> JobDetail:
+    def with_result(cls, job: Job, language: str, current: dict[str, Any] | None) -> JobDetail:
+        """`current`: the job's current result (`ScriptService.current`), None unless
+        completed."""
         from reels_scripter.jobs import keyframes
 
-        result = keyframes.with_urls(job.result, job.id) if job.state == "completed" else None
+        result = keyframes.with_urls(current, job.id) if job.state == "completed" else None
         return cls.model_validate(
             {
                 **JobSummary.of(job, language).model_dump(),
@@ -137,6 +140,15 @@ class JobDetail(JobSummary):
                 "webhook": WebhookInfo.of(job),
             }
         )
+
+
+class ScriptVersionResponse(BaseModel):
+    """One version of a job's script (`GET /api/jobs/{id}/script`)."""
+
+    version: int = Field(description="This version: 1 is the AI's, each edit makes the next.")
+    latestVersion: int = Field(description="The newest version: the one the result shows.")
+    edited: bool = Field(description="Some row of this version differs from the AI's.")
+    script: list[ScriptRow]
 
 
 class JobPage(BaseModel):

@@ -57,7 +57,7 @@ def status_body(row: StatusRow, job_id: str, language: str) -> dict[str, Any]:
     return {
         "state": row.state,
         "progress": shown_progress(row.state, row.progress),
-        "result": keyframes.with_urls(row.result, job_id) if completed else None,
+        "result": keyframes.with_urls(row.current_result, job_id) if completed else None,
         "error": row.error if failed else None,
         "code": row.error_code if failed else None,
         "stage": stage_label(row.stage, language),

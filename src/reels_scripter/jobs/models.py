@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -145,3 +145,23 @@ class Job(Base):
 
     def __repr__(self) -> str:
         return f"Job(id={self.id!r}, state={self.state!r}, progress={self.progress})"
+
+
+class ScriptVersion(Base):
+    """A script the creator edited: version 2, 3, ... of a completed job's script rows.
+
+    Version 1 is the AI's, and stays where the analysis wrote it (`Job.result`): it is never
+    rewritten, so a deduplicated job copies the AI's result and never someone's edits. Each
+    edit adds a row holding the whole script as it then reads; the newest one is what the
+    status, the job and every export show (see `jobs.current`).
+    """
+
+    __tablename__ = "script_versions"
+
+    job_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The script rows (contract.ScriptRow as JSON), every row, edited or not.
+    script: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, Engine, bindparam, case, delete, func, or_,
 from sqlalchemy.orm import Session
 
 from reels_scripter.db.base import utcnow
+from reels_scripter.jobs.current import LatestScript, current_result
 from reels_scripter.jobs.models import (
     STAGE_DEDUPLICATED,
     STAGE_DONE,
@@ -26,6 +27,7 @@ from reels_scripter.jobs.models import (
     WEBHOOK_SENDING,
     Job,
     JobState,
+    ScriptVersion,
     is_job_id,
 )
 
@@ -617,13 +619,33 @@ class StatusQuery:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         t = Job.__table__
-        columns = select(t.c.state, t.c.progress, t.c.stage, t.c.error, t.c.error_code, t.c.result)
+        v = ScriptVersion.__table__
+        # the creator's newest script version, if any (a primary-key lookup): the body shows
+        # the current result, as every other reader does (`jobs.current`)
+        mine = v.alias("mine")
+        newest = (
+            select(func.max(mine.c.version))
+            .where(mine.c.job_id == t.c.id)
+            .correlate(t)
+            .scalar_subquery()
+        )
+        columns = select(
+            t.c.state,
+            t.c.progress,
+            t.c.stage,
+            t.c.error,
+            t.c.error_code,
+            t.c.result,
+            v.c.version,
+            v.c.script,
+        ).select_from(t.outerjoin(v, (v.c.job_id == t.c.id) & (v.c.version == newest)))
         by_id = t.c.id == bindparam("job_id")
         self._unowned = columns.where(by_id, t.c.owner.is_(None))
         self._owned = columns.where(by_id, t.c.owner == bindparam("owner"))
 
     def fetch(self, job_id: str, owner: str | None) -> StatusRow | None:
-        """(state, progress, stage, error, error_code, result), or None. Blocking."""
+        """(state, progress, stage, error, error_code, result, newest script version and its
+        script), or None. Blocking."""
         if not is_job_id(job_id):
             return None
         with self._engine.connect() as conn:
@@ -642,6 +664,15 @@ class StatusRow:
     error: str | None
     error_code: str | None
     result: dict[str, Any] | None
+    script_version: int | None = None  # the newest edited version; None: the AI's only
+    script: list[dict[str, Any]] | None = None
+
+    @property
+    def current_result(self) -> dict[str, Any] | None:
+        latest = None
+        if self.script_version is not None and self.script is not None:
+            latest = LatestScript(self.script_version, self.script)
+        return current_result(self.result, latest)
 
 
 def stale_cutoff(stale_after_sec: float) -> datetime:

@@ -278,7 +278,11 @@ def original_cues(result: AnalysisResult) -> list[Cue]:
 
 
 def has_translation(result: AnalysisResult) -> bool:
-    """Whether the speech was translated: there is a translation track only then."""
+    """Whether the speech was translated: there is a translation track only then. Lines the
+    creator wrote into the script (edited rows in the target language) count: they are the
+    voice-over, whether or not an AI translated the rest."""
+    if any(row.edited and row.text.strip() and not row.text_language for row in result.script):
+        return True
     original = result.original
     source = original.language or result.meta.source_language
     target = result.meta.target_language

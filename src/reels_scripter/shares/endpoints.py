@@ -174,7 +174,9 @@ def read_shared(token: str, services: ServicesDep) -> SharedView:
         if opened is None:
             raise ShareNotFoundError()
         job = opened.job
-        detail = JobDetail.of(job, services.settings.target_language)
+        # the current result: the creator's newest script, as the owner sees it
+        current = services.script_service(session).current(job)
+        detail = JobDetail.with_result(job, services.settings.target_language, current)
     # the owner's webhook and history are not the visitor's business
     body = detail.model_dump(by_alias=True, mode="json", exclude={"webhook"})
     access = None

@@ -17,6 +17,7 @@ from reels_scripter.api.deps import (
     JobServiceDep,
     OwnedJobDep,
     OwnerDep,
+    ScriptServiceDep,
     Services,
     ServicesDep,
     SettingsDep,
@@ -91,8 +92,9 @@ def list_jobs(
 @router.get(
     "/jobs/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="One job, full"
 )
-def get_job(job: OwnedJobDep, settings: SettingsDep) -> JobDetail:
-    return JobDetail.of(job, settings.target_language)
+def get_job(job: OwnedJobDep, scripts: ScriptServiceDep, settings: SettingsDep) -> JobDetail:
+    current = scripts.current(job) if job.state == "completed" else None
+    return JobDetail.with_result(job, settings.target_language, current)
 
 
 @router.delete(

@@ -14,6 +14,8 @@ import {
   warningText,
 } from "./format.js";
 import { aiOffer } from "./ai.js";
+import { prompterButton } from "./prompter.js";
+import { editableScript } from "./script-edit.js";
 import { shareControls } from "./sharing.js";
 import { sourceLine } from "./source.js";
 import { T } from "./texts.js";
@@ -492,8 +494,10 @@ export async function renderResult(container, ctx, job) {
     "script-panel",
     h("p", { class: "muted" }, T.result.scriptHint),
     view.panel,
-    scriptTable(result, keyframes, onPlay),
   );
+  const table = scriptTable(result, keyframes, onPlay);
+  const editBar = editableScript(ctx, job, result, table); // none on a read-only page
+  scriptSection.append(...[prompterButton(result), editBar, table].filter(Boolean));
   scriptSection.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !view.panel.hidden) view.close();
   });

@@ -393,4 +393,62 @@ export const T = {
     goneTitle: "Ссылка не найдена",
     failedTitle: "Не получилось открыть разбор",
   },
+
+  // script-edit.js: a row edited in place, the AI's version given back
+  scriptEdit: {
+    edit: "Изменить",
+    editLabel: (n) => `Изменить блок ${n}`,
+    title: (n) => `Блок ${n}: правка`,
+    fieldText: "Текст за кадром",
+    fieldVisual: "Визуал",
+    fieldNote: "Заметка",
+    fieldOnscreen: "Надпись в кадре",
+    onscreenHint: "Оставьте пустым, если надпись не нужна.",
+    save: "Сохранить",
+    saving: "Сохраняем…",
+    cancel: "Отмена",
+    restoreRow: "Вернуть вариант ИИ",
+    restoreAll: "Вернуть весь сценарий ИИ",
+    restoreAllConfirm: "Нажмите ещё раз, чтобы вернуть все блоки",
+    saved: "Блок сохранён",
+    restored: "Блок снова в варианте ИИ",
+    restoredAll: "Сценарий снова в варианте ИИ",
+    nothingChanged: "Вы ничего не изменили",
+    badge: "изменено",
+    badgeLabel: "Блок изменён вами",
+    hint: "Нажмите «Изменить», чтобы переписать блок под себя. Вариант ИИ сохраняется.",
+    version: (n) => `Версия сценария: ${n}`,
+  },
+
+  // fit-bar.js: whether a row's line can be said in the row's time
+  fit: {
+    status: { ok: "Укладывается", tight: "Впритык", too_long: "Не укладывается" },
+    mark: { ok: "✓", tight: "≈", too_long: "!" },
+    numbers: (needed, available) => `нужно ${needed} из${NB}${available}`,
+    label: (status, needed, available) =>
+      `Хронометраж: ${status}, нужно ${needed} из${NB}${available}`,
+  },
+
+  // prompter.js: the teleprompter
+  prompter: {
+    open: "Суфлёр",
+    openLabel: "Открыть суфлёр: текст за кадром крупно, по времени сцен",
+    title: "Суфлёр",
+    close: "Закрыть",
+    pause: "Пауза",
+    resume: "Продолжить",
+    pausedHint: "Пауза. Коснитесь текста, чтобы продолжить.",
+    tapHint: "Коснитесь текста, чтобы поставить на паузу.",
+    slower: "Медленнее",
+    faster: "Быстрее",
+    pace: "Скорость чтения",
+    speed: (value) => `×${value}`,
+    mirror: "Зеркально",
+    restart: "Сначала",
+    end: "Конец сценария",
+    getReady: "Приготовьтесь",
+    noText: "(без текста)",
+    rowOf: (n, total) => `Блок ${n} из${NB}${total}`,
+    awakeOff: "Экран может погаснуть: браузер не даёт держать его включённым.",
+  },
 };
