@@ -183,6 +183,34 @@ def test_every_result_screen_reads_as_russian_prose(
         # a phone cannot drag a file: the page does not offer it there
         assert ("перетащите" in upload_text) is (size == "desktop"), upload_text
         page.screenshot(path=artifacts / f"{size}-kinds-upload.png", full_page=True)
+        # a toast with a long file name wraps between words (or after a hyphen), never
+        # inside one
+        broken = page.evaluate(
+            """() => {
+              const box = document.getElementById('toast');
+              box.textContent = '«рилс-про-утренний-кофе-и-три-приёма-съёмки.mp4» удалён';
+              box.className = 'toast show';
+              const text = box.firstChild;
+              const out = [];
+              let at = 0;
+              // a line may end after a space or a hyphen, never inside a piece between them
+              for (const piece of text.data.match(/[^ -]+-?| /g)) {
+                const range = document.createRange();
+                range.setStart(text, at);
+                range.setEnd(text, at + piece.length);
+                const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+                if (lines.size > 1) out.push(piece);
+                at += piece.length;
+              }
+              return out;
+            }"""
+        )
+        assert broken == [], broken
+        page.wait_for_function(
+            "() => getComputedStyle(document.getElementById('toast')).opacity === '1'"
+        )
+        page.screenshot(path=artifacts / f"{size}-kinds-toast.png")
+        page.evaluate("document.getElementById('toast').className = 'toast'")
 
         for name, job in jobs.items():
             page.goto(f"{server.url}/#/jobs/{job}")

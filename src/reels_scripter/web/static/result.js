@@ -66,11 +66,16 @@ function subtitleTracks(result) {
   const source = original.language || meta.source_language || "";
   const target = meta.target_language || "ru";
   const translation = (original.translation || "").trim();
+  // lines the creator wrote in the target language are the voice-over, translated or not
+  const edited = (result.script || []).some(
+    (row) => row.edited && (row.text || "").trim() && !row.text_language,
+  );
   const translated =
     spoken &&
-    Boolean(translation) &&
-    !(source && source.split("-")[0] === target.split("-")[0]) &&
-    translation !== (original.transcription || "").trim();
+    (edited ||
+      (Boolean(translation) &&
+        !(source && source.split("-")[0] === target.split("-")[0]) &&
+        translation !== (original.transcription || "").trim()));
   return {
     original: spoken ? { language: source } : null,
     translation: translated ? { language: target } : null,
