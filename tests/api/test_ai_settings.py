@@ -21,6 +21,7 @@ from reels_scripter.api.app import create_app
 from reels_scripter.config import Settings
 from reels_scripter.db import get_engine, session_factory, upgrade_database
 from reels_scripter.jobs.service import settings_fingerprint
+from reels_scripter.logs import redact, remember_secret
 from support.fake_ai import FakeGemini, FakeOpenAI
 from support.settings import make_settings
 
@@ -162,6 +163,14 @@ def test_a_good_gemini_key_is_stored_encrypted_shown_by_its_last_4_and_used_by_n
     assert key.get_secret_value() == GOOD_GEMINI_KEY
     assert settings_fingerprint(db_settings, choice) != settings_fingerprint(db_settings)
 
+    # The redaction list is bounded; keys tried on the page come and go, but the key in use
+    # is remembered again by every job that reads the (cached) choice.
+    for n in range(300):
+        remember_secret(f"tried-on-the-page-{n:04d}")
+    with session_factory(db_settings)() as session:
+        AISettingsService(session, db_settings).current_choice()
+    assert GOOD_GEMINI_KEY not in redact(f"key={GOOD_GEMINI_KEY}")
+
     # the model changes without pasting the key again; "local" disconnects
     again = client.put(
         "/api/settings/ai", json={"provider": "gemini", "model": "gemini-3.5-flash-lite"}
@@ -204,8 +213,31 @@ def test_openai_keys_and_servers_are_checked_with_get_models(
     )
     assert ok.status_code == 200, ok.text
     assert ok.json()["baseUrl"] == base and ok.json()["model"] is None
-    bad_url = client.put("/api/settings/ai", json={"provider": "openai", "baseUrl": "ftp://x"})
-    assert bad_url.status_code == 422 and bad_url.json()["code"] == "validation_error"
+    for malformed in ("ftp://x", "http://[::1/v1", "http://", "http://127.0.0.1:99999/v1"):
+        bad_url = client.put("/api/settings/ai", json={"provider": "openai", "baseUrl": malformed})
+        assert bad_url.status_code == 422, (malformed, bad_url.text)
+        assert bad_url.json()["code"] == "validation_error"
+
+    # The saved key is reused when only the model changes, never sent to a new address:
+    # another server (an attacker's that answers /models) must be given a key of its own.
+    other = FakeOpenAI()
+    with other.running():
+        moved = client.put(
+            "/api/settings/ai", json={"provider": "openai", "baseUrl": other.url + "v1"}
+        )
+        sent = [r.headers.get("authorization") for r in other.requests]
+    assert f"Bearer {GOOD_OPENAI_KEY}" not in sent
+    assert moved.status_code == 200 and moved.json()["keyLast4"] is None
+    same = client.put(
+        "/api/settings/ai",
+        json={"provider": "openai", "apiKey": GOOD_OPENAI_KEY, "baseUrl": base},
+    )
+    assert same.status_code == 200
+    model_only = client.put(
+        "/api/settings/ai", json={"provider": "openai", "baseUrl": base, "model": "gpt-4.1-mini"}
+    )
+    assert model_only.status_code == 200, model_only.text
+    assert model_only.json()["keyLast4"] == GOOD_OPENAI_KEY[-4:]
 
 
 def test_a_local_ollama_style_server_needs_no_key(

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 import anyio.to_thread
+import httpx
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
@@ -43,8 +44,18 @@ class AISettingsIn(BaseModel):
     @field_validator("baseUrl")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value and not value.strip().lower().startswith(("http://", "https://")):
+        if not value:
+            return value
+        if not value.strip().lower().startswith(("http://", "https://")):
             raise ValueError("baseUrl must start with http:// or https://")
+        # what the OpenAI SDK's HTTP client will parse: a malformed address is the caller's
+        # mistake (422), not a crash when the check builds the client
+        try:
+            url = httpx.URL(value.strip())
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"baseUrl is not a valid address: {exc}") from None
+        if not url.host or " " in value.strip() or not 0 < (url.port or 80) < 65536:
+            raise ValueError("baseUrl needs a host (and a port from 1 to 65535)")
         return value
 
     @field_validator("apiKey")

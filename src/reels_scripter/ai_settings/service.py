@@ -107,7 +107,8 @@ class _ChoiceCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cached: tuple[tuple[Any, ...], AIChoice] | None = None
+        # (what the choice was built from, the choice, its key)
+        self._cached: tuple[tuple[Any, ...], AIChoice, str | None] | None = None
 
     def get(self, settings: Settings, row: StoredAISettings) -> AIChoice:
         # Everything the choice is built from; the version alone repeats across databases.
@@ -121,15 +122,19 @@ class _ChoiceCache:
             row.key_ciphertext,
         )
         with self._lock:
-            if self._cached is not None and self._cached[0] == secret_id:
-                return self._cached[1]
+            cached = self._cached
+        if cached is not None and cached[0] == secret_id:
+            # the redaction list is bounded: the key in use is remembered again on every job,
+            # so keys tried on the page never push it off
+            remember_secret(cached[2])
+            return cached[1]
         key = KeyBox.for_settings(settings).open(row.key_ciphertext) if row.key_ciphertext else None
         remember_secret(key)
         choice = AIChoice(
             row.provider, overrides_for(row.provider, key, row.model, row.base_url), "studio"
         )
         with self._lock:
-            self._cached = (secret_id, choice)
+            self._cached = (secret_id, choice, key)
         return choice
 
 
@@ -189,16 +194,23 @@ class AISettingsService:
                 params={"provider": self.settings.ai_provider},
             )
         key = change.api_key.strip() if change.api_key else None
+        model = change.model.strip() if change.model else None
+        base_url = change.base_url.strip().rstrip("/") if change.base_url else None
         stored = self.repo.get()
-        if key is None and stored is not None and stored.provider == change.provider:
-            # Changing the model or address keeps the key already saved for this provider.
+        if (
+            key is None
+            and stored is not None
+            and stored.provider == change.provider
+            and (stored.base_url or None) == (base_url or None)
+        ):
+            # Changing the model keeps the key already saved for this provider and address;
+            # a new address needs the key again, or the saved key would be sent to any server
+            # a caller names (and be used there for every job).
             key = (
                 KeyBox.for_settings(self.settings).open(stored.key_ciphertext)
                 if stored.key_ciphertext
                 else None
             )
-        model = change.model.strip() if change.model else None
-        base_url = change.base_url.strip().rstrip("/") if change.base_url else None
         if change.provider == "local":
             key, model, base_url = None, None, None
         else:
