@@ -1,9 +1,10 @@
 """What a creator reads on every result screen, as the browser shows it, for reels of each kind:
 speech, no speech (a tone), music only, no audio track, Spanish, 16:9. The visible text
-(innerText: what is rendered, not what is hidden) must be Russian prose an editor would pass: no `null` or
-`undefined`, no developer identifiers (provider ids, env names, README, snake_case codes) and
-no decimal point between digits. The screens are photographed at 390 px (a phone with touch)
-and at desktop width; the timeline's labels are checked for overlaps and small-text contrast.
+(innerText: what is rendered, not what is hidden) must be Russian prose an editor would pass:
+no `null` or `undefined`, no developer identifiers (provider ids, env names, README, snake_case
+codes) and no decimal point between digits. The screens are photographed at 390 px (a phone
+with touch) and at desktop width; the timeline's labels are checked for overlaps and
+small-text contrast.
 """
 
 from __future__ import annotations
