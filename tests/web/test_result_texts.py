@@ -1,9 +1,10 @@
 """What a creator reads on every result screen, as the browser shows it, for reels of each kind:
-speech, no speech, no audio track, Spanish, 16:9. The visible text (innerText: what is
-rendered, not what is hidden) must be Russian prose an editor would pass: no `null` or
-`undefined`, no developer identifiers (provider ids, env names, README, snake_case codes) and
-no decimal point between digits. The screens are photographed at 390 px (a phone with touch)
-and at desktop width; the timeline's labels are checked for overlaps and small-text contrast.
+speech, no speech (a tone), music only, no audio track, Spanish, 16:9. The visible text
+(innerText: what is rendered, not what is hidden) must be Russian prose an editor would pass:
+no `null` or `undefined`, no developer identifiers (provider ids, env names, README, snake_case
+codes) and no decimal point between digits. The screens are photographed at 390 px (a phone
+with touch) and at desktop width; the timeline's labels are checked for overlaps and
+small-text contrast.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason
 REELS: dict[str, dict[str, Any]] = {
     "speech": {"audio": "speech", "duration": 8.0, "cuts": (2.5, 5.0)},
     "no-speech": {"audio": "tone", "duration": 5.0, "cuts": (1.6, 3.4)},
+    "music": {"audio": "clicks", "bpm": 120.0, "duration": 6.0, "cuts": (2.0, 4.0)},
     "no-audio": {"audio": "none", "duration": 4.0, "cuts": (0.4, 2.0)},
     "spanish": {"audio": "espeak", "speech_voice": "es", "duration": 12.0, "cuts": (4.0, 8.5)},
     "wide": {"audio": "speech", "duration": 8.0, "cuts": (3.1,), "width": 320, "height": 180},
