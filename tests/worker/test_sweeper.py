@@ -214,6 +214,25 @@ def test_fewer_messages_than_settled_waiting_jobs_resends_them(
     assert sweep(db_settings, sent.append, broker=_Broker(queued=None)).reenqueued == []
 
 
+def test_running_jobs_messages_do_not_hide_lost_ones(
+    db_settings: Settings, session: Session
+) -> None:
+    """Each running job holds an unacknowledged message that the broker counts: 2 running and
+    2 settled waiting jobs need 4 messages, so 3 means one was lost."""
+    settled = _waiting(session, 2, age_sec=60)
+    running = _waiting(session, 2, age_sec=0)
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(running))
+        .values(state=JobState.active.value, heartbeat_at=utcnow())
+    )
+    session.commit()
+    sent: list[str] = []
+    assert sweep(db_settings, sent.append, broker=_Broker(queued=4)).reenqueued == []
+    report = sweep(db_settings, sent.append, broker=_Broker(queued=3))
+    assert sorted(report.reenqueued) == sorted(settled)
+
+
 @pytest.mark.redis
 def test_the_redis_broker_watch_sees_a_restart_and_counts_messages() -> None:
     import redis

@@ -24,6 +24,7 @@ from reels_scripter.config import Settings
 from reels_scripter.db.base import utcnow
 from reels_scripter.db.engine import session_factory
 from reels_scripter.errors import WorkerLostError
+from reels_scripter.jobs.models import JobState
 from reels_scripter.jobs.repository import JobRepository, StaleSweep, stale_cutoff
 from reels_scripter.storage import Storage, StorageError, get_storage
 from reels_scripter.texts import describe
@@ -174,11 +175,16 @@ def _forgotten_by(broker: BrokerWatch | None, repo: JobRepository) -> list[str]:
     if not settled:
         return []
     queued = broker.queued()
-    if queued is None or queued >= len(settled):
+    # The count includes the unacknowledged messages (acks late): each running job holds one,
+    # so they must be added to what the waiting jobs need, or R lost messages go unseen
+    # while R jobs run.
+    needed = len(settled) + repo.count_by_state().get(JobState.active.value, 0)
+    if queued is None or queued >= needed:
         return []
     log.warning(
-        "sweeper: %d jobs wait but the broker holds %d messages; re-sending them",
+        "sweeper: %d jobs wait and %d run but the broker holds %d messages; re-sending them",
         len(settled),
+        needed - len(settled),
         queued,
     )
     return settled
