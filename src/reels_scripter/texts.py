@@ -1057,6 +1057,7 @@ class LocalTexts:
     VISUAL_TITLE = "Визуал и монтаж"
     VISUAL_SCALE = "преобладает {}"
     VISUAL_CUTS = "{} в минуту"
+    VISUAL_NO_CUTS = "склеек нет: один непрерывный план"
     VISUAL_MOVING = "в среднем движется {} % кадра"
     VISUAL_CHANGE = "кадр меняется в среднем на {} %"
     VISUAL_TOP_MOVE = "{}: {} из {} {}"
@@ -1329,11 +1330,18 @@ def _agreeing(n: int, forms: tuple[str, str, str], language: str) -> str:
 def compact_count(n: int, forms: tuple[str, str, str], language: str = "ru") -> str:
     """«2,3 млн просмотров», «1,5 тыс. лайков», «161 просмотр» (a non-breaking space inside)."""
     words = _catalog(_ENGAGEMENT, language)
-    for size, unit in ((10**9, "billion"), (10**6, "million"), (10**3, "thousand")):
-        if n >= size:
+    units = ((10**9, "billion"), (10**6, "million"), (10**3, "thousand"))
+    for i, (size, unit) in enumerate(units):
+        if n < size:
+            continue
+        value = round(n / size, 1)
+        if value >= 1000 and i > 0:
+            # a figure that rounds up to the next unit takes it: 999 960 is «1 млн», never
+            # «1000 тыс.»
+            size, unit = units[i - 1]
             value = round(n / size, 1)
-            figure = f"{value:.1f}".rstrip("0").rstrip(".").replace(".", str(words["decimal"]))
-            return f"{figure}{_NBSP}{words[unit]}{_NBSP}{forms[2]}"
+        figure = f"{value:.1f}".rstrip("0").rstrip(".").replace(".", str(words["decimal"]))
+        return f"{figure}{_NBSP}{words[unit]}{_NBSP}{forms[2]}"
     return f"{n}{_NBSP}{_agreeing(n, forms, language)}"
 
 

@@ -92,3 +92,14 @@ def test_days_and_agreement() -> None:
         "Охват оригинала: 21\u00a0просмотр за первые сутки, 11\u00a0комментариев"
     )
     assert engagement_text(None, None, None, 3) is None
+
+
+def test_large_counts_take_the_unit_of_their_rounded_figure() -> None:
+    from reels_scripter.texts import compact_count
+
+    forms = ("просмотр", "просмотра", "просмотров")
+    assert compact_count(2_345_678, forms) == "2,3\u00a0млн\u00a0просмотров"
+    assert compact_count(999_960, forms) == "1\u00a0млн\u00a0просмотров"  # not «1000 тыс.»
+    assert compact_count(960_000_000, forms) == "960\u00a0млн\u00a0просмотров"
+    assert compact_count(999_999_999, forms) == "1\u00a0млрд\u00a0просмотров"
+    assert compact_count(999, forms) == "999\u00a0просмотров"

@@ -235,7 +235,9 @@ def _delivery_key(f: _Facts) -> Key:
 def _visual_key(f: _Facts) -> Key:
     evidence = [LOCAL.VISUAL_SCALE.format(LOCAL.SCALE[f.main_scale])]
     per_min = round(f.cuts_per_min)
-    evidence.append(LOCAL.VISUAL_CUTS.format(count(per_min, CUT_FORMS)))
+    evidence.append(
+        LOCAL.VISUAL_CUTS.format(count(per_min, CUT_FORMS)) if per_min else LOCAL.VISUAL_NO_CUTS
+    )
     if f.moving_share is not None:
         evidence.append(LOCAL.VISUAL_MOVING.format(num(f.moving_share * 100, 0)))
     else:

@@ -12,12 +12,21 @@ const day = new Intl.DateTimeFormat("ru-RU", { day: "numeric", month: "long", ye
 /** 2300000 views -> "2,3" + million + views (the forms from texts.js); 161 -> "161" + its form */
 export function reach(n, forms) {
   const S = T.source;
-  for (const [size, unit] of [
+  const units = [
     [1e9, S.billion],
     [1e6, S.million],
     [1e3, S.thousand],
-  ]) {
-    if (n >= size) return `${decimal.format(Math.round((n / size) * 10) / 10)}${NB}${unit}${NB}${forms[2]}`;
+  ];
+  for (let i = 0; i < units.length; i++) {
+    let [size, unit] = units[i];
+    if (n < size) continue;
+    let value = Math.round((n / size) * 10) / 10;
+    if (value >= 1000 && i > 0) {
+      // a figure that rounds up to the next unit takes it: 999 960 is "1 млн", never "1000 тыс."
+      [size, unit] = units[i - 1];
+      value = Math.round((n / size) * 10) / 10;
+    }
+    return `${decimal.format(value)}${NB}${unit}${NB}${forms[2]}`;
   }
   return `${n}${NB}${plural(n, forms)}`;
 }
