@@ -53,7 +53,7 @@ from reels_scripter.providers.options import NoOptions
 from reels_scripter.providers.pieces import Pieces, Plan, describe_missing, read_answer
 from reels_scripter.providers.prompt import Prompt, build_prompt, follow_up_text
 from reels_scripter.providers.schema import TRANSLATION, Dialect, answer_schema
-from reels_scripter.providers.usage import Price, UsageMeter
+from reels_scripter.providers.usage import Price, UsageMeter, price_for
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,13 @@ class StructuredProvider(Provider):
         """Set up the media (upload...), yield the sender, clean up whatever happens."""
 
     @abstractmethod
+    def price_overrides(self) -> tuple[float | None, float | None]:
+        """The configured USD per million tokens (input, output); None: use the table."""
+
     def price(self) -> Price | None:
         """The price per token of the configured model (None: unknown)."""
+        input_override, output_override = self.price_overrides()
+        return price_for(self.model, input_override=input_override, output_override=output_override)
 
     # --- the flow ---------------------------------------------------------------------------
 

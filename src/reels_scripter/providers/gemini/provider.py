@@ -19,7 +19,7 @@ from reels_scripter.providers.gemini.options import GeminiOptions
 from reels_scripter.providers.gemini.transport import GeminiTransport, choose_video_source
 from reels_scripter.providers.prompt import Prompt
 from reels_scripter.providers.schema import Dialect
-from reels_scripter.providers.usage import Price, UsageMeter, price_for
+from reels_scripter.providers.usage import UsageMeter
 
 
 class GeminiProvider(StructuredProvider):
@@ -43,13 +43,8 @@ class GeminiProvider(StructuredProvider):
     def prepare(self) -> None:
         self.transport.client()
 
-    def price(self) -> Price | None:
-        s = self.options
-        return price_for(
-            s.gemini_model,
-            input_override=s.gemini_price_input_per_mtok,
-            output_override=s.gemini_price_output_per_mtok,
-        )
+    def price_overrides(self) -> tuple[float | None, float | None]:
+        return self.options.gemini_price_input_per_mtok, self.options.gemini_price_output_per_mtok
 
     def media_note(self, request: WriteRequest) -> str:
         m = request.measurements

@@ -41,7 +41,7 @@ from reels_scripter.providers.retry import (
     retry_after_header,
 )
 from reels_scripter.providers.schema import Dialect
-from reels_scripter.providers.usage import Price, UsageMeter, price_for
+from reels_scripter.providers.usage import UsageMeter
 
 log = logging.getLogger(__name__)
 
@@ -157,13 +157,8 @@ class OpenAIProvider(StructuredProvider):
     def prepare(self) -> None:
         self.client()
 
-    def price(self) -> Price | None:
-        s = self.options
-        return price_for(
-            s.openai_model,
-            input_override=s.openai_price_input_per_mtok,
-            output_override=s.openai_price_output_per_mtok,
-        )
+    def price_overrides(self) -> tuple[float | None, float | None]:
+        return self.options.openai_price_input_per_mtok, self.options.openai_price_output_per_mtok
 
     def media_note(self, request: WriteRequest) -> str:
         return ": one keyframe per measured scene, in order, after the data"
