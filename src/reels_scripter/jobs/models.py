@@ -143,6 +143,14 @@ class Job(Base):
     def job_state(self) -> JobState:
         return JobState(self.state)
 
+    def shared_video(self) -> dict[str, Any]:
+        """What a duplicate of this job takes of its stored video: the object and its expiry
+        while the video is kept for playback (the owner's jobs then share it, counted by
+        reference), nothing once it is gone or was never kept."""
+        if self.object_name is not None and self.video_expires_at is not None:
+            return {"object_name": self.object_name, "video_expires_at": self.video_expires_at}
+        return {"object_name": None, "video_expires_at": None}
+
     def __repr__(self) -> str:
         return f"Job(id={self.id!r}, state={self.state!r}, progress={self.progress})"
 

@@ -391,7 +391,6 @@ class JobRepository:
         """An import whose video turned out to be analysed already: the earlier answer."""
         now = utcnow()
         values: dict[str, Any] = {"sha256": sha256} if sha256 is not None else {}
-        shared = original.object_name is not None and original.video_expires_at is not None
         return self._fenced_update(
             claim,
             state=JobState.completed,
@@ -403,8 +402,7 @@ class JobRepository:
             duration=original.duration,
             probe=original.probe,
             size_bytes=original.size_bytes,
-            object_name=original.object_name if shared else None,
-            video_expires_at=original.video_expires_at if shared else None,
+            **original.shared_video(),
             error=None,
             error_code=None,
             finished_at=now,

@@ -186,9 +186,9 @@ class JobService:
             job.model = duplicate.model
             job.duration = duration if duration is not None else duplicate.duration
             job.started_at = job.finished_at = now
-            shared = duplicate.object_name is not None and duplicate.video_expires_at is not None
-            job.object_name = duplicate.object_name if shared else None
-            job.video_expires_at = duplicate.video_expires_at if shared else None
+            shared = duplicate.shared_video()
+            job.object_name = shared["object_name"]
+            job.video_expires_at = shared["video_expires_at"]
             if job.callback_url:
                 job.webhook_state, job.webhook_due_at = WEBHOOK_PENDING, now
             self.repo.add(job)
