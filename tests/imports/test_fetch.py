@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reels_scripter.config import Settings
-from reels_scripter.imports import policy
+from reels_scripter.imports import downloader, policy
 from reels_scripter.imports.downloader import fetch
 from reels_scripter.imports.errors import LinkError
 from support.reelgen import make_reel
@@ -35,7 +35,11 @@ def _fails(url: str, workdir: Path, settings: Settings) -> LinkError:
     return caught.value
 
 
-def test_direct_mp4_link(site: VideoSite, settings: Settings, tmp_path: Path) -> None:
+def test_direct_mp4_link(
+    site: VideoSite, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a machine without ffmpeg, whatever this one has on its PATH
+    monkeypatch.setattr(downloader.shutil, "which", lambda name: None)
     reel = make_reel(tmp_path / "src" / "reel.mp4", duration=3.0, audio="tone")
     seen: list[float] = []
     got = fetch(site.add("reel.mp4", reel), tmp_path / "work", settings, on_progress=seen.append)
@@ -43,7 +47,7 @@ def test_direct_mp4_link(site: VideoSite, settings: Settings, tmp_path: Path) ->
     assert got.path.parent == tmp_path / "work" and got.path.name == "video.mp4"
     assert got.source.platform == "web" and got.source.url.endswith("/v/reel.mp4")
     assert seen and seen[-1] == 1.0  # real progress from the byte counts
-    assert [n.code for n in got.notices] == ["import_single_file"]  # no ffmpeg on this machine
+    assert [n.code for n in got.notices] == ["import_single_file"]  # no ffmpeg to merge with
 
 
 def test_page_with_og_video(site: VideoSite, settings: Settings, tmp_path: Path) -> None:
