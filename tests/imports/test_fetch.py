@@ -4,13 +4,14 @@ tests' stand-in for the public internet)."""
 from __future__ import annotations
 
 import ipaddress
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from reels_scripter.config import Settings
-from reels_scripter.imports import downloader, policy
+from reels_scripter.imports import policy
 from reels_scripter.imports.downloader import fetch
 from reels_scripter.imports.errors import LinkError
 from support.reelgen import make_reel
@@ -39,7 +40,7 @@ def test_direct_mp4_link(
     site: VideoSite, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a machine without ffmpeg, whatever this one has on its PATH
-    monkeypatch.setattr(downloader.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     reel = make_reel(tmp_path / "src" / "reel.mp4", duration=3.0, audio="tone")
     seen: list[float] = []
     got = fetch(site.add("reel.mp4", reel), tmp_path / "work", settings, on_progress=seen.append)
