@@ -213,6 +213,8 @@ def test_openai_keys_and_servers_are_checked_with_get_models(
     )
     assert ok.status_code == 200, ok.text
     assert ok.json()["baseUrl"] == base and ok.json()["model"] is None
+    non_ascii = client.put("/api/settings/ai", json={"provider": "gemini", "apiKey": "\u00a1"})
+    assert non_ascii.status_code == 422 and non_ascii.json()["code"] == "validation_error"
     for malformed in ("ftp://x", "http://[::1/v1", "http://", "http://127.0.0.1:99999/v1"):
         bad_url = client.put("/api/settings/ai", json={"provider": "openai", "baseUrl": malformed})
         assert bad_url.status_code == 422, (malformed, bad_url.text)

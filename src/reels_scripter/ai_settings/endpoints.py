@@ -52,7 +52,7 @@ class AISettingsIn(BaseModel):
         # mistake (422), not a crash when the check builds the client
         try:
             url = httpx.URL(value.strip())
-        except httpx.InvalidURL as exc:
+        except (httpx.InvalidURL, ValueError) as exc:  # IDNA errors are ValueErrors
             raise ValueError(f"baseUrl is not a valid address: {exc}") from None
         if not url.host or " " in value.strip() or not 0 < (url.port or 80) < 65536:
             raise ValueError("baseUrl needs a host (and a port from 1 to 65535)")
@@ -61,8 +61,10 @@ class AISettingsIn(BaseModel):
     @field_validator("apiKey")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
-        if value and not value.strip().isprintable():
-            raise ValueError("apiKey must be printable text")
+        # API keys are printable ASCII; anything else cannot travel in an HTTP header (the
+        # SDKs would fail encoding it: a 500 instead of the caller's mistake)
+        if value and not (value.strip().isascii() and value.strip().isprintable()):
+            raise ValueError("apiKey must be printable ASCII text")
         return value
 
 

@@ -22,7 +22,8 @@ export function reach(n, forms) {
     if (n < size) continue;
     let value = Math.round((n / size) * 10) / 10;
     if (value >= 1000 && i > 0) {
-      // a figure that rounds up to the next unit takes it: 999 960 is "1 млн", never "1000 тыс."
+      // a figure that rounds up to the next unit takes it: 999 960 views read as 1 million,
+      // never as 1000 thousand
       [size, unit] = units[i - 1];
       value = Math.round((n / size) * 10) / 10;
     }
