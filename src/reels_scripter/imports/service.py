@@ -14,9 +14,7 @@ from reels_scripter.db.base import utcnow
 from reels_scripter.imports.platforms import source_key
 from reels_scripter.imports.policy import check_link
 from reels_scripter.jobs.models import (
-    STAGE_DEDUPLICATED,
     STAGE_QUEUED,
-    WEBHOOK_PENDING,
     Job,
     JobState,
     new_job_id,
@@ -85,19 +83,9 @@ def submit_import(
     )
     if duplicate is not None:
         # The same video, the same settings: the answer is known, nothing is fetched.
-        job.state = JobState.completed
-        job.stage = STAGE_DEDUPLICATED
-        job.progress = 100
-        job.result = duplicate.result
-        job.provider, job.model = duplicate.provider, duplicate.model
+        job.complete_as_copy_of(duplicate, now)
         job.sha256, job.size_bytes = duplicate.sha256, duplicate.size_bytes
         job.duration, job.probe = duplicate.duration, duplicate.probe
-        job.started_at = job.finished_at = now
-        shared = duplicate.object_name is not None and duplicate.video_expires_at is not None
-        job.object_name = duplicate.object_name if shared else None
-        job.video_expires_at = duplicate.video_expires_at if shared else None
-        if job.callback_url:
-            job.webhook_state, job.webhook_due_at = WEBHOOK_PENDING, now
         jobs.repo.add(job)
         jobs.session.commit()
         return job

@@ -151,6 +151,21 @@ class Job(Base):
             return {"object_name": self.object_name, "video_expires_at": self.video_expires_at}
         return {"object_name": None, "video_expires_at": None}
 
+    def complete_as_copy_of(self, original: Job, now: datetime) -> None:
+        """This new job is answered by `original` (same owner, video and settings): its result,
+        who wrote it, the shared video while it is kept, and the webhook due at once."""
+        self.state = JobState.completed
+        self.stage = STAGE_DEDUPLICATED
+        self.progress = 100
+        self.result = original.result
+        self.provider, self.model = original.provider, original.model
+        self.started_at = self.finished_at = now
+        shared = original.shared_video()
+        self.object_name = shared["object_name"]
+        self.video_expires_at = shared["video_expires_at"]
+        if self.callback_url:
+            self.webhook_state, self.webhook_due_at = WEBHOOK_PENDING, now
+
     def __repr__(self) -> str:
         return f"Job(id={self.id!r}, state={self.state!r}, progress={self.progress})"
 

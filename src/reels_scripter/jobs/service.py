@@ -17,9 +17,7 @@ from reels_scripter.config import Settings
 from reels_scripter.db.base import utcnow
 from reels_scripter.jobs import keyframes
 from reels_scripter.jobs.models import (
-    STAGE_DEDUPLICATED,
     STAGE_QUEUED,
-    WEBHOOK_PENDING,
     Job,
     JobState,
     new_job_id,
@@ -178,19 +176,8 @@ class JobService:
         if duplicate is not None:
             # Same owner, same bytes, same settings, written by the configured provider: the
             # answer is known. No analysis, no AI call.
-            job.state = JobState.completed
-            job.stage = STAGE_DEDUPLICATED
-            job.progress = 100
-            job.result = duplicate.result
-            job.provider = duplicate.provider
-            job.model = duplicate.model
+            job.complete_as_copy_of(duplicate, now)
             job.duration = duration if duration is not None else duplicate.duration
-            job.started_at = job.finished_at = now
-            shared = duplicate.shared_video()
-            job.object_name = shared["object_name"]
-            job.video_expires_at = shared["video_expires_at"]
-            if job.callback_url:
-                job.webhook_state, job.webhook_due_at = WEBHOOK_PENDING, now
             self.repo.add(job)
             self.session.commit()
             self._delete_object(new.object_name)
