@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from slowapi import Limiter
 
 from reels_scripter.api.deps import OwnerDep, Services, ServicesDep
-from reels_scripter.api.endpoints.uploads import _callback_url, _require_a_worker
+from reels_scripter.api.endpoints.uploads import _callback_url, _require_a_worker, job_route
 from reels_scripter.api.errors import (
     ApiError,
     RateLimitedError,
@@ -154,15 +154,12 @@ def _submit(
 
 def build_router(limiter: Limiter, rate: str) -> APIRouter:
     """The import route, under the same per-client rate limit as uploads."""
-    router = APIRouter(prefix="/api", tags=["uploads"])
-    endpoint = limiter.limit(rate)(import_link) if rate.strip() else import_link
-    router.add_api_route(
+    return job_route(
+        limiter,
+        rate,
         "/import",
-        endpoint,
-        methods=["POST"],
-        response_model=UploadResponse,
+        import_link,
         responses=ERRORS,
         openapi_extra=IMPORT_OPENAPI,
         summary="Import a reel by its link",
     )
-    return router

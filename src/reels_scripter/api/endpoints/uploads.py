@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio.to_thread
@@ -220,15 +221,37 @@ def _submit(
 
 def build_router(limiter: Limiter, rate: str) -> APIRouter:
     """The upload route, rate-limited with this app's limiter (limits differ per app)."""
-    router = APIRouter(prefix="/api", tags=["uploads"])
-    endpoint = limiter.limit(rate)(upload) if rate.strip() else upload
-    router.add_api_route(
+    return job_route(
+        limiter,
+        rate,
         "/upload",
-        endpoint,
-        methods=["POST"],
-        response_model=UploadResponse,
+        upload,
         responses=ERRORS,
         openapi_extra=UPLOAD_OPENAPI,
         summary="Upload a reel for analysis",
+    )
+
+
+def job_route(
+    limiter: Limiter,
+    rate: str,
+    path: str,
+    endpoint: Callable[..., Awaitable[UploadResponse]],
+    *,
+    responses: dict[int | str, dict[str, Any]],
+    openapi_extra: dict[str, Any],
+    summary: str,
+) -> APIRouter:
+    """A `POST /api/...` route that accepts a job (the upload, the import): rate-limited per
+    client unless `rate` is empty, answered with `UploadResponse`."""
+    router = APIRouter(prefix="/api", tags=["uploads"])
+    router.add_api_route(
+        path,
+        limiter.limit(rate)(endpoint) if rate.strip() else endpoint,
+        methods=["POST"],
+        response_model=UploadResponse,
+        responses=responses,
+        openapi_extra=openapi_extra,
+        summary=summary,
     )
     return router
