@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -219,39 +220,31 @@ def _submit(
         return str(job.id)
 
 
-def build_router(limiter: Limiter, rate: str) -> APIRouter:
-    """The upload route, rate-limited with this app's limiter (limits differ per app)."""
-    return job_route(
-        limiter,
-        rate,
-        "/upload",
-        upload,
-        responses=ERRORS,
-        openapi_extra=UPLOAD_OPENAPI,
-        summary="Upload a reel for analysis",
-    )
+@dataclass(frozen=True)
+class JobRoute:
+    """A `POST /api/...` route that accepts a job (the upload, the import), answered with
+    `UploadResponse`."""
+
+    path: str
+    endpoint: Callable[..., Awaitable[UploadResponse]]
+    responses: dict[int | str, dict[str, Any]]
+    openapi_extra: dict[str, Any]
+    summary: str
+
+    def router(self, limiter: Limiter, rate: str) -> APIRouter:
+        """The route, rate-limited per client with this app's limiter (limits differ per
+        app) unless `rate` is empty."""
+        router = APIRouter(prefix="/api", tags=["uploads"])
+        router.add_api_route(
+            self.path,
+            limiter.limit(rate)(self.endpoint) if rate.strip() else self.endpoint,
+            methods=["POST"],
+            response_model=UploadResponse,
+            responses=self.responses,
+            openapi_extra=self.openapi_extra,
+            summary=self.summary,
+        )
+        return router
 
 
-def job_route(
-    limiter: Limiter,
-    rate: str,
-    path: str,
-    endpoint: Callable[..., Awaitable[UploadResponse]],
-    *,
-    responses: dict[int | str, dict[str, Any]],
-    openapi_extra: dict[str, Any],
-    summary: str,
-) -> APIRouter:
-    """A `POST /api/...` route that accepts a job (the upload, the import): rate-limited per
-    client unless `rate` is empty, answered with `UploadResponse`."""
-    router = APIRouter(prefix="/api", tags=["uploads"])
-    router.add_api_route(
-        path,
-        limiter.limit(rate)(endpoint) if rate.strip() else endpoint,
-        methods=["POST"],
-        response_model=UploadResponse,
-        responses=responses,
-        openapi_extra=openapi_extra,
-        summary=summary,
-    )
-    return router
+ROUTE = JobRoute("/upload", upload, ERRORS, UPLOAD_OPENAPI, "Upload a reel for analysis")
