@@ -44,11 +44,8 @@ CALLBACK_FIELD = "callbackUrl"
 MAX_BODY_BYTES = 16 * 1024
 
 
-class NoLinkError(ApiError):
+class NoLinkError(ApiError, code="no_link", http_status=422):
     """No link in the JSON body's `url` (or the form field `url`)."""
-
-    code = "no_link"
-    http_status = 422
 
 
 IMPORT_OPENAPI: dict[str, Any] = {
