@@ -190,11 +190,12 @@ def _av_errors(damage: str, *also: type[Exception]) -> Iterator[None]:
     `also`) is a CorruptVideoError that says `damage`."""
     import av
 
+    damaged: tuple[type[Exception], ...] = (av.FFmpegError, *also)
     try:
         yield
     except av.error.MemoryError as e:
         raise MemoryError from e
-    except (av.FFmpegError, *also) as e:
+    except damaged as e:
         raise CorruptVideoError(damage) from e
 
 
