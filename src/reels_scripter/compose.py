@@ -194,17 +194,7 @@ def compose_result(
         usage=creative.usage,
         filled_by_local=creative.filled_by_local,
         sha256=m.sha256,
-        video=VideoInfo(
-            width=p.width,
-            height=p.height,
-            fps=round(p.fps, 3),
-            variable_frame_rate=p.variable_frame_rate,
-            rotation=p.rotation,
-            container=p.container,
-            video_codec=p.video_codec,
-            audio_codec=p.audio_codec,
-            size_bytes=p.size_bytes,
-        ),
+        video=VideoInfo.model_validate({**p.model_dump(), "fps": round(p.fps, 3)}),
         pace=pace,
     )
     original = Original(

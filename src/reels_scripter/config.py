@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -157,14 +158,15 @@ class Settings(BaseSettings):
     @classmethod
     def env_names(cls) -> list[str]:
         """Every environment name a setting is read from (all of a field's accepted names)."""
-        names: list[str] = []
-        for field in cls.model_fields.values():
-            alias = field.validation_alias
-            if isinstance(alias, AliasChoices):
-                names += [str(choice) for choice in alias.choices]
-            elif field.alias:
-                names.append(field.alias)
-        return names
+        return [name for field in cls.model_fields.values() for name in field_env_names(field)]
+
+
+def field_env_names(field: FieldInfo) -> list[str]:
+    """A settings field's environment names: each of its `AliasChoices`, else its alias."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [field.alias] if field.alias else []
 
 
 @lru_cache

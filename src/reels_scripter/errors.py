@@ -20,11 +20,29 @@ from typing import Any
 
 
 class AppError(Exception):
-    """Base of every deliberate error; subclasses set `code`, `http_status`, `transient`."""
+    """Base of every deliberate error. A subclass names what differs from its base in its
+    header -- `class TooLargeError(InputError, code="too_large", http_status=413)` -- and
+    inherits the rest."""
 
     code: str = "internal_error"
     http_status: int = 500
     transient: bool = False
+
+    def __init_subclass__(
+        cls,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        transient: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if http_status is not None:
+            cls.http_status = http_status
+        if transient is not None:
+            cls.transient = transient
 
     def __init__(
         self,
@@ -43,36 +61,25 @@ class AppError(Exception):
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
 
 
-class InternalError(AppError):
+class InternalError(AppError, code="internal_error"):
     """Something we did not plan for; the details go to the log, not to the person."""
 
-    code = "internal_error"
 
-
-class ServiceUnavailableError(AppError):
+class ServiceUnavailableError(AppError, code="unavailable", http_status=503, transient=True):
     """A dependency (database, broker, worker) is down; the same request may work later."""
 
-    code = "unavailable"
-    http_status = 503
-    transient = True
+
+class DatabaseUnavailableError(ServiceUnavailableError, code="database_unavailable"): ...
 
 
-class DatabaseUnavailableError(ServiceUnavailableError):
-    code = "database_unavailable"
+class ConnectionProblemError(ServiceUnavailableError, code="connection_error"): ...
 
 
-class ConnectionProblemError(ServiceUnavailableError):
-    code = "connection_error"
+class JobTimeoutError(AppError, code="timeout"): ...
 
 
-class JobTimeoutError(AppError):
-    code = "timeout"
-
-
-class WorkerLostError(AppError):
+class WorkerLostError(AppError, code="worker_lost"):
     """The worker running the job died (SIGKILL, OOM, deploy) too many times."""
-
-    code = "worker_lost"
 
 
 def one_line(message: str, limit: int = 300) -> str:

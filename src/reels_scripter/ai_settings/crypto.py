@@ -26,11 +26,8 @@ SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 _INFO = b"reels-scripter/ai-settings/fernet/v1"
 
 
-class StoredKeyUnreadableError(AppError):
+class StoredKeyUnreadableError(AppError, code="ai_key_unreadable", http_status=409):
     """The stored key cannot be decrypted: the server secret changed since it was saved."""
-
-    code = "ai_key_unreadable"
-    http_status = 409
 
 
 def server_secret(settings: Settings) -> bytes:

@@ -5,53 +5,35 @@ from __future__ import annotations
 from reels_scripter.errors import AppError
 
 
-class AISettingsError(AppError):
+class AISettingsError(AppError, http_status=422):
     """A refused change of the studio's AI settings (4xx: the request must change)."""
 
-    http_status = 422
 
-
-class AIKeyRequiredError(AISettingsError):
+class AIKeyRequiredError(AISettingsError, code="ai_key_required"):
     """Gemini needs a key, and none was given nor stored."""
 
-    code = "ai_key_required"
 
-
-class AIKeyRejectedError(AISettingsError):
+class AIKeyRejectedError(AISettingsError, code="ai_key_rejected"):
     """The AI service refused the key (invalid, revoked, or without access)."""
 
-    code = "ai_key_rejected"
 
-
-class AIModelUnavailableError(AISettingsError):
+class AIModelUnavailableError(AISettingsError, code="ai_model_unavailable"):
     """The model does not exist (any more) for this key: `params.suggested` lists current ones."""
 
-    code = "ai_model_unavailable"
 
-
-class AIServerUnreachableError(AISettingsError):
+class AIServerUnreachableError(AISettingsError, code="ai_server_unreachable"):
     """Nothing answered at the given server address (or it answered as no AI server does)."""
 
-    code = "ai_server_unreachable"
 
-
-class AIServiceBusyError(AISettingsError):
+class AIServiceBusyError(AISettingsError, code="ai_service_busy", http_status=503, transient=True):
     """The AI service is overloaded or down right now; the same request may pass later."""
 
-    code = "ai_service_busy"
-    http_status = 503
-    transient = True
 
-
-class AISettingsFromEnvironmentError(AISettingsError):
+class AISettingsFromEnvironmentError(
+    AISettingsError, code="ai_settings_from_environment", http_status=409
+):
     """AI_PROVIDER is set in the server's environment, which wins over the page."""
 
-    code = "ai_settings_from_environment"
-    http_status = 409
 
-
-class AdminKeyRequiredError(AISettingsError):
+class AdminKeyRequiredError(AISettingsError, code="admin_key_required", http_status=403):
     """With API_KEYS on, only ADMIN_API_KEY may change the AI settings."""
-
-    code = "admin_key_required"
-    http_status = 403

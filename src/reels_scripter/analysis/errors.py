@@ -10,75 +10,53 @@ from __future__ import annotations
 from reels_scripter.errors import AppError
 
 
-class AnalysisError(AppError):
+class AnalysisError(AppError, code="analysis_failed", http_status=422):
     """Base for every error the analysis engine raises on purpose."""
 
-    code = "analysis_failed"
-    http_status = 422
 
-
-class InputError(AnalysisError):
+class InputError(AnalysisError, code="invalid_video"):
     """The file is not something we can analyse; retrying will not help."""
 
-    code = "invalid_video"
+
+class EmptyFileError(InputError, code="empty_file"): ...
 
 
-class EmptyFileError(InputError):
-    code = "empty_file"
+class NotAVideoError(InputError, code="not_a_video"): ...
 
 
-class NotAVideoError(InputError):
-    code = "not_a_video"
+class UnsupportedFormatError(InputError, code="unsupported_format", http_status=415): ...
 
 
-class UnsupportedFormatError(InputError):
-    code = "unsupported_format"
-    http_status = 415
+class NoVideoStreamError(InputError, code="no_video_stream"): ...
 
 
-class NoVideoStreamError(InputError):
-    code = "no_video_stream"
+class AudioOnlyError(NoVideoStreamError, code="audio_only"): ...
 
 
-class AudioOnlyError(NoVideoStreamError):
-    code = "audio_only"
+class CorruptVideoError(InputError, code="corrupt_video"): ...
 
 
-class CorruptVideoError(InputError):
-    code = "corrupt_video"
+class TooLongError(InputError, code="too_long"): ...
 
 
-class TooLongError(InputError):
-    code = "too_long"
+class TooLargeError(InputError, code="too_large", http_status=413): ...
 
 
-class TooLargeError(InputError):
-    code = "too_large"
-    http_status = 413
+class ResolutionTooLargeError(InputError, code="resolution_too_large"): ...
 
 
-class ResolutionTooLargeError(InputError):
-    code = "resolution_too_large"
+class ProbeTimeoutError(InputError, code="probe_timeout"): ...
 
 
-class ProbeTimeoutError(InputError):
-    code = "probe_timeout"
-
-
-class SpeechModelError(AnalysisError):
+class SpeechModelError(AnalysisError, code="speech_model_unavailable", http_status=500):
     """The speech model could not be found or loaded (a setup problem, not bad input)."""
 
-    code = "speech_model_unavailable"
-    http_status = 500
 
-
-class ProbeUnavailableError(AnalysisError):
+class ProbeUnavailableError(
+    AnalysisError, code="probe_unavailable", http_status=500, transient=True
+):
     """The sandboxed probe process could not be started or could not load PyAV (a setup
     problem, not bad input)."""
-
-    code = "probe_unavailable"
-    http_status = 500
-    transient = True
 
 
 def too_long(duration: float, limit: float, *, at_least: bool = False) -> TooLongError:

@@ -15,7 +15,6 @@ stage reports shot scale "unknown" with a warning instead of failing the analysi
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reels_scripter.analysis.models import ShotScale
+from reels_scripter.analysis.per_process import PerProcess
 
 CLOSE_UP = 0.22
 MEDIUM = 0.09
@@ -45,11 +45,8 @@ def shot_scale(face_height_ratio: float | None) -> ShotScale:
     return "wide"
 
 
-class FaceDetector:
-    """Frontal-face detector; one per process (loading the cascade costs ~50 ms)."""
-
-    _instance: FaceDetector | None = None
-    _lock = threading.Lock()
+class FaceDetector(PerProcess):
+    """Frontal-face detector; one per process, `shared()` (loading the cascade costs ~50 ms)."""
 
     def __init__(self) -> None:
         self._cascade: Any = None
@@ -70,13 +67,6 @@ class FaceDetector:
             self.reason = f"{_CASCADE} could not be loaded"
             return
         self._cascade = cascade
-
-    @classmethod
-    def shared(cls) -> FaceDetector:
-        with cls._lock:
-            if cls._instance is None:
-                cls._instance = cls()
-            return cls._instance
 
     @property
     def available(self) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from reels_scripter.analysis.container import open_container
@@ -43,17 +45,10 @@ def inspect_container(
     path: str, family: str, max_pixels: int, max_duration: float
 ) -> dict[str, Any]:
     """The container facts of `path` (ProbeInfo fields), or an InputError subclass."""
-    import av
 
     codec_options = {"max_pixels": str(max_pixels), "threads": "1"}
-    try:
+    with _av_errors("The video file is damaged or incomplete and cannot be opened.", ValueError):
         container = open_container(path, family, max_pixels=max_pixels, threads=1)
-    except av.error.MemoryError as e:
-        raise MemoryError from e
-    except (av.FFmpegError, ValueError) as e:
-        raise CorruptVideoError(
-            "The video file is damaged or incomplete and cannot be opened."
-        ) from e
     with container:
         return _inspect_open(container, max_pixels, max_duration, codec_options)
 
@@ -106,7 +101,7 @@ def _inspect_open(
     fed = 0
     video_pts: list[int] = []
     end = 0.0
-    try:
+    with _av_errors("The video file is damaged or incomplete: it cannot be read to the end."):
         for packet in container.demux(wanted):
             if packet.size == 0:
                 continue  # the flush packet PyAV yields at the end of each stream
@@ -125,12 +120,6 @@ def _inspect_open(
             if first_frame is None and fed < _FIRST_FRAME_PACKETS:
                 fed += 1
                 first_frame = _decode_first(cc, packet)
-    except av.error.MemoryError as e:
-        raise MemoryError from e
-    except av.FFmpegError as e:
-        raise CorruptVideoError(
-            "The video file is damaged or incomplete: it cannot be read to the end."
-        ) from e
     if first_frame is None and fed:
         first_frame = _decode_first(cc, None)
     if not video_pts:
@@ -195,18 +184,26 @@ def _check_index_within_file(
                 )
 
 
-def _decode_first(cc: Any, packet: Any) -> Any:
-    """Feed one packet (None flushes) and return the first picture it yields, if any."""
+@contextmanager
+def _av_errors(damage: str, *also: type[Exception]) -> Iterator[None]:
+    """Inside: PyAV running out of memory is a MemoryError; any other PyAV error (or one of
+    `also`) is a CorruptVideoError that says `damage`."""
     import av
 
+    damaged: tuple[type[Exception], ...] = (av.FFmpegError, *also)
     try:
-        frames = cc.decode(packet)
+        yield
     except av.error.MemoryError as e:
         raise MemoryError from e
-    except av.FFmpegError as e:
-        raise CorruptVideoError(
-            "The video file is damaged: its first frame cannot be decoded."
-        ) from e
+    except damaged as e:
+        raise CorruptVideoError(damage) from e
+
+
+def _decode_first(cc: Any, packet: Any) -> Any:
+    """Feed one packet (None flushes) and return the first picture it yields, if any."""
+
+    with _av_errors("The video file is damaged: its first frame cannot be decoded."):
+        frames = cc.decode(packet)
     return frames[0] if frames else None
 
 

@@ -29,13 +29,14 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from reels_scripter.analysis.models import OnscreenText, shown_in
+from reels_scripter.analysis.per_process import PerProcess
 from reels_scripter.analysis.ppocr import PpOcr
 
 if TYPE_CHECKING:
@@ -170,20 +171,10 @@ class TextReader(Protocol):
     def read(self, image: Image) -> list[TextLine]: ...
 
 
-class PpOcrReader:
+class PpOcrReader(PerProcess):
     """PP-OCR (`ppocr.PpOcr`, the models of the rapidocr wheel) with one ONNX thread and the
     detector capped at 480 px. The sessions are built on first use (~0.2 CPU-s); `shared()`
     keeps one reader per process, so a worker pays that once."""
-
-    _shared: ClassVar[PpOcrReader | None] = None
-    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    @classmethod
-    def shared(cls) -> PpOcrReader:
-        with cls._shared_lock:
-            if cls._shared is None:
-                cls._shared = cls()
-            return cls._shared
 
     def __init__(self, det_max_side: int = DET_MAX_SIDE, threads: int = 1) -> None:
         self._det_max_side = det_max_side

@@ -40,6 +40,29 @@ _IMAGE_BRANDS = frozenset(
     | {b"crx ", b"jpx ", b"jp2 "}
 )
 
+# The RIFF container's form type (bytes 8-12), and the leading bytes of the other formats that
+# a plain prefix names for certain (no two of them start alike).
+_RIFF_TYPES: dict[bytes, tuple[ForeignKind, str]] = {
+    b"AVI ": ("video", "AVI"),
+    b"WAVE": ("audio", "WAV"),
+    b"WEBP": ("image", "WebP"),
+}
+_SIGNATURES: tuple[tuple[tuple[bytes, ...], ForeignKind, str], ...] = (
+    ((b"FLV\x01",), "video", "FLV"),
+    ((b"\x00\x00\x01\xba",), "video", "MPEG-PS"),
+    ((b"\x30\x26\xb2\x75\x8e\x66\xcf\x11",), "video", "ASF/WMV"),
+    ((b".RMF",), "video", "RealMedia"),
+    ((b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xfa"), "audio", "MP3"),
+    ((b"\xff\xf1", b"\xff\xf9"), "audio", "AAC"),
+    ((b"fLaC",), "audio", "FLAC"),
+    ((b"#!AMR",), "audio", "AMR"),
+    ((b"\x89PNG\r\n\x1a\n",), "image", "PNG"),
+    ((b"\xff\xd8\xff",), "image", "JPEG"),
+    ((b"GIF87a", b"GIF89a"), "image", "GIF"),
+    ((b"%PDF",), "other", "PDF"),
+    ((b"PK\x03\x04",), "other", "ZIP"),
+)
+
 
 def sniff(head: bytes) -> str | None:
     """Container family from the first bytes: "mp4" (ISO-BMFF, QuickTime included) or "webm"
@@ -74,46 +97,17 @@ def foreign_format(head: bytes) -> tuple[ForeignKind, str] | None:
     Only unambiguous signatures count: a wrong guess here would tell the user something false.
     """
     h = head
-    if h.startswith(b"RIFF") and len(h) >= 12:
-        sub = h[8:12]
-        if sub == b"AVI ":
-            return ("video", "AVI")
-        if sub == b"WAVE":
-            return ("audio", "WAV")
-        if sub == b"WEBP":
-            return ("image", "WebP")
-    if h.startswith(b"FLV\x01"):
-        return ("video", "FLV")
+    if h.startswith(b"RIFF") and h[8:12] in _RIFF_TYPES:
+        return _RIFF_TYPES[h[8:12]]
     if len(h) >= 377 and h[0] == 0x47 and h[188] == 0x47 and h[376] == 0x47:
         return ("video", "MPEG-TS")
-    if h.startswith(b"\x00\x00\x01\xba"):
-        return ("video", "MPEG-PS")
-    if h.startswith(b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"):
-        return ("video", "ASF/WMV")
-    if h.startswith(b".RMF"):
-        return ("video", "RealMedia")
     if h.startswith(b"OggS"):
         return ("video", "Ogg") if b"\x80theora" in h else ("audio", "Ogg")
-    if h.startswith(b"ID3") or h[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xfa"):
-        return ("audio", "MP3")
-    if h[:2] in (b"\xff\xf1", b"\xff\xf9"):
-        return ("audio", "AAC")
-    if h.startswith(b"fLaC"):
-        return ("audio", "FLAC")
-    if h.startswith(b"#!AMR"):
-        return ("audio", "AMR")
-    if h.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ("image", "PNG")
-    if h.startswith(b"\xff\xd8\xff"):
-        return ("image", "JPEG")
-    if h.startswith((b"GIF87a", b"GIF89a")):
-        return ("image", "GIF")
     if h.startswith(b"BM") and len(h) >= 14:
         return ("image", "BMP")
-    if h.startswith(b"%PDF"):
-        return ("other", "PDF")
-    if h.startswith(b"PK\x03\x04"):
-        return ("other", "ZIP")
+    for prefixes, kind, name in _SIGNATURES:
+        if h.startswith(prefixes):
+            return (kind, name)
     if len(h) >= 12 and h[4:8] == b"ftyp" and h[8:12] in _IMAGE_BRANDS:
         return ("image", "HEIF/AVIF")
     return None

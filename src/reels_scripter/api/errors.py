@@ -40,10 +40,8 @@ class ErrorBody(BaseModel):
     detail: Any | None = Field(None, description="Technical detail (English), when useful.")
 
 
-class ApiError(AppError):
+class ApiError(AppError, http_status=400):
     """An error only the HTTP layer raises. Subclasses fix the code and status."""
-
-    http_status = 400
 
     def __init__(
         self,
@@ -58,135 +56,81 @@ class ApiError(AppError):
         self.headers = dict(headers) if headers is not None else None
 
 
-class NoFileError(ApiError):
+class NoFileError(ApiError, code="no_file"):
     """No file in the `video` field."""
 
-    code = "no_file"
 
-
-class MalformedMultipartError(ApiError):
+class MalformedMultipartError(ApiError, code="malformed_multipart"):
     """The multipart body is malformed or cut short."""
 
-    code = "malformed_multipart"
 
-
-class ClientDisconnectedError(ApiError):
+class ClientDisconnectedError(ApiError, code="client_disconnected"):
     """The client went away during the upload."""
 
-    code = "client_disconnected"
 
-
-class UnauthorizedError(ApiError):
+class UnauthorizedError(ApiError, code="unauthorized", http_status=401):
     """API keys are on and no valid key was sent."""
 
-    code = "unauthorized"
-    http_status = 401
 
-
-class JobNotFoundError(ApiError):
+class JobNotFoundError(ApiError, code="job_not_found", http_status=404):
     """No such job (or it belongs to another API key)."""
 
-    code = "job_not_found"
-    http_status = 404
 
-
-class KeyframeNotFoundError(ApiError):
+class KeyframeNotFoundError(ApiError, code="keyframe_not_found", http_status=404):
     """The job has no such keyframe (or it was removed from storage)."""
 
-    code = "keyframe_not_found"
-    http_status = 404
 
-
-class NotCompletedError(ApiError):
+class NotCompletedError(ApiError, code="not_completed", http_status=409):
     """The job has not completed, so it has nothing to export yet."""
 
-    code = "not_completed"
-    http_status = 409
 
-
-class ScriptVersionNotFoundError(ApiError):
+class ScriptVersionNotFoundError(ApiError, code="script_version_not_found", http_status=404):
     """The job's script has no such version."""
 
-    code = "script_version_not_found"
-    http_status = 404
 
-
-class NotFoundError(ApiError):
+class NotFoundError(ApiError, code="not_found", http_status=404):
     """No such file."""
 
-    code = "not_found"
-    http_status = 404
 
-
-class VideoGoneError(ApiError):
+class VideoGoneError(ApiError, code="video_gone", http_status=410):
     """The uploaded video is no longer stored (it is kept for VIDEO_RETENTION_HOURS)."""
 
-    code = "video_gone"
-    http_status = 410
 
-
-class RangeNotSatisfiableError(ApiError):
+class RangeNotSatisfiableError(ApiError, code="range_not_satisfiable", http_status=416):
     """The requested byte range lies outside the file."""
 
-    code = "range_not_satisfiable"
-    http_status = 416
 
-
-class HeadersTooLargeError(ApiError):
+class HeadersTooLargeError(ApiError, code="headers_too_large", http_status=431):
     """The request's headers are too many or too large."""
 
-    code = "headers_too_large"
-    http_status = 431
 
-
-class InvalidAccessTokenError(ApiError):
+class InvalidAccessTokenError(ApiError, code="invalid_access_token", http_status=401):
     """The `?access=` token is malformed or was not made by this service."""
 
-    code = "invalid_access_token"
-    http_status = 401
 
-
-class ExpiredAccessTokenError(InvalidAccessTokenError):
+class ExpiredAccessTokenError(InvalidAccessTokenError, code="access_token_expired"):
     """The `?access=` token has expired."""
 
-    code = "access_token_expired"
 
-
-class ReadOnlyAccessTokenError(InvalidAccessTokenError):
+class ReadOnlyAccessTokenError(InvalidAccessTokenError, code="access_token_read_only"):
     """An `?access=` token only reads one job."""
 
-    code = "access_token_read_only"
 
-
-class RateLimitedError(ApiError):
+class RateLimitedError(ApiError, code="rate_limited", http_status=429):
     """Too many requests from this client."""
 
-    code = "rate_limited"
-    http_status = 429
 
-
-class TooManyUploadsError(ApiError):
+class TooManyUploadsError(ApiError, code="too_many_uploads", http_status=503, transient=True):
     """This API process is receiving as many uploads as it may (MAX_CONCURRENT_UPLOADS)."""
 
-    code = "too_many_uploads"
-    http_status = 503
-    transient = True
 
-
-class WorkerUnavailableError(ApiError):
+class WorkerUnavailableError(ApiError, code="worker_unavailable", http_status=503, transient=True):
     """No worker can run jobs: the workers could not start (the reason is given); no job is
     accepted until one can."""
 
-    code = "worker_unavailable"
-    http_status = 503
-    transient = True
 
-
-class MetricsUnauthorizedError(ApiError):
+class MetricsUnauthorizedError(ApiError, code="unauthorized", http_status=401):
     """/metrics needs `Authorization: Bearer <METRICS_TOKEN>` (or an API key)."""
-
-    code = "unauthorized"
-    http_status = 401
 
 
 def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
@@ -210,6 +154,15 @@ def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
             },
         }
     return out
+
+
+def file_responses(
+    media_type: str, description: str, *errors: type[AppError]
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a route that answers a file of `media_type` (200) or one of
+    `errors`."""
+    ok = {"content": {media_type: {}}, "description": description}
+    return {**error_responses(*errors), 200: ok}
 
 
 def error_response(

@@ -47,11 +47,8 @@ WRITE_BATCH = 1024 * 1024
 _MIB = 1024 * 1024
 
 
-class UploadTimeoutError(ApiError):
+class UploadTimeoutError(ApiError, code="upload_timeout", http_status=408):
     """The client sent the body too slowly (idle between chunks, or past the deadline)."""
-
-    code = "upload_timeout"
-    http_status = 408
 
 
 @dataclass

@@ -9,60 +9,40 @@ from __future__ import annotations
 from reels_scripter.errors import AppError
 
 
-class LinkError(AppError):
+class LinkError(AppError, code="link_unsupported", http_status=422):
     """A link we cannot import; retrying the same link will not help unless `transient`."""
 
-    code = "link_unsupported"
-    http_status = 422
 
-
-class LinkInvalidError(LinkError):
+class LinkInvalidError(LinkError, code="link_invalid"):
     """Not an http(s) URL with a host (file://, javascript:, garbage)."""
 
-    code = "link_invalid"
 
-
-class LinkForbiddenError(LinkError):
+class LinkForbiddenError(LinkError, code="link_forbidden"):
     """The link (or a redirect) leads to a loopback, private, link-local or reserved address."""
 
-    code = "link_forbidden"
 
-
-class LinkUnsupportedError(LinkError):
+class LinkUnsupportedError(LinkError, code="link_unsupported"):
     """No video the downloader can take at that address."""
 
-    code = "link_unsupported"
 
-
-class LinkLoginRequiredError(LinkError):
+class LinkLoginRequiredError(LinkError, code="link_login_required"):
     """Private, age-gated, or the site wants a login (IMPORT_COOKIES_FILE helps operators)."""
 
-    code = "link_login_required"
+
+class LinkNotFoundError(LinkError, code="link_not_found"): ...
 
 
-class LinkNotFoundError(LinkError):
-    code = "link_not_found"
+class LinkTooLongError(LinkError, code="link_too_long"): ...
 
 
-class LinkTooLongError(LinkError):
-    code = "link_too_long"
+class LinkTooLargeError(LinkError, code="link_too_large", http_status=413): ...
 
 
-class LinkTooLargeError(LinkError):
-    code = "link_too_large"
-    http_status = 413
+class LinkTimeoutError(LinkError, code="link_timeout", transient=True): ...
 
 
-class LinkTimeoutError(LinkError):
-    code = "link_timeout"
-    transient = True
-
-
-class LinkUnreachableError(LinkError):
+class LinkUnreachableError(LinkError, code="link_unreachable", transient=True):
     """The site does not resolve, refuses the connection, or answers with a server error."""
-
-    code = "link_unreachable"
-    transient = True
 
 
 LINK_ERRORS: tuple[type[LinkError], ...] = (

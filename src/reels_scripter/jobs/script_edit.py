@@ -64,41 +64,28 @@ class ScriptRestore(BaseModel):
     rows: list[int] | None = Field(None, max_length=MAX_ROWS)
 
 
-class ScriptEditError(AppError):
+class ScriptEditError(AppError, code="script_edit_invalid", http_status=422):
     """An edit that cannot be applied; nothing was changed."""
 
-    code = "script_edit_invalid"
-    http_status = 422
 
-
-class EmptyEditError(ScriptEditError):
+class EmptyEditError(ScriptEditError, code="script_edit_empty"):
     """The edit names no row."""
 
-    code = "script_edit_empty"
 
-
-class RowNotFoundError(ScriptEditError):
+class RowNotFoundError(ScriptEditError, code="script_row_not_found"):
     """The edit names a row the script does not have."""
 
-    code = "script_row_not_found"
 
-
-class RowRepeatedError(ScriptEditError):
+class RowRepeatedError(ScriptEditError, code="script_row_repeated"):
     """The edit names the same row twice."""
 
-    code = "script_row_repeated"
 
-
-class RowUnchangedError(ScriptEditError):
+class RowUnchangedError(ScriptEditError, code="script_row_no_fields"):
     """A row of the edit gives no field to change."""
 
-    code = "script_row_no_fields"
 
-
-class TextTooLongError(ScriptEditError):
+class TextTooLongError(ScriptEditError, code="script_text_too_long"):
     """A field of the edit is longer than MAX_FIELD_CHARS."""
-
-    code = "script_text_too_long"
 
 
 def parse_patch(body: Any) -> ScriptPatch:

@@ -31,12 +31,10 @@ SAVE_ATTEMPTS = 3
 CALM_PACE = Pace(syllables_per_sec=DEFAULT_PACE, source="default")
 
 
-class ScriptEditConflictError(AppError):
+class ScriptEditConflictError(
+    AppError, code="script_edit_conflict", http_status=409, transient=True
+):
     """Other edits of the same script kept arriving at the same moment; nothing was saved."""
-
-    code = "script_edit_conflict"
-    http_status = 409
-    transient = True
 
 
 @dataclass(frozen=True)

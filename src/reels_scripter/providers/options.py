@@ -21,6 +21,7 @@ from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic.config import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reels_scripter.config import field_env_names
 from reels_scripter.logs import remember_secret
 
 _CHANGES_RESULT = "changes_result"
@@ -74,24 +75,13 @@ class ProviderOptions(BaseSettings):
         names: dict[str, str] = {}
         for field, info in cls.model_fields.items():
             names[field.lower()] = field
-            alias = info.validation_alias
-            if isinstance(alias, AliasChoices):
-                names.update({str(choice).lower(): field for choice in alias.choices})
-            elif info.alias:
-                names[info.alias.lower()] = field
+            names.update({name.lower(): field for name in field_env_names(info)})
         return {names[k.lower()]: v for k, v in values.items() if k.lower() in names}
 
     @classmethod
     def env_names(cls) -> list[str]:
         """Every environment name these options are read from."""
-        found: list[str] = []
-        for info in cls.model_fields.values():
-            alias = info.validation_alias
-            if isinstance(alias, AliasChoices):
-                found += [str(choice) for choice in alias.choices]
-            elif info.alias:
-                found.append(info.alias)
-        return found
+        return [name for info in cls.model_fields.values() for name in field_env_names(info)]
 
     @classmethod
     def result_fields(cls) -> list[str]:

@@ -43,18 +43,12 @@ SHARE_PAGE = "share.html"
 SHARE_ACCESS_TTL_SEC = 5 * 60
 
 
-class ShareNotFoundError(ApiError):
+class ShareNotFoundError(ApiError, code="share_not_found", http_status=404):
     """No live share link: revoked, expired, never made, or its job is gone."""
 
-    code = "share_not_found"
-    http_status = 404
 
-
-class InvalidShareRequestError(ApiError):
+class InvalidShareRequestError(ApiError, code="validation_error", http_status=422):
     """The body is not `{"expiresInHours": n}` with 0 < n <= 8760."""
-
-    code = "validation_error"
-    http_status = 422
 
 
 class _Camel(BaseModel):

@@ -10,16 +10,11 @@ from typing import Protocol, runtime_checkable
 from reels_scripter.errors import AppError
 
 
-class StorageError(AppError):
+class StorageError(AppError, code="storage_failed", http_status=503):
     """A storage operation failed. `transient` says whether retrying may help."""
 
-    code = "storage_failed"
-    http_status = 503
 
-
-class ObjectNotFoundError(StorageError):
-    code = "video_missing"
-    http_status = 404
+class ObjectNotFoundError(StorageError, code="video_missing", http_status=404): ...
 
 
 def random_object_name(prefix: str = "uploads/") -> str:

@@ -247,12 +247,9 @@ def _check_speech_model(settings: Settings) -> None:
         raise WorkerStartupError(exc.message, cause=presence.CAUSE_SPEECH_MODEL) from exc
 
 
-class WorkerStartupError(AppError):
+class WorkerStartupError(AppError, code="worker_unavailable", http_status=503):
     """The worker cannot start; the message says why in one line, `cause` names the part
     (`worker.presence.CAUSE_*`); `transient` when trying again later may succeed."""
-
-    code = "worker_unavailable"
-    http_status = 503
 
     def __init__(self, message: str, *, cause: str, transient: bool = False) -> None:
         super().__init__(message, transient=transient, params={"cause": cause})

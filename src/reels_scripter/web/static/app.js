@@ -4,14 +4,14 @@
 
 import { initAi } from "./ai.js";
 import * as api from "./api.js";
-import { h, clear } from "./dom.js";
+import { h, clear, toaster } from "./dom.js";
 import { renderHistory } from "./history.js";
 import { renderJob } from "./job.js";
 import { T } from "./texts.js";
 import { renderUpload } from "./upload.js";
 
 const main = document.getElementById("main");
-const toastBox = document.getElementById("toast");
+const toast = toaster(document.getElementById("toast"));
 const keyDialog = document.getElementById("key-dialog");
 const keyForm = document.getElementById("key-form");
 const keyInput = document.getElementById("key-input");
@@ -24,17 +24,7 @@ const keyCancel = document.getElementById("key-cancel");
 // has deleted its copy.
 const localVideos = new Map();
 const leaveHandlers = [];
-let toastTimer = 0;
 let silentHash = null;
-
-function toast(text, kind = "info") {
-  clearTimeout(toastTimer);
-  toastBox.textContent = text;
-  toastBox.className = `toast show ${kind}`;
-  toastTimer = setTimeout(() => {
-    toastBox.className = "toast";
-  }, 4000);
-}
 
 function navigate(hash, { silent = false } = {}) {
   if (silent) silentHash = hash;

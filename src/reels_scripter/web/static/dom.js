@@ -54,6 +54,30 @@ export function clear(el) {
   return el;
 }
 
+/** The toast function of a page: shows `text` in `box` (its #toast) for 4 s; a new one replaces it. */
+export function toaster(box) {
+  let timer = 0;
+  return (text, kind = "info") => {
+    clearTimeout(timer);
+    box.textContent = text;
+    box.className = `toast show ${kind}`;
+    timer = setTimeout(() => {
+      box.className = "toast";
+    }, 4000);
+  };
+}
+
+/** A page that could not be shown: its title, the error message and any further children. */
+export function failurePanel(title, message, ...more) {
+  return h(
+    "section",
+    { class: "panel" },
+    h("h1", { tabindex: "-1" }, title),
+    h("p", { class: "error-box", role: "alert" }, message),
+    ...more,
+  );
+}
+
 /** Replace an element's content; a null child (a section with nothing to say) is left out. */
 export function fill(el, ...children) {
   append(clear(el), children);

@@ -1,7 +1,7 @@
 // The history page: the caller's jobs, newest first, a page at a time; open or delete each.
 
 import * as api from "./api.js";
-import { h, clear } from "./dom.js";
+import { h, clear, failurePanel } from "./dom.js";
 import { STATE_LABELS, bytes, clock, count, date } from "./format.js";
 import { T } from "./texts.js";
 
@@ -99,14 +99,7 @@ export async function renderHistory(container, ctx, page = 1) {
     body = await api.getJson(`/api/jobs?limit=${PAGE_SIZE}&offset=${(page - 1) * PAGE_SIZE}`);
   } catch (err) {
     if (!alive()) return;
-    clear(container).append(
-      h(
-        "section",
-        { class: "panel" },
-        h("h1", { tabindex: "-1" }, T.history.title),
-        h("p", { class: "error-box", role: "alert" }, err.message),
-      ),
-    );
+    clear(container).append(failurePanel(T.history.title, err.message));
     return;
   }
   if (!alive()) return;

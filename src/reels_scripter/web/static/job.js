@@ -2,7 +2,7 @@
 // and the result once it is there.
 
 import * as api from "./api.js";
-import { h, clear } from "./dom.js";
+import { h, clear, failurePanel } from "./dom.js";
 import { stageLabel } from "./format.js";
 import { renderResult } from "./result.js";
 import { T } from "./texts.js";
@@ -200,15 +200,8 @@ export async function renderJob(container, ctx, jobId) {
     job = await api.getJson(`/api/jobs/${encodeURIComponent(jobId)}`);
   } catch (err) {
     if (!alive()) return;
-    clear(container).append(
-      h(
-        "section",
-        { class: "panel" },
-        h("h1", { tabindex: "-1" }, T.job.openFailed),
-        h("p", { class: "error-box", role: "alert" }, err.message),
-        h("a", { class: "button", href: "#/history" }, T.job.toHistory),
-      ),
-    );
+    const back = h("a", { class: "button", href: "#/history" }, T.job.toHistory);
+    clear(container).append(failurePanel(T.job.openFailed, err.message, back));
     return;
   }
   if (!alive()) return;

@@ -4,23 +4,13 @@
 // Nothing here deletes, edits or lists other jobs.
 
 import * as api from "./api.js";
-import { h, clear } from "./dom.js";
+import { h, clear, failurePanel, toaster } from "./dom.js";
 import { renderResult } from "./result.js";
 import { T } from "./texts.js";
 
 const main = document.getElementById("main");
-const toastBox = document.getElementById("toast");
+const toast = toaster(document.getElementById("toast"));
 const token = decodeURIComponent(location.pathname.split("/")[2] || "");
-let toastTimer = 0;
-
-function toast(text, kind = "info") {
-  clearTimeout(toastTimer);
-  toastBox.textContent = text;
-  toastBox.className = `toast show ${kind}`;
-  toastTimer = setTimeout(() => {
-    toastBox.className = "toast";
-  }, 4000);
-}
 
 function read() {
   return api.getJson(`/api/shared/${encodeURIComponent(token)}`);
@@ -41,14 +31,7 @@ const ctx = {
 };
 
 function failed(title, message) {
-  clear(main).append(
-    h(
-      "section",
-      { class: "panel" },
-      h("h1", { tabindex: "-1" }, title),
-      h("p", { class: "error-box", role: "alert" }, message),
-    ),
-  );
+  clear(main).append(failurePanel(title, message));
 }
 
 async function boot() {

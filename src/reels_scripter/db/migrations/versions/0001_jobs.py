@@ -1,9 +1,4 @@
-"""jobs table
-
-Revision ID: 0001
-Revises:
-Create Date: 2025-01-01
-"""
+"""jobs table"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

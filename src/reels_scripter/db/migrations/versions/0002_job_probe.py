@@ -1,9 +1,4 @@
-"""jobs.probe: the upload's probe facts, stored once for the worker
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-26
-"""
+"""jobs.probe: the upload's probe facts, stored once for the worker"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

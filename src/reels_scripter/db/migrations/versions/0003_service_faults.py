@@ -1,9 +1,4 @@
-"""worker losses apart from attempts, webhook outbox, video retention, worker presence
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-27
-"""
+"""worker losses apart from attempts, webhook outbox, video retention, worker presence"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""import by link (jobs.source_url, source_key, imported) and share links (shares)
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-07
-"""
+"""import by link (jobs.source_url, source_key, imported) and share links (shares)"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

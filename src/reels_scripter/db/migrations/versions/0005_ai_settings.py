@@ -1,9 +1,4 @@
-"""the studio's stored AI settings (one row, the key encrypted)
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-07
-"""
+"""the studio's stored AI settings (one row, the key encrypted)"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""script_versions: the creator's edits of a job's script, each one a new version
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-07
-"""
+"""script_versions: the creator's edits of a job's script, each one a new version"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
