@@ -67,6 +67,14 @@ def analysed(
     server.stop()
 
 
+@pytest.fixture
+def restored(analysed: Any) -> Any:
+    """`analysed`, its script as the analysis wrote it: no earlier test's edits left over."""
+    server, job, _ = analysed
+    restore_all(server, job)
+    return analysed
+
+
 def status_result(server: StudioServer, job: str) -> AnalysisResult:
     body = httpx.get(f"{server.url}/api/status/{job}", timeout=10).json()
     return AnalysisResult.model_validate(body["result"])
@@ -100,10 +108,9 @@ def check_fit_bars(page: Any, result: AnalysisResult) -> None:
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_edit_a_row_in_place_with_its_fit_bar(
-    analysed: Any, open_page: Any, artifacts: Path, viewport: dict[str, int]
+    restored: Any, open_page: Any, artifacts: Path, viewport: dict[str, int]
 ) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
+    server, job, result = restored
     name = "phone" if viewport is PHONE else "desktop"
     watch = open_page(viewport)
     page = open_result(watch, server, job)
@@ -158,9 +165,8 @@ def test_edit_a_row_in_place_with_its_fit_bar(
     watch.assert_clean()
 
 
-def test_a_refused_edit_shows_the_reason_and_keeps_the_text(analysed: Any, open_page: Any) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
+def test_a_refused_edit_shows_the_reason_and_keeps_the_text(restored: Any, open_page: Any) -> None:
+    server, job, result = restored
     watch = open_page(PHONE)
     page = open_result(watch, server, job)
     # the server refuses the edit (another tab deleted the job meanwhile, say)
@@ -191,10 +197,9 @@ def prompter_times(page: Any) -> tuple[float, list[tuple[int, float]]]:
 
 
 def test_teleprompter_advances_rows_on_their_measured_times(
-    analysed: Any, open_page: Any, artifacts: Path
+    restored: Any, open_page: Any, artifacts: Path
 ) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
+    server, job, result = restored
     rows = result.script
     assert len(rows) >= 2
     watch = open_page(PHONE)
@@ -247,10 +252,9 @@ def freeze(page: Any) -> None:
 
 
 def test_teleprompter_pause_pace_and_mirror_on_a_fake_clock(
-    analysed: Any, open_page: Any, artifacts: Path
+    restored: Any, open_page: Any, artifacts: Path
 ) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
+    server, job, result = restored
     rows = result.script
     watch = open_page(PHONE)
     page = watch.page
@@ -328,10 +332,9 @@ def test_teleprompter_at_desktop_width(analysed: Any, open_page: Any, artifacts:
 
 
 def test_a_shared_page_shows_fit_and_the_prompter_but_no_editing(
-    analysed: Any, open_page: Any, artifacts: Path
+    restored: Any, open_page: Any, artifacts: Path
 ) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
+    server, job, result = restored
     edit = {"rows": [{"index": 0, "text": NEW_LINE}]}
     assert httpx.patch(f"{server.url}/api/jobs/{job}/script", json=edit).status_code == 200
     link = httpx.post(f"{server.url}/api/jobs/{job}/share", timeout=10).json()
