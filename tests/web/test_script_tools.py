@@ -251,17 +251,24 @@ def freeze(page: Any) -> None:
     page.clock.pause_at(int(page.evaluate("Date.now()")) + 1000)
 
 
+def open_prompter_on_a_paused_clock(watch: PageWatch, server: StudioServer, job: str) -> Any:
+    """The job's result with the page's clock installed, then frozen (`freeze`), and the
+    prompter opened: the page."""
+    page = watch.page
+    page.clock.install()
+    open_result(watch, server, job)
+    freeze(page)
+    page.get_by_role("button", name="Открыть суфлёр").click()
+    return page
+
+
 def test_teleprompter_pause_pace_and_mirror_on_a_fake_clock(
     restored: Any, open_page: Any, artifacts: Path
 ) -> None:
     server, job, result = restored
     rows = result.script
     watch = open_page(PHONE)
-    page = watch.page
-    page.clock.install()
-    open_result(watch, server, job)
-    freeze(page)
-    page.get_by_role("button", name="Открыть суфлёр").click()
+    page = open_prompter_on_a_paused_clock(watch, server, job)
     prompter = page.locator(".prompter")
 
     def current() -> int:
@@ -315,11 +322,7 @@ def test_teleprompter_pause_pace_and_mirror_on_a_fake_clock(
 def test_teleprompter_at_desktop_width(analysed: Any, open_page: Any, artifacts: Path) -> None:
     server, job, result = analysed
     watch = open_page(DESKTOP)
-    page = watch.page
-    page.clock.install()
-    open_result(watch, server, job)
-    freeze(page)
-    page.get_by_role("button", name="Открыть суфлёр").click()
+    page = open_prompter_on_a_paused_clock(watch, server, job)
     page.clock.run_for(3100)
     prompter = page.locator(".prompter")
     assert prompter.locator("[aria-current=true]").inner_text() == result.script[0].text
