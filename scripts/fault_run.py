@@ -314,141 +314,187 @@ class RecoveryWatch(threading.Thread):
                     self.recovered[i] = now - killed_at
 
 
-# --------------------------------------------------------------------------- phases
-
-
-def production_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -> None:
-    from reels_scripter.config import Settings
-    from reels_scripter.db import upgrade_database
-    from reels_scripter.providers.registry import all_env_names
-
-    redis = Redis(work)
+@contextmanager
+def running_stack(redis: Redis, logs: Path) -> Iterator[tuple[str, list[Proc]]]:
+    """`redis` started, the `logs` folder made and a fresh PostgreSQL database: its URL, and
+    the list a run adds its processes to. On the way out every one of them stops (the API with
+    SIGTERM, the rest killed), then Redis."""
     redis.start()
-    logs = work / "logs"
     logs.mkdir()
     procs: list[Proc] = []
     try:
         with postgres_database() as pg_url:
-            settings_env = set(all_env_names())
-            base_env = {k: v for k, v in os.environ.items() if k not in settings_env}
-            env = {
-                **base_env,
-                "PATH": f"{BIN}{os.pathsep}{base_env.get('PATH', '')}",
-                "REDIS_URL": redis.url,
-                "DATABASE_URL": pg_url,
-                "DATA_DIR": str(work / "data"),
-                "STORAGE_BACKEND": "local",
-                "AI_PROVIDER": "local",
-                "UPLOAD_RATE_LIMIT": "",
-                "MAX_CONCURRENT_UPLOADS": str(args.max_uploads),
-                "UPLOAD_IDLE_TIMEOUT_SEC": "3",
-                "UPLOAD_DEADLINE_SEC": "15",
-                # slows each job to a few seconds so kills land mid-job (recovery: defaults)
-                "JOB_PROGRESS_DELAY_SEC": "0.2",
-                "LOG_LEVEL": "INFO",
-            }
-            settings = Settings(
-                _env_file=None, DATABASE_URL=pg_url, DATA_DIR=work / "data", REDIS_URL=redis.url
-            )
-            upgrade_database(settings)
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            serve = [str(BIN / "reels-scripter"), "serve", "--no-worker", "--host", "127.0.0.1"]
-            procs.append(Proc("api", [*serve, "--port", str(port)], env, logs))
-            workers: list[Proc] = []
-            started = Counter[str]()
-
-            def start_worker() -> Proc:
-                proc = Proc(
-                    f"worker-{started.total()}", [str(BIN / "reels-scripter"), "worker"], env, logs
-                )
-                started["worker"] += 1
-                workers.append(proc)
-                procs.append(proc)
-                return proc
-
-            for _ in range(args.workers):
-                start_worker()
-            wait_ready(base, timeout=90)
-            log(f"API on {base}, {args.workers} workers, Redis on {redis.port}, {pg_url}")
-
-            videos = make_videos(work, args.jobs + 3 * args.redis_restarts)
-            uploads = Uploads()
-            deadline = time.monotonic() + args.budget
-            threads = [
-                threading.Thread(
-                    target=upload_with_retries, args=(base, v, uploads, deadline), daemon=True
-                )
-                for v in videos[: args.jobs]
-            ]
-            slow: list[tuple[str, float]] = []
-            slow_threads = [
-                threading.Thread(target=slow_client, args=(port, i % 3 == 0, slow), daemon=True)
-                for i in range(args.slow_clients)
-            ]
-            watch = RecoveryWatch(settings, work / "data" / "tmp")
-            watch.start()
-            t0 = time.monotonic()
-            # the slow clients first: they take upload slots, the uploads then wait for them
-            for t in slow_threads:
-                t.start()
-            time.sleep(0.5)
-            for t in threads:
-                t.start()
-            kills: list[dict[str, Any]] = []
-            restarts: list[float] = []
-            extra = iter(videos[args.jobs :])
-            kill_every = max(args.kill_interval, 1.0)
-            next_kill = t0 + 8
-            redis_at = [t0 + 12 + i * 25 for i in range(args.redis_restarts)]
-            while time.monotonic() < deadline:
-                now = time.monotonic()
-                if len(kills) < args.kills and now >= next_kill:
-                    victim = pick_victim(settings, workers)
-                    if victim is not None:
-                        proc, job_id, losses = victim
-                        killed_at = time.monotonic()
-                        proc.kill(signal.SIGKILL)
-                        watch.watch(job_id, killed_at, losses)
-                        kills.append({"job": job_id, "worker": proc.name, "at": killed_at - t0})
-                        workers.remove(proc)
-                        start_worker()  # a restarting container
-                        log(f"SIGKILL {proc.name} running {job_id[:8]} (kill {len(kills)})")
-                        next_kill = now + kill_every
-                    else:
-                        next_kill = now + 0.5
-                if redis_at and now >= redis_at[0]:
-                    redis_at.pop(0)
-                    down = time.monotonic()
-                    redis.stop()
-                    log("Redis stopped")
-                    # uploads while the broker is down: accepted, sent by the next sweep
-                    for _ in range(3):
-                        video = next(extra, None)
-                        if video is not None:
-                            upload_with_retries(base, video, uploads, time.monotonic() + 20)
-                    time.sleep(max(0.0, 2.0 - (time.monotonic() - down)))
-                    redis.start()
-                    restarts.append(time.monotonic() - down)
-                    log(f"Redis restarted after {restarts[-1]:.1f} s")
-                uploads_done = all(not t.is_alive() for t in threads)
-                if uploads_done and len(kills) >= args.kills and not redis_at:
-                    rows = job_rows(settings)
-                    ids = set(uploads.accepted)
-                    if all(rows.get(j, {}).get("state") in ("completed", "failed") for j in ids):
-                        break
-                time.sleep(0.2)
-            elapsed = time.monotonic() - t0
-            watch.stop.set()
-            for t in slow_threads:
-                t.join(timeout=5)
-            rows = job_rows(settings)
-            worker_logs = "\n".join(p.text() for p in procs if p.name.startswith("worker"))
-            leftover_parts = list((work / "data" / "tmp").glob("upload-*.part"))
+            yield pg_url, procs
     finally:
         for proc in procs:
             proc.kill(signal.SIGTERM if proc.name == "api" else signal.SIGKILL)
         redis.stop()
+
+
+def service_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a service process: this one's less every setting the service reads
+    (so nothing from the caller's shell leaks in), the venv's bin first on PATH, DATA_DIR and
+    `settings`."""
+    from reels_scripter.providers.registry import all_env_names
+
+    names = set(all_env_names())
+    base = {k: v for k, v in os.environ.items() if k not in names}
+    return {
+        **base,
+        "PATH": f"{BIN}{os.pathsep}{base.get('PATH', '')}",
+        "DATA_DIR": str(data_dir),
+        **settings,
+    }
+
+
+def production_env(
+    redis: Redis, pg_url: str, data_dir: Path, max_uploads: int, **settings: str
+) -> dict[str, str]:
+    """`service_env` in the production shape: PostgreSQL, Redis, local storage, the offline
+    provider, no upload rate limit, INFO logs."""
+    return service_env(
+        data_dir,
+        REDIS_URL=redis.url,
+        DATABASE_URL=pg_url,
+        STORAGE_BACKEND="local",
+        AI_PROVIDER="local",
+        UPLOAD_RATE_LIMIT="",
+        MAX_CONCURRENT_UPLOADS=str(max_uploads),
+        LOG_LEVEL="INFO",
+        **settings,
+    )
+
+
+def start_api(
+    env: dict[str, str], pg_url: str, redis: Redis, logs: Path, procs: list[Proc]
+) -> tuple[Any, int]:
+    """The database migrated, then the API (`serve --no-worker`) started on a free port and
+    added to `procs`: the service's settings and the API's port."""
+    from reels_scripter.config import Settings
+    from reels_scripter.db import upgrade_database
+
+    settings = Settings(
+        _env_file=None,
+        DATABASE_URL=pg_url,
+        DATA_DIR=Path(env["DATA_DIR"]),
+        REDIS_URL=redis.url,
+    )
+    upgrade_database(settings)
+    port = free_port()
+    serve = [str(BIN / "reels-scripter"), "serve", "--no-worker", "--host", "127.0.0.1"]
+    procs.append(Proc("api", [*serve, "--port", str(port)], env, logs))
+    return settings, port
+
+
+# --------------------------------------------------------------------------- phases
+
+
+def production_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -> None:
+    redis = Redis(work)
+    logs = work / "logs"
+    with running_stack(redis, logs) as (pg_url, procs):
+        env = production_env(
+            redis,
+            pg_url,
+            work / "data",
+            args.max_uploads,
+            UPLOAD_IDLE_TIMEOUT_SEC="3",
+            UPLOAD_DEADLINE_SEC="15",
+            # slows each job to a few seconds so kills land mid-job (recovery: defaults)
+            JOB_PROGRESS_DELAY_SEC="0.2",
+        )
+        settings, port = start_api(env, pg_url, redis, logs, procs)
+        base = f"http://127.0.0.1:{port}"
+        workers: list[Proc] = []
+        started = Counter[str]()
+
+        def start_worker() -> Proc:
+            proc = Proc(
+                f"worker-{started.total()}", [str(BIN / "reels-scripter"), "worker"], env, logs
+            )
+            started["worker"] += 1
+            workers.append(proc)
+            procs.append(proc)
+            return proc
+
+        for _ in range(args.workers):
+            start_worker()
+        wait_ready(base, timeout=90)
+        log(f"API on {base}, {args.workers} workers, Redis on {redis.port}, {pg_url}")
+
+        videos = make_videos(work, args.jobs + 3 * args.redis_restarts)
+        uploads = Uploads()
+        deadline = time.monotonic() + args.budget
+        threads = [
+            threading.Thread(
+                target=upload_with_retries, args=(base, v, uploads, deadline), daemon=True
+            )
+            for v in videos[: args.jobs]
+        ]
+        slow: list[tuple[str, float]] = []
+        slow_threads = [
+            threading.Thread(target=slow_client, args=(port, i % 3 == 0, slow), daemon=True)
+            for i in range(args.slow_clients)
+        ]
+        watch = RecoveryWatch(settings, work / "data" / "tmp")
+        watch.start()
+        t0 = time.monotonic()
+        # the slow clients first: they take upload slots, the uploads then wait for them
+        for t in slow_threads:
+            t.start()
+        time.sleep(0.5)
+        for t in threads:
+            t.start()
+        kills: list[dict[str, Any]] = []
+        restarts: list[float] = []
+        extra = iter(videos[args.jobs :])
+        kill_every = max(args.kill_interval, 1.0)
+        next_kill = t0 + 8
+        redis_at = [t0 + 12 + i * 25 for i in range(args.redis_restarts)]
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            if len(kills) < args.kills and now >= next_kill:
+                victim = pick_victim(settings, workers)
+                if victim is not None:
+                    proc, job_id, losses = victim
+                    killed_at = time.monotonic()
+                    proc.kill(signal.SIGKILL)
+                    watch.watch(job_id, killed_at, losses)
+                    kills.append({"job": job_id, "worker": proc.name, "at": killed_at - t0})
+                    workers.remove(proc)
+                    start_worker()  # a restarting container
+                    log(f"SIGKILL {proc.name} running {job_id[:8]} (kill {len(kills)})")
+                    next_kill = now + kill_every
+                else:
+                    next_kill = now + 0.5
+            if redis_at and now >= redis_at[0]:
+                redis_at.pop(0)
+                down = time.monotonic()
+                redis.stop()
+                log("Redis stopped")
+                # uploads while the broker is down: accepted, sent by the next sweep
+                for _ in range(3):
+                    video = next(extra, None)
+                    if video is not None:
+                        upload_with_retries(base, video, uploads, time.monotonic() + 20)
+                time.sleep(max(0.0, 2.0 - (time.monotonic() - down)))
+                redis.start()
+                restarts.append(time.monotonic() - down)
+                log(f"Redis restarted after {restarts[-1]:.1f} s")
+            uploads_done = all(not t.is_alive() for t in threads)
+            if uploads_done and len(kills) >= args.kills and not redis_at:
+                rows = job_rows(settings)
+                ids = set(uploads.accepted)
+                if all(rows.get(j, {}).get("state") in ("completed", "failed") for j in ids):
+                    break
+            time.sleep(0.2)
+        elapsed = time.monotonic() - t0
+        watch.stop.set()
+        for t in slow_threads:
+            t.join(timeout=5)
+        rows = job_rows(settings)
+        worker_logs = "\n".join(p.text() for p in procs if p.name.startswith("worker"))
+        leftover_parts = list((work / "data" / "tmp").glob("upload-*.part"))
 
     accepted = list(dict.fromkeys(uploads.accepted))
     states = Counter(rows.get(j, {}).get("state", "missing") for j in accepted)
@@ -506,106 +552,75 @@ def broker_forgets_run(args: argparse.Namespace, work: Path, report: dict[str, A
     return (the sweeper sees the loss and re-sends them), none lost, none run twice."""
     from sqlalchemy import text
 
-    from reels_scripter.config import Settings
-    from reels_scripter.db import get_engine, upgrade_database
-    from reels_scripter.providers.registry import all_env_names
+    from reels_scripter.db import get_engine
 
     redis = Redis(work, persist=False, name="redis-volatile")
-    redis.start()
     logs = work / "logs-broker"
-    logs.mkdir()
-    procs: list[Proc] = []
-    try:
-        with postgres_database() as pg_url:
-            settings_env = set(all_env_names())
-            base_env = {k: v for k, v in os.environ.items() if k not in settings_env}
-            env = {
-                **base_env,
-                "PATH": f"{BIN}{os.pathsep}{base_env.get('PATH', '')}",
-                "REDIS_URL": redis.url,
-                "DATABASE_URL": pg_url,
-                "DATA_DIR": str(work / "data-broker"),
-                "STORAGE_BACKEND": "local",
-                "AI_PROVIDER": "local",
-                "UPLOAD_RATE_LIMIT": "",
-                "MAX_CONCURRENT_UPLOADS": str(args.max_uploads),
-                # jobs of a few seconds: the backlog is still queued when Redis restarts
-                "JOB_PROGRESS_DELAY_SEC": str(args.broker_job_delay),
-                "LOG_LEVEL": "INFO",
-            }
-            settings = Settings(
-                _env_file=None,
-                DATABASE_URL=pg_url,
-                DATA_DIR=work / "data-broker",
-                REDIS_URL=redis.url,
+    with running_stack(redis, logs) as (pg_url, procs):
+        env = production_env(
+            redis,
+            pg_url,
+            work / "data-broker",
+            args.max_uploads,
+            # jobs of a few seconds: the backlog is still queued when Redis restarts
+            JOB_PROGRESS_DELAY_SEC=str(args.broker_job_delay),
+        )
+        settings, port = start_api(env, pg_url, redis, logs, procs)
+        base = f"http://127.0.0.1:{port}"
+        for i in range(args.workers):
+            procs.append(Proc(f"worker-{i}", [str(BIN / "reels-scripter"), "worker"], env, logs))
+        wait_ready(base, timeout=90)
+        log(f"broker scenario: {args.workers} workers, volatile Redis on {redis.port}")
+        videos = make_videos(work / "data-broker", args.backlog)
+        uploads = Uploads()
+        deadline = time.monotonic() + 120
+        threads = [
+            threading.Thread(
+                target=upload_with_retries, args=(base, v, uploads, deadline), daemon=True
             )
-            upgrade_database(settings)
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            serve = [str(BIN / "reels-scripter"), "serve", "--no-worker", "--host", "127.0.0.1"]
-            procs.append(Proc("api", [*serve, "--port", str(port)], env, logs))
-            for i in range(args.workers):
-                procs.append(
-                    Proc(f"worker-{i}", [str(BIN / "reels-scripter"), "worker"], env, logs)
-                )
-            wait_ready(base, timeout=90)
-            log(f"broker scenario: {args.workers} workers, volatile Redis on {redis.port}")
-            videos = make_videos(work / "data-broker", args.backlog)
-            uploads = Uploads()
-            deadline = time.monotonic() + 120
-            threads = [
-                threading.Thread(
-                    target=upload_with_retries, args=(base, v, uploads, deadline), daemon=True
-                )
-                for v in videos
-            ]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            accepted = list(dict.fromkeys(uploads.accepted))
-            log(f"{len(accepted)} uploads accepted; restarting Redis (no persistence)")
-            redis.stop()
-            down = time.monotonic()
-            time.sleep(2.0)
-            redis.start()
-            returned = time.monotonic()
-            returned_wall = time.time()
-            engine = get_engine(settings)
-            with engine.connect() as conn:
-                waiting = [
-                    r[0]
-                    for r in conn.execute(
-                        text("SELECT id FROM jobs WHERE state = 'waiting' ORDER BY created_at")
-                    )
-                ]
-            log(f"Redis back after {returned - down:.1f} s; {len(waiting)} jobs waiting")
-            started_after: dict[str, float] = {}
-            finish_by = returned + args.budget
-            while time.monotonic() < finish_by:
-                with engine.connect() as conn:
-                    rows = conn.execute(
-                        text(
-                            "SELECT id, state, EXTRACT(EPOCH FROM started_at) AS started FROM jobs"
-                        )
-                    ).mappings()
-                    by_id: dict[str, Any] = {r["id"]: dict(r) for r in rows}
-                for job_id in waiting:
-                    row = by_id.get(job_id)
-                    if job_id not in started_after and row is not None and row["started"]:
-                        started_after[job_id] = float(row["started"]) - returned_wall
-                states = [(by_id.get(j) or {}).get("state") for j in accepted]
-                done = all(state in ("completed", "failed") for state in states)
-                if done:
-                    break
-                time.sleep(0.5)
-            with engine.connect() as conn:
-                final = {r[0]: r[1] for r in conn.execute(text("SELECT id, state FROM jobs"))}
-            worker_logs = "\n".join(p.text() for p in procs if p.name.startswith("worker"))
-    finally:
-        for proc in procs:
-            proc.kill(signal.SIGTERM if proc.name == "api" else signal.SIGKILL)
+            for v in videos
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        accepted = list(dict.fromkeys(uploads.accepted))
+        log(f"{len(accepted)} uploads accepted; restarting Redis (no persistence)")
         redis.stop()
+        down = time.monotonic()
+        time.sleep(2.0)
+        redis.start()
+        returned = time.monotonic()
+        returned_wall = time.time()
+        engine = get_engine(settings)
+        with engine.connect() as conn:
+            waiting = [
+                r[0]
+                for r in conn.execute(
+                    text("SELECT id FROM jobs WHERE state = 'waiting' ORDER BY created_at")
+                )
+            ]
+        log(f"Redis back after {returned - down:.1f} s; {len(waiting)} jobs waiting")
+        started_after: dict[str, float] = {}
+        finish_by = returned + args.budget
+        while time.monotonic() < finish_by:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT id, state, EXTRACT(EPOCH FROM started_at) AS started FROM jobs")
+                ).mappings()
+                by_id: dict[str, Any] = {r["id"]: dict(r) for r in rows}
+            for job_id in waiting:
+                row = by_id.get(job_id)
+                if job_id not in started_after and row is not None and row["started"]:
+                    started_after[job_id] = float(row["started"]) - returned_wall
+            states = [(by_id.get(j) or {}).get("state") for j in accepted]
+            done = all(state in ("completed", "failed") for state in states)
+            if done:
+                break
+            time.sleep(0.5)
+        with engine.connect() as conn:
+            final = {r[0]: r[1] for r in conn.execute(text("SELECT id, state FROM jobs"))}
+        worker_logs = "\n".join(p.text() for p in procs if p.name.startswith("worker"))
 
     completions = Counter(
         re.findall(r"\[job ([0-9a-f-]{36})\][^\n]*completed with provider", worker_logs)
@@ -666,20 +681,11 @@ def embedded_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -
     """`serve` with its embedded worker on SQLite: kill the worker, time the restart."""
     from reels_scripter.config import Settings
     from reels_scripter.db import session_factory
-    from reels_scripter.providers.registry import all_env_names
     from reels_scripter.worker import presence
 
     home = work / "embedded"
     home.mkdir()
-    settings_env = set(all_env_names())
-    base_env = {k: v for k, v in os.environ.items() if k not in settings_env}
-    env = {
-        **base_env,
-        "PATH": f"{BIN}{os.pathsep}{base_env.get('PATH', '')}",
-        "DATA_DIR": str(home / "data"),
-        "JOB_PROGRESS_DELAY_SEC": "0.3",
-        "UPLOAD_RATE_LIMIT": "",
-    }
+    env = service_env(home / "data", JOB_PROGRESS_DELAY_SEC="0.3", UPLOAD_RATE_LIMIT="")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     serve = Proc(

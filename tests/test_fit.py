@@ -22,7 +22,7 @@ from reels_scripter.fit import (
 from reels_scripter.pipeline import analyze_reel
 from reels_scripter.providers.base import Creative, RowContent, RowPlan
 from support.factories import measurements
-from support.reelgen import SPEECH_TEXTS, espeak, make_reel
+from support.reelgen import SPEECH_TEXTS, espeak, make_spoken_reel
 
 # Counted by hand, syllable by syllable, as the words are said.
 HAND_COUNTED = [
@@ -150,14 +150,8 @@ def test_offline_pace_of_an_english_reel_is_within_20_percent_of_a_hand_count(
     assert count_syllables(SPEECH_TEXTS["en"], "en") == pytest.approx(HAND_SYLLABLES_EN, abs=1)
     spoken = espeak(SPEECH_TEXTS["en"], "en-us", 16000)
     hand = HAND_SYLLABLES_EN / _speech_seconds(spoken, 16000)
-    path = make_reel(
-        tmp_path / "en.mp4",
-        duration=14.0,
-        cuts=(5.0, 10.0),
-        audio="espeak",
-        speech_voice="en-us",
-        speech_text=SPEECH_TEXTS["en"],
-        speech_offset=1.0,
+    path = make_spoken_reel(
+        tmp_path / "en.mp4", "en-us", SPEECH_TEXTS["en"], duration=14.0, cuts=(5.0, 10.0)
     )
     result = analyze_reel(path, settings_factory())
     pace = result.meta.pace

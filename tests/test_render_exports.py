@@ -33,6 +33,7 @@ from reels_scripter.render.subtitles import (
 from reels_scripter.rows import plan_rows
 from support.factories import measurements, segment, words_of
 from support.reelgen import FACE_PHOTO
+from support.subtitles import assert_cue_rules
 
 LONG_SPEECH = (
     "Stop scrolling. Here are three simple tricks to film better video with your phone, "
@@ -48,18 +49,6 @@ def result_of(segments: list[SpeechSegment], cuts: list[float], duration: float)
         WriteRequest(measurements=m, rows=rows, video_path="x.mp4")
     )
     return compose_result(m, rows, creative, provider="local", target_language="ru")
-
-
-def check_rules(cues: list[tuple[float, float, str]]) -> None:
-    assert cues
-    previous_end = 0.0
-    for start, end, text in cues:
-        lines = text.split("\n")
-        assert 1 <= len(lines) <= 2, text
-        assert all(0 < len(line) <= 42 for line in lines), text
-        assert end - start >= 1.0 - 1e-9, (start, end, text)
-        assert start >= previous_end - 1e-9, (start, previous_end, text)
-        previous_end = end
 
 
 def parsed_srt(text: str) -> list[tuple[float, float, str]]:
@@ -83,7 +72,7 @@ def test_original_cues_obey_the_rules_and_keep_every_word() -> None:
     result = result_of([segment(LONG_SPEECH, 0.4, step=0.32)], cuts=[3.0, 7.0], duration=16.0)
     for text in (render_srt(result), render_vtt(result)):
         cues = parsed_srt(text) if not text.startswith("WEBVTT") else parsed_vtt(text)
-        check_rules(cues)
+        assert_cue_rules(cues)
         assert words(" ".join(c[2] for c in cues)) == words(LONG_SPEECH)
 
 
@@ -120,7 +109,7 @@ def test_fast_speech_still_gets_a_second_per_cue_without_overlaps() -> None:
     seg = SpeechSegment(start=ws[0].start, end=ws[-1].end, text=" ".join(tokens), words=ws)
     result = result_of([seg], cuts=[], duration=6.0)
     cues = parsed_srt(render_srt(result))
-    check_rules(cues)
+    assert_cue_rules(cues)
     assert words(" ".join(c[2] for c in cues)) == words(" ".join(tokens))
 
 
@@ -128,14 +117,14 @@ def test_an_overlong_word_is_cut_to_fit_a_line() -> None:
     url = "https://example.com/" + "a" * 90
     seg = SpeechSegment(start=0.5, end=3.0, text=f"visit {url} now", words=None)
     result = result_of([seg], cuts=[], duration=4.0)
-    check_rules(parsed_vtt(render_vtt(result)))
+    assert_cue_rules(parsed_vtt(render_vtt(result)))
 
 
 def test_speech_without_word_timings_shares_the_segment_time() -> None:
     seg = SpeechSegment(start=1.0, end=9.0, text=LONG_SPEECH, words=None)
     result = result_of([seg], cuts=[], duration=10.0)
     cues = parsed_srt(render_srt(result))
-    check_rules(cues)
+    assert_cue_rules(cues)
     # the segment's time, shared by length; a short first sentence may start a little early
     # (in the silence before) rather than flash by in under a second
     assert 0.4 <= cues[0][0] <= 1.0
@@ -169,7 +158,7 @@ def test_translation_track_follows_the_speech_within_rows_and_skips_directions()
     rows[1].text = "(без текста — говорит картинка)"
     rows[-1].text = "До скорой встречи."
     cues = parsed_vtt(render_vtt(result, "translation"))
-    check_rules(cues)
+    assert_cue_rules(cues)
     runs = spoken_runs(result)
     within_spoken(cues, runs)
     assert words(" ".join(c[2] for c in cues)) == words(f"{rows[0].text} {rows[-1].text}")

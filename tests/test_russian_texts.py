@@ -294,29 +294,15 @@ def other_terms(texts: list[str]) -> list[str]:
 # --- the checks --------------------------------------------------------------------------
 
 
+# Each rule lists the texts that break it: the decimal comma, numbers agreeing with their
+# nouns, no words for developers, sentences starting with a capital, one term for one thing.
+RULES = [decimal_points, disagreements, developer_words, lower_case_sentences, other_terms]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.__name__)
 @pytest.mark.parametrize(("reel", "medium"), CASES)
-def test_decimal_comma(reel: str, medium: str) -> None:
-    assert decimal_points(texts_of(reel, medium)) == []
-
-
-@pytest.mark.parametrize(("reel", "medium"), CASES)
-def test_numbers_agree_with_their_nouns(reel: str, medium: str) -> None:
-    assert disagreements(texts_of(reel, medium)) == []
-
-
-@pytest.mark.parametrize(("reel", "medium"), CASES)
-def test_no_developer_words(reel: str, medium: str) -> None:
-    assert developer_words(texts_of(reel, medium)) == []
-
-
-@pytest.mark.parametrize(("reel", "medium"), CASES)
-def test_sentences_start_with_a_capital(reel: str, medium: str) -> None:
-    assert lower_case_sentences(texts_of(reel, medium)) == []
-
-
-@pytest.mark.parametrize(("reel", "medium"), CASES)
-def test_one_term_for_one_thing(reel: str, medium: str) -> None:
-    assert other_terms(texts_of(reel, medium)) == []
+def test_russian_text_rules(reel: str, medium: str, rule: Callable[[list[str]], list[str]]) -> None:
+    assert rule(texts_of(reel, medium)) == []
 
 
 @pytest.mark.parametrize("reel", REELS)

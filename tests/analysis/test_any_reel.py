@@ -22,7 +22,7 @@ from reels_scripter.contract import AnalysisResult
 from reels_scripter.providers.base import WriteRequest
 from reels_scripter.providers.local import LocalProvider
 from reels_scripter.rows import MAX_ROW_SEC, plan_rows
-from support.reelgen import SPEECH_TEXTS, espeak, make_reel, wer
+from support.reelgen import SPEECH_TEXTS, espeak, make_reel, make_spoken_reel, wer
 
 pytestmark = [
     pytest.mark.slow,
@@ -50,16 +50,13 @@ CAPTION = "3 TRICKS"
 @pytest.fixture(scope="module")
 def spanish(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Measurements]:
     tmp = tmp_path_factory.mktemp("es")
-    path = make_reel(
+    path = make_spoken_reel(
         tmp / "es.mp4",
+        "es",
         duration=26.0,
-        cuts=(),
         width=360,
         height=640,
         camera="pan",
-        audio="espeak",
-        speech_voice="es",
-        speech_offset=1.0,
         audio_channels=2,
         audio_rate=44100,
         captions=[(0.5, 2.5, CAPTION)],
@@ -151,18 +148,11 @@ def test_a_long_silent_still_shot_gets_rows_within_the_limit(tmp_path: Path) -> 
 
 
 def test_speech_present_but_untranscribed_is_reported_never_as_no_speech(tmp_path: Path) -> None:
-    path = make_reel(
-        tmp_path / "es.mp4",
-        duration=12.0,
-        cuts=(6.0,),
-        width=270,
-        height=480,
-        audio="espeak",
-        speech_voice="es",
-        speech_text="Deja de deslizar. Hoy te enseño tres trucos sencillos para grabar mejores "
-        "videos con tu teléfono.",
-        speech_offset=1.0,
+    text = (
+        "Deja de deslizar. Hoy te enseño tres trucos sencillos para grabar mejores "
+        "videos con tu teléfono."
     )
+    path = make_spoken_reel(tmp_path / "es.mp4", "es", text, duration=12.0, cuts=(6.0,))
     # An English-only model configured for Spanish speech: heard, not understood.
     english_only = resolve_model(None).source
     m = analyze(path, _options(tmp_path, whisper_model=english_only))
@@ -184,17 +174,7 @@ def test_speech_present_but_untranscribed_is_reported_never_as_no_speech(tmp_pat
 
 def test_a_line_said_three_times_stays_three_times(tmp_path: Path) -> None:
     text = "Stop scrolling now. Stop scrolling now. Stop scrolling now. Here are three tricks."
-    path = make_reel(
-        tmp_path / "r.mp4",
-        duration=12.0,
-        cuts=(),
-        width=270,
-        height=480,
-        audio="espeak",
-        speech_voice="en-us",
-        speech_text=text,
-        speech_offset=1.0,
-    )
+    path = make_spoken_reel(tmp_path / "r.mp4", "en-us", text, duration=12.0)
     m = analyze(path, _options(tmp_path))
     heard = m.transcript.text.lower()
     assert heard.count("stop") == 3, m.transcript.text

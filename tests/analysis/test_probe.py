@@ -28,15 +28,26 @@ from reels_scripter.analysis.errors import (
 from reels_scripter.analysis.models import AnalysisOptions, ProbeInfo
 from reels_scripter.analysis.probe import probe
 from reels_scripter.analysis.sniff import sniff
-from support.reelgen import make_audio_only, make_reel
+from support.reelgen import ReelSpec, make_audio_only, make_reel
 
 # Tiny pictures keep encoding fast; H.264 wants even sides.
 W, H = 64, 112
+WEBM = ReelSpec(width=W, height=H, container="webm", codec="libvpx-vp9")
 
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
+
+
+def remux(src: av.container.InputContainer, dst: av.container.OutputContainer) -> None:
+    """Every stream and packet of `src` into `dst`, nothing decoded."""
+    streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+    for packet in src.demux():
+        if packet.dts is None:
+            continue
+        packet.stream = streams[packet.stream.index]
+        dst.mux(packet)
 
 
 @pytest.fixture(scope="module")
@@ -57,27 +68,13 @@ def faststart_mp4(files: Path, mp4: Path) -> Path:
         av.open(str(mp4)) as src,
         av.open(str(out), "w", format="mp4", options={"movflags": "faststart"}) as dst,
     ):
-        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
-        for packet in src.demux():
-            if packet.dts is None:
-                continue
-            packet.stream = streams[packet.stream.index]
-            dst.mux(packet)
+        remux(src, dst)
     return out
 
 
 @pytest.fixture(scope="module")
 def webm(files: Path) -> Path:
-    return make_reel(
-        files / "reel.webm",
-        duration=2.0,
-        width=W,
-        height=H,
-        fps=15,
-        audio="tone",
-        container="webm",
-        codec="libvpx-vp9",
-    )
+    return make_reel(files / "reel.webm", WEBM, duration=2.0, fps=15, audio="tone")
 
 
 @pytest.fixture(scope="module")
@@ -234,12 +231,7 @@ def test_webm_without_declared_duration(files: Path, webm: Path) -> None:
 
     sink = Unseekable()
     with av.open(str(webm)) as src, av.open(sink, "w", format="webm") as dst:
-        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
-        for packet in src.demux():
-            if packet.dts is None:
-                continue
-            packet.stream = streams[packet.stream.index]
-            dst.mux(packet)
+        remux(src, dst)
     live = write(files / "live.webm", bytes(sink.data))
     with av.open(str(live)) as c:
         assert c.duration is None  # the premise: nothing declared
@@ -258,15 +250,7 @@ def test_variable_frame_rate_is_detected(files: Path) -> None:
 def test_constant_frame_rate_is_not_flagged(mp4: Path, files: Path) -> None:
     assert probe(mp4).variable_frame_rate is False
     # a millisecond clock rounds 1/30 s to 33 or 34 ms: that is still constant
-    path = make_reel(
-        files / "cfr_ms.webm",
-        duration=1.0,
-        width=W,
-        height=H,
-        fps=30,
-        container="webm",
-        codec="libvpx-vp9",
-    )
+    path = make_reel(files / "cfr_ms.webm", WEBM, duration=1.0, fps=30)
     assert probe(path).variable_frame_rate is False
 
 

@@ -23,9 +23,9 @@ from reels_scripter.analysis.speech_stage import SpeechModels, listen
 from reels_scripter.analysis.speech_window import first_window, reusing, whisper_model
 from reels_scripter.analysis.voice_activity import detect_speech, transcript_coverage
 from reels_scripter.analysis.whisper_base import bundled_base, package_files
-from support.reelgen import SPEECH_TEXTS, espeak, make_reel, wer
+from support.reelgen import SPEECH_TEXTS, espeak, make_spoken_reel, wer
 
-OFFSET = 1.0
+OFFSET = 1.0  # where make_spoken_reel starts the speech
 needs_models = pytest.mark.skipif(
     package_files() is None, reason="offline-models extra not installed"
 )
@@ -52,25 +52,23 @@ def _samples(path: Path) -> np.ndarray:
     return audio.samples
 
 
+def _spoken(path: Path, voice: str, text: str | None = None, *, duration: float) -> np.ndarray:
+    """The decoded sound of a reel in which `voice` says `text` (its known sample by default)
+    from OFFSET on."""
+    return _samples(make_spoken_reel(path, voice, text, duration=duration))
+
+
 # --- voice activity ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("voice", ["es", "ru", "de"])
 def test_speech_share_from_voice_activity_matches_the_spoken_time(
-    reel: Callable[..., Path], voice: str
+    tmp_path: Path, voice: str
 ) -> None:
     duration = 26.0
     spoken = espeak(SPEECH_TEXTS[voice], voice, RATE)
     truth = _voiced_seconds(spoken, RATE)
-    path = reel(
-        f"{voice}.mp4",
-        duration=duration,
-        cuts=(),
-        audio="espeak",
-        speech_voice=voice,
-        speech_offset=OFFSET,
-    )
-    presence = detect_speech(_samples(path), duration)
+    presence = detect_speech(_spoken(tmp_path / f"{voice}.mp4", voice, duration=duration), duration)
     assert presence.present
     assert presence.seconds == pytest.approx(truth, rel=0.12), (presence.spans, truth)
     assert presence.share == pytest.approx(presence.seconds / duration, abs=0.002)
@@ -187,15 +185,7 @@ def _run_policy(samples: np.ndarray, models: dict[str, Any]) -> tuple[LanguageGu
 def test_non_english_speech_is_identified_and_transcribed_by_base(
     tmp_path: Path, models: dict[str, Any], voice: str, max_wer: float
 ) -> None:
-    path = make_reel(
-        tmp_path / "r.mp4",
-        duration=26.0,
-        cuts=(),
-        audio="espeak",
-        speech_voice=voice,
-        speech_offset=OFFSET,
-    )
-    guess, transcript = _run_policy(_samples(path), models)
+    guess, transcript = _run_policy(_spoken(tmp_path / "r.mp4", voice, duration=26.0), models)
     assert guess is not None and guess.language == voice and guess.probability >= 0.8, guess
     assert transcript.model == "base" and transcript.language == voice
     assert wer(SPEECH_TEXTS[voice], transcript.text) <= max_wer, transcript.text
@@ -208,16 +198,8 @@ def test_non_english_speech_is_identified_and_transcribed_by_base(
 def test_english_speech_goes_to_base_decoded_greedily(
     tmp_path: Path, models: dict[str, Any]
 ) -> None:
-    path = make_reel(
-        tmp_path / "r.mp4",
-        duration=14.0,
-        cuts=(),
-        audio="espeak",
-        speech_voice="en-us",
-        speech_text=SPEECH_TEXTS["en"],
-        speech_offset=OFFSET,
-    )
-    guess, transcript = _run_policy(_samples(path), models)
+    samples = _spoken(tmp_path / "r.mp4", "en-us", SPEECH_TEXTS["en"], duration=14.0)
+    guess, transcript = _run_policy(samples, models)
     assert guess is not None and guess.language == "en" and guess.probability >= 0.8
     assert transcript.model == "base"
     assert wer(SPEECH_TEXTS["en"], transcript.text) <= 0.1, transcript.text
@@ -228,15 +210,7 @@ def test_english_speech_goes_to_base_decoded_greedily(
 def test_russian_is_identified_even_from_robotic_speech(
     tmp_path: Path, models: dict[str, Any]
 ) -> None:
-    path = make_reel(
-        tmp_path / "r.mp4",
-        duration=18.0,
-        cuts=(),
-        audio="espeak",
-        speech_voice="ru",
-        speech_offset=OFFSET,
-    )
-    samples = _samples(path)
+    samples = _spoken(tmp_path / "r.mp4", "ru", duration=18.0)
     base = models["base"][1]
     guess, _ = detect_language(base, first_window(base, samples))
     # espeak's Russian is hard to understand: base names it, without much confidence
@@ -248,16 +222,7 @@ def test_russian_is_identified_even_from_robotic_speech(
 @pytest.mark.slow
 def test_english_only_model_on_spanish_is_speech_not_transcribed(tmp_path: Path) -> None:
     text = "Deja de deslizar. Hoy te enseño tres trucos sencillos para grabar mejores videos."
-    path = make_reel(
-        tmp_path / "r.mp4",
-        duration=8.0,
-        cuts=(),
-        audio="espeak",
-        speech_voice="es",
-        speech_text=text,
-        speech_offset=OFFSET,
-    )
-    samples = _samples(path)
+    samples = _spoken(tmp_path / "r.mp4", "es", text, duration=8.0)
     with ThreadPoolExecutor(2) as pool:
         # WHISPER_MODEL set to an English-only model: base still identifies the language
         models = SpeechModels(resolve_model(None).source, tmp_path / "models", 1, pool)
@@ -275,16 +240,7 @@ def test_english_only_model_on_spanish_is_speech_not_transcribed(tmp_path: Path)
 @pytest.mark.slow
 def test_a_line_said_three_times_stays_three_times(tmp_path: Path, models: dict[str, Any]) -> None:
     text = "Stop scrolling now. Stop scrolling now. Stop scrolling now. Here are three tricks."
-    path = make_reel(
-        tmp_path / "r.mp4",
-        duration=12.0,
-        cuts=(),
-        audio="espeak",
-        speech_voice="en-us",
-        speech_text=text,
-        speech_offset=OFFSET,
-    )
-    _, transcript = _run_policy(_samples(path), models)
+    _, transcript = _run_policy(_spoken(tmp_path / "r.mp4", "en-us", text, duration=12.0), models)
     heard = " ".join(w for w in transcript.text.lower().split())
     assert heard.count("stop") == 3, transcript.text
     assert "tricks" in heard

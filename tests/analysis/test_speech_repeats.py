@@ -20,9 +20,9 @@ from faster_whisper.feature_extractor import FeatureExtractor
 from reels_scripter.analysis import AnalysisOptions, analyze
 from reels_scripter.analysis.models import SpeechSegment, Transcript, Word
 from reels_scripter.analysis.speech_repeats import Run, remove_loops, repeated_runs
-from reels_scripter.analysis.voice_activity import detect_speech
+from reels_scripter.analysis.voice_activity import Span, detect_speech
 from reels_scripter.analysis.whisper_base import package_files
-from support.reelgen import espeak, make_reel, wer, words
+from support.reelgen import espeak, make_spoken_reel, wer, words
 from support.speech_samples import LINE, RATE, repeated_line
 
 needs_models = pytest.mark.skipif(
@@ -36,13 +36,12 @@ LINE_WORDS = words(LINE)
 def test_five_runs_of_analyze_give_the_same_transcript_with_the_line_three_times(
     tmp_path: Path,
 ) -> None:
-    path = make_reel(
+    path = make_spoken_reel(
         tmp_path / "r.mp4",
+        "en-us",
+        " ".join([LINE] * 3),
         duration=10.0,
         cuts=(5.0,),
-        audio="espeak",
-        speech_voice="en-us",
-        speech_text=" ".join([LINE] * 3),
         speech_offset=0.5,
     )
     options = AnalysisOptions(model_cache_dir=tmp_path / "models", read_onscreen_text=False)
@@ -95,6 +94,19 @@ def _occurrences(samples: np.ndarray, count: int) -> list[tuple[float, float]]:
     return spans
 
 
+def _line_once_then_silence(
+    seconds: int,
+) -> tuple[np.ndarray, tuple[Span, ...], Span]:
+    """LINE said once after 0.5 s of silence, then `seconds` of silence (room for a decoder to
+    invent repetitions): the samples, their voice-activity spans and where the speech is."""
+    once = espeak(LINE, "en-us", RATE)
+    samples = np.concatenate(
+        [np.zeros(RATE // 2, np.float32), once, np.zeros(seconds * RATE, np.float32)]
+    )
+    speech = detect_speech(samples).spans
+    return samples, speech, (speech[0][0], speech[-1][1])
+
+
 def test_a_line_really_said_three_times_is_kept() -> None:
     samples = repeated_line(3)
     spans = _occurrences(samples, 3)
@@ -104,12 +116,7 @@ def test_a_line_really_said_three_times_is_kept() -> None:
 
 
 def test_repetitions_over_silence_are_a_loop_and_go() -> None:
-    once = espeak(LINE, "en-us", RATE)
-    samples = np.concatenate(
-        [np.zeros(RATE // 2, np.float32), once, np.zeros(8 * RATE, np.float32)]
-    )
-    speech = detect_speech(samples).spans
-    start, end = speech[0][0], speech[-1][1]
+    samples, speech, (start, end) = _line_once_then_silence(8)
     length = end - start
     # the decoder wrote the line twice more, over the silence after it
     spans = [
@@ -135,12 +142,7 @@ def test_repetitions_over_other_words_are_a_loop_and_go() -> None:
 
 
 def test_a_loop_inside_one_segment_keeps_the_words_around_it() -> None:
-    once = espeak(LINE, "en-us", RATE)
-    samples = np.concatenate(
-        [np.zeros(RATE // 2, np.float32), once, np.zeros(6 * RATE, np.float32)]
-    )
-    speech = detect_speech(samples).spans
-    start, end = speech[0][0], speech[-1][1]
+    samples, speech, (start, end) = _line_once_then_silence(6)
     line = LINE.split()
     step = (end - start) / len(line)
     ws = [

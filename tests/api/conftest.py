@@ -3,24 +3,29 @@ a client, a real uvicorn server, and a set of good and bad videos made once per 
 
 from __future__ import annotations
 
+import os
 import random
-import socket
-import threading
-import time
+import signal
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from reels_scripter.api.app import create_app
 from reels_scripter.api.deps import Services
 from reels_scripter.config import Settings
-from reels_scripter.db import upgrade_database
+from reels_scripter.db import get_engine, upgrade_database
 from support.reelgen import make_audio_only, make_reel
+from support.served import ServedApp, started_servers
+from support.settings import make_settings
 
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -84,43 +89,87 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
 
 
-class LiveServer:
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+WORKER_CODE = """
+from reels_scripter.config import Settings
+from reels_scripter.worker.celery_app import run_worker
+run_worker(Settings(), sweep=False, concurrency=1)
+"""
+# Settings a developer's shell may hold that would pick the worker's backends or AI for it.
+SERVICE_ENV = (
+    "DATA_DIR",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "JOB_QUEUE",
+    "AI_PROVIDER",
+    "AI_FALLBACK",
+    "STORAGE_BACKEND",
+    "API_KEYS",
+    "GOOGLE_AI_API_KEY",
+)
 
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("postgres_redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    ]
+)
+def backend_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The settings naming the service's backends, with a job queue of this test's own:
+    embedded defaults (SQLite database and broker), or the session's PostgreSQL database and
+    the local Redis. The shared PostgreSQL database is emptied afterwards."""
+    env: dict[str, Any] = {"JOB_QUEUE": f"api-test-{uuid.uuid4().hex[:8]}"}
+    if request.param == "postgres_redis":
+        env["DATABASE_URL"] = request.getfixturevalue("pg_url")
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    yield env
+    if "DATABASE_URL" in env:  # leave the session's database as other tests expect it
+        settings = make_settings(tmp_path / "data", DATABASE_URL=env["DATABASE_URL"])
+        with get_engine(settings).begin() as conn:
+            conn.execute(text("TRUNCATE jobs, workers, ai_settings CASCADE"))
+
+
+@contextmanager
+def worker_process(tmp_path: Path, **env: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on DATA_DIR `tmp_path / "data"`, local storage and the
+    offline provider, `env` on top (as strings) and nothing of SERVICE_ENV from this process.
+    It logs to `tmp_path / "worker.log"` and runs in `tmp_path`, so no developer .env is picked
+    up; SIGTERM stops it (a kill after 20 s)."""
+    worker_env = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV}
+    worker_env.update(
+        DATA_DIR=str(tmp_path / "data"),
+        AI_PROVIDER="local",
+        STORAGE_BACKEND="local",
+        **{k: str(v) for k, v in env.items()},
+    )
+    with (tmp_path / "worker.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WORKER_CODE],
+            env=worker_env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class LiveServer(ServedApp):
+    """The API app served by uvicorn (`url`, `port`, `app`)."""
+
+    app: FastAPI
 
 
 @pytest.fixture
 def live_server(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., LiveServer]]:
-    servers: list[LiveServer] = []
-
-    def factory(**env: Any) -> LiveServer:
-        server = LiveServer(make_app(**env)).__enter__()
-        servers.append(server)
-        return server
-
-    yield factory
-    for s in servers:
-        s.__exit__(None, None, None)
+    yield from started_servers(lambda **env: LiveServer(make_app(**env)))
 
 
 @pytest.fixture(scope="session")

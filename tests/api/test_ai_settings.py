@@ -22,23 +22,10 @@ from reels_scripter.config import Settings
 from reels_scripter.db import get_engine, session_factory, upgrade_database
 from reels_scripter.jobs.service import settings_fingerprint
 from reels_scripter.logs import redact, remember_secret
-from support.fake_ai import FakeGemini, FakeOpenAI
+from support.fake_ai import GEMINI_KEY, FakeGemini, FakeOpenAI
 from support.settings import make_settings
 
-GOOD_GEMINI_KEY = "AIzaSy-good-test-key-7Q2x"
 GOOD_OPENAI_KEY = "sk-proj-good-test-key-9Zk4"
-
-
-@pytest.fixture
-def gemini(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
-    server = FakeGemini()
-    server.valid_keys = {GOOD_GEMINI_KEY}
-    for name in ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_API_KEY", "GEMINI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    with server.running():
-        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
-        yield server
-    assert server.internal_errors == []
 
 
 @pytest.fixture
@@ -100,7 +87,7 @@ def test_a_bad_or_retired_gemini_key_is_refused_in_russian_and_nothing_is_stored
 
     retired = client.put(
         "/api/settings/ai",
-        json={"provider": "gemini", "apiKey": GOOD_GEMINI_KEY, "model": "gemini-2.5-flash"},
+        json={"provider": "gemini", "apiKey": GEMINI_KEY, "model": "gemini-2.5-flash"},
     )
     error = _assert_refusal(retired, 422, "ai_model_unavailable")
     assert "gemini-3.5-flash-lite" in error  # the suggestion: a current model to choose
@@ -110,11 +97,11 @@ def test_a_bad_or_retired_gemini_key_is_refused_in_russian_and_nothing_is_stored
     # every check went through the SDK to the fake's models.get
     gets = [r for r in gemini.requests if r.method == "GET" and "/models/" in r.path]
     assert len(gets) == 2
-    assert {r.headers.get("x-goog-api-key") for r in gets} == {wrong, GOOD_GEMINI_KEY}
+    assert {r.headers.get("x-goog-api-key") for r in gets} == {wrong, GEMINI_KEY}
 
     assert _stored_row(db_settings) is None
     assert client.get("/api/settings/ai").json()["status"] == "not_connected"
-    for key in (wrong, GOOD_GEMINI_KEY):
+    for key in (wrong, GEMINI_KEY):
         assert key not in caplog.text
 
 
@@ -132,21 +119,21 @@ def test_a_good_gemini_key_is_stored_encrypted_shown_by_its_last_4_and_used_by_n
 
     resp = client.put(
         "/api/settings/ai",
-        json={"provider": "gemini", "apiKey": f"  {GOOD_GEMINI_KEY} ", "model": "gemini-3.8-flash"},
+        json={"provider": "gemini", "apiKey": f"  {GEMINI_KEY} ", "model": "gemini-3.8-flash"},
     )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["provider"] == "gemini" and body["status"] == "connected"
-    assert body["keyLast4"] == GOOD_GEMINI_KEY[-4:]
+    assert body["keyLast4"] == GEMINI_KEY[-4:]
     assert body["model"] == "gemini-3.8-flash"
-    assert GOOD_GEMINI_KEY not in resp.text
+    assert GEMINI_KEY not in resp.text
     shown = client.get("/api/settings/ai")
-    assert shown.json() == body and GOOD_GEMINI_KEY not in shown.text
+    assert shown.json() == body and GEMINI_KEY not in shown.text
 
     row = _stored_row(db_settings)
     cipher = bytes(row["key_ciphertext"])
-    assert GOOD_GEMINI_KEY.encode() not in cipher and GOOD_GEMINI_KEY[-8:].encode() not in cipher
-    assert KeyBox.for_settings(db_settings).open(cipher) == GOOD_GEMINI_KEY
+    assert GEMINI_KEY.encode() not in cipher and GEMINI_KEY[-8:].encode() not in cipher
+    assert KeyBox.for_settings(db_settings).open(cipher) == GEMINI_KEY
     with pytest.raises(Exception, match="cannot be decrypted"):
         KeyBox(b"another server's secret").open(cipher)
     secret_file = db_settings.data_dir / SECRET_FILE
@@ -160,7 +147,7 @@ def test_a_good_gemini_key_is_stored_encrypted_shown_by_its_last_4_and_used_by_n
     provider = choice.provider(db_settings)
     assert provider.model == "gemini-3.8-flash"
     key = provider.options.google_ai_api_key  # type: ignore[attr-defined]
-    assert key.get_secret_value() == GOOD_GEMINI_KEY
+    assert key.get_secret_value() == GEMINI_KEY
     assert settings_fingerprint(db_settings, choice) != settings_fingerprint(db_settings)
 
     # The redaction list is bounded; keys tried on the page come and go, but the key in use
@@ -169,18 +156,18 @@ def test_a_good_gemini_key_is_stored_encrypted_shown_by_its_last_4_and_used_by_n
         remember_secret(f"tried-on-the-page-{n:04d}")
     with session_factory(db_settings)() as session:
         AISettingsService(session, db_settings).current_choice()
-    assert GOOD_GEMINI_KEY not in redact(f"key={GOOD_GEMINI_KEY}")
+    assert GEMINI_KEY not in redact(f"key={GEMINI_KEY}")
 
     # the model changes without pasting the key again; "local" disconnects
     again = client.put(
         "/api/settings/ai", json={"provider": "gemini", "model": "gemini-3.5-flash-lite"}
     )
     assert again.status_code == 200, again.text
-    assert again.json()["keyLast4"] == GOOD_GEMINI_KEY[-4:]
+    assert again.json()["keyLast4"] == GEMINI_KEY[-4:]
     off = client.put("/api/settings/ai", json={"provider": "local"})
     assert off.status_code == 200 and off.json()["status"] == "not_connected"
     assert _stored_row(db_settings)["key_ciphertext"] is None
-    assert GOOD_GEMINI_KEY not in caplog.text
+    assert GEMINI_KEY not in caplog.text
 
 
 def test_openai_keys_and_servers_are_checked_with_get_models(
@@ -271,7 +258,7 @@ def test_a_local_ollama_style_server_needs_no_key(
 def test_with_api_keys_only_the_admin_key_may_change_the_ai(
     make_ai_client: Callable[..., TestClient], gemini: FakeGemini
 ) -> None:
-    body = {"provider": "gemini", "apiKey": GOOD_GEMINI_KEY}
+    body = {"provider": "gemini", "apiKey": GEMINI_KEY}
     no_admin = make_ai_client(API_KEYS="user-key-123456")
     user = {"X-API-Key": "user-key-123456"}
     assert no_admin.get("/api/settings/ai", headers=user).status_code == 200
@@ -307,7 +294,7 @@ def test_the_environments_ai_provider_wins_and_says_so(
         False,
     )
     assert shown["keyLast4"] is None  # the environment's key is not shown either
-    resp = client.put("/api/settings/ai", json={"provider": "gemini", "apiKey": GOOD_GEMINI_KEY})
+    resp = client.put("/api/settings/ai", json={"provider": "gemini", "apiKey": GEMINI_KEY})
     _assert_refusal(resp, 409, "ai_settings_from_environment")
     assert _stored_row(db_settings) is None
 

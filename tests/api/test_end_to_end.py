@@ -8,12 +8,8 @@ PostgreSQL + Redis (the production shape), each against its own database and que
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,65 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import LiveServer, leftovers
-
-WORKER_CODE = """
-from reels_scripter.config import Settings
-from reels_scripter.worker.celery_app import run_worker
-run_worker(Settings(), sweep=False, concurrency=1)
-"""
-SERVICE_ENV = (
-    "DATA_DIR",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "JOB_QUEUE",
-    "AI_PROVIDER",
-    "AI_FALLBACK",
-    "STORAGE_BACKEND",
-    "API_KEYS",
-)
-
-
-@pytest.fixture(
-    params=[
-        "embedded",
-        pytest.param("postgres_redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
-    ]
-)
-def backend_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
-    env: dict[str, Any] = {"JOB_QUEUE": f"api-test-{uuid.uuid4().hex[:8]}"}
-    if request.param == "postgres_redis":
-        env["DATABASE_URL"] = request.getfixturevalue("pg_url")
-        env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
-    return env
+from .conftest import LiveServer, leftovers, worker_process
 
 
 @pytest.fixture
-def worker(
-    backend_env: dict[str, Any], settings_factory: Callable[..., Any], tmp_path: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    settings = settings_factory(**backend_env)
-    env = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV}
-    env.update(
-        DATA_DIR=str(settings.data_dir),
-        AI_PROVIDER="local",
-        STORAGE_BACKEND="local",
-        LOG_LEVEL="WARNING",
-        **{k: str(v) for k, v in backend_env.items()},
-    )
-    log = (tmp_path / "worker.log").open("wb")
-    # cwd=tmp_path: no developer .env is picked up by the worker's Settings()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WORKER_CODE], env=env, cwd=tmp_path, stdout=log, stderr=log
-    )
-    yield proc
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log.close()
+def worker(backend_env: dict[str, Any], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with worker_process(tmp_path, LOG_LEVEL="WARNING", **backend_env) as proc:
+        yield proc
 
 
 def read_events(

@@ -29,6 +29,7 @@ from reels_scripter.db import upgrade_database
 from reels_scripter.render.subtitles import spoken_runs
 from support.reelgen import make_reel
 from support.settings import make_settings
+from support.subtitles import assert_cue_rules
 
 KEY = "studio-test-key-1"
 
@@ -79,6 +80,13 @@ class Studio:
         resp = self.client.get(f"/api/jobs/{job_id}", headers=self.headers)
         assert resp.status_code == 200, resp.text
         return AnalysisResult.model_validate(resp.json()["result"])
+
+    def export(self, job_id: str, file: str, content_type: str) -> Any:
+        """GET /api/jobs/{job_id}/{file}, answered 200 with `content_type`: the response."""
+        resp = self.client.get(f"/api/jobs/{job_id}/{file}", headers=self.headers)
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["content-type"].startswith(content_type)
+        return resp
 
 
 @pytest.fixture(scope="module")
@@ -228,9 +236,7 @@ def test_docs_are_served_without_a_cdn(studio: Studio) -> None:
 def test_docx_is_a_shooting_script_with_keyframes(studio: Studio) -> None:
     job = studio.speech_job
     result = studio.result(job)
-    resp = studio.client.get(f"/api/jobs/{job}/script.docx")
-    assert resp.status_code == 200
-    assert resp.headers["content-type"].startswith("application/vnd.openxmlformats")
+    resp = studio.export(job, "script.docx", "application/vnd.openxmlformats")
     disposition = resp.headers["content-disposition"]
     assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
     assert "%D0%BC%D0%BE%D0%B9" in disposition  # «мой ролик.docx», percent-encoded
@@ -256,18 +262,6 @@ def test_docx_is_a_shooting_script_with_keyframes(studio: Studio) -> None:
         assert key.title in text
 
 
-def _check_cues(cues: list[tuple[float, float, str]]) -> None:
-    assert cues
-    previous_end = 0.0
-    for start, end, text in cues:
-        lines = text.split("\n")
-        assert 1 <= len(lines) <= 2, text
-        assert all(0 < len(line) <= 42 for line in lines), text
-        assert end - start >= 1.0 - 1e-6, (start, end, text)
-        assert start >= previous_end - 1e-6, "cues overlap"
-        previous_end = end
-
-
 def _words(text: str) -> list[str]:
     return re.findall(r"[\w'-]+", text.lower())
 
@@ -275,12 +269,10 @@ def _words(text: str) -> list[str]:
 def test_subtitles_of_the_original_follow_the_words(studio: Studio) -> None:
     job = studio.speech_job
     result = studio.result(job)
-    resp = studio.client.get(f"/api/jobs/{job}/subtitles.srt")
-    assert resp.status_code == 200
-    assert resp.headers["content-type"].startswith("application/x-subrip")
+    resp = studio.export(job, "subtitles.srt", "application/x-subrip")
     parsed = list(srt.parse(resp.text))
     cues = [(c.start.total_seconds(), c.end.total_seconds(), c.content) for c in parsed]
-    _check_cues(cues)
+    assert_cue_rules(cues, slack=1e-6)  # times read back from the served file
     spoken = " ".join(c[2] for c in cues)
     assert _words(spoken) == _words(result.original.transcription)
     words = result.timeline.speech[0].words
@@ -288,8 +280,7 @@ def test_subtitles_of_the_original_follow_the_words(studio: Studio) -> None:
     first_word = words[0]
     assert abs(cues[0][0] - first_word.start) < 0.01  # on screen when it is said
 
-    vtt = studio.client.get(f"/api/jobs/{job}/subtitles.vtt?track=original")
-    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
+    vtt = studio.export(job, "subtitles.vtt?track=original", "text/vtt")
     captions = webvtt.from_buffer(io.StringIO(vtt.text)).captions
     same = [(_seconds(c.start), _seconds(c.end), c.text) for c in captions]
     assert [c[2] for c in same] == [c[2] for c in cues]
@@ -342,7 +333,7 @@ def test_subtitles_of_the_translation_follow_the_speech(
     assert resp.headers["content-disposition"].endswith(".ru.vtt")
     captions = webvtt.from_buffer(io.StringIO(resp.text)).captions
     cues = [(_seconds(c.start), _seconds(c.end), c.text) for c in captions]
-    _check_cues(cues)
+    assert_cue_rules(cues, slack=1e-6)  # times read back from the served file
     # every cue is on screen while something is said (within 0.3 s either side)
     for start, end, text in cues:
         assert any(s - 0.3 <= start and end <= e + 0.3 for s, e in runs), (start, end, text, runs)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from reels_scripter.db import Base, database_url, get_engine, upgrade_database
 from reels_scripter.db.engine import dispose_engines
 from reels_scripter.db.migrate import alembic_config
 from support.settings import make_settings
+from support.threads import run_in_threads
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -79,11 +79,7 @@ def test_concurrent_upgrades_do_not_collide(
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(run, 4)
     dispose_engines()
     if url is not None:
         import psycopg

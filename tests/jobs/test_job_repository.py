@@ -10,6 +10,7 @@ from reels_scripter.config import Settings
 from reels_scripter.db import session_factory, utcnow
 from reels_scripter.jobs.models import Job, JobState
 from reels_scripter.jobs.repository import Claim, JobRepository, stale_cutoff
+from support.threads import run_in_threads
 
 
 def add_job(session: Session, **kw: object) -> Job:
@@ -24,6 +25,18 @@ def add_job(session: Session, **kw: object) -> Job:
     job = JobRepository(session).add(Job(**values))
     session.commit()
     return job
+
+
+def add_done(session: Session, sha256: str, **kw: object) -> Job:
+    """A completed job for `sha256`, as a finished analysis leaves it."""
+    return add_job(
+        session,
+        sha256=sha256,
+        state=JobState.completed,
+        result={"ok": True},
+        finished_at=utcnow(),
+        **kw,
+    )
 
 
 def test_claim_is_atomic_across_sessions(db_settings: Settings, session: Session) -> None:
@@ -41,11 +54,7 @@ def test_claim_is_atomic_across_sessions(db_settings: Settings, session: Session
             if claim is not None:
                 wins.append(claim)
 
-    threads = [threading.Thread(target=race) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(race, 4)
     assert len(wins) == 1 and wins[0].attempt == 1
     session.expire_all()
     row = JobRepository(session).get(job.id)
@@ -171,40 +180,18 @@ def test_find_completed_duplicate(session: Session) -> None:
     sha, fp = "b" * 64, "f" * 64
     add_job(session, sha256=sha, state=JobState.failed, provider="local")
     assert repo.find_completed_duplicate(sha, fp, None, "local") is None
-    done = add_job(
-        session,
-        sha256=sha,
-        state=JobState.completed,
-        result={"ok": True},
-        provider="local",
-        finished_at=utcnow(),
-    )
+    done = add_done(session, sha, provider="local")
     assert repo.find_completed_duplicate(sha, fp, None, "local") == done
     assert repo.find_completed_duplicate(sha, "other", None, "local") is None
     assert repo.find_completed_duplicate("c" * 64, fp, None, "local") is None
     # one owner's result is no other owner's duplicate, nor a keyless one's, nor the reverse
-    owned = add_job(
-        session,
-        sha256=sha,
-        state=JobState.completed,
-        result={"ok": True},
-        provider="local",
-        owner="key_a",
-        finished_at=utcnow(),
-    )
+    owned = add_done(session, sha, provider="local", owner="key_a")
     assert repo.find_completed_duplicate(sha, fp, "key_a", "local") == owned
     assert repo.find_completed_duplicate(sha, fp, "key_b", "local") is None
     assert repo.find_completed_duplicate(sha, fp, None, "local") == done
     # written by another provider than the configured one (a fallback): never reused
     assert repo.find_completed_duplicate(sha, fp, None, "gemini") is None
-    by_gemini = add_job(
-        session,
-        sha256=sha,
-        state=JobState.completed,
-        result={"ok": True},
-        provider="gemini",
-        finished_at=utcnow(),
-    )
+    by_gemini = add_done(session, sha, provider="gemini")
     assert repo.find_completed_duplicate(sha, fp, None, "gemini") == by_gemini
 
 

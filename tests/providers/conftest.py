@@ -10,7 +10,7 @@ import pytest
 from reels_scripter.analysis.models import Measurements
 from reels_scripter.config import Settings
 from reels_scripter.providers.base import WriteRequest
-from support.fake_ai import FakeGemini, FakeOpenAI
+from support.fake_ai import FakeGemini, FakeOpenAI, serve_gemini
 from support.provider_data import make_measurements, make_rows
 
 
@@ -44,26 +44,15 @@ def write_request(tmp_path: Path) -> Callable[..., WriteRequest]:
 
 @pytest.fixture
 def fake_gemini(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
-    server = FakeGemini()
-    for name in (
-        "GOOGLE_GENAI_USE_VERTEXAI",
-        "GOOGLE_GENAI_USE_ENTERPRISE",
-        "GOOGLE_API_KEY",
-        "GEMINI_API_KEY",
-        "GOOGLE_GENAI_API_VERSION",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    with server.running():
-        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
+    with serve_gemini(monkeypatch) as server:
         yield server
-    # Whatever the test did: every generateContent call asked for JSON with a JSON schema, and
-    # the fake answered every request itself (no bug of its own turned into a 500).
+    # Whatever the test did: every generateContent call asked for JSON with a JSON schema (and,
+    # as serve_gemini checks, the fake answered every request itself).
     for call in server.generate_calls():
         config = call.json["generationConfig"]
         assert config["responseMimeType"] == "application/json"
         assert config["responseJsonSchema"]["type"] == "object"
         assert "responseSchema" not in config
-    assert server.internal_errors == []
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from reels_scripter.providers.gemini.provider import GeminiProvider
 from reels_scripter.providers.gemini.transport import choose_video_source
 from reels_scripter.providers.registry import get_provider
 from support.fake_ai import PROXY_502, FakeGemini, Gen, Reply, google_error, retry_info
-from support.provider_data import INJECTION, make_measurements
+from support.provider_data import INJECTION, make_measurements, one_request_usage
 
 MB = 1024 * 1024
 
@@ -102,14 +102,8 @@ def test_complete_answer_inline_with_two_video_parts_and_current_defaults(
     assert creative.filled_by_local == [] and creative.notices == []
     assert creative.model == "gemini-3.5-flash-lite"
     assert creative.usage is not None
-    assert creative.usage.model_dump() == {
-        "prompt_tokens": 1000,
-        "output_tokens": 200,
-        "total_tokens": 1200,
-        "requests": 1,
-        # gemini-3.5-flash-lite: $0.30 in, $2.50 out per million tokens
-        "cost_usd": pytest.approx((1000 * 0.30 + 200 * 2.50) / 1e6),
-    }
+    # gemini-3.5-flash-lite: $0.30 in, $2.50 out per million tokens
+    assert creative.usage.model_dump() == one_request_usage(1000, 200, 0.30, 2.50)
 
 
 def test_the_request_schema_carries_the_structural_rules(

@@ -19,7 +19,7 @@ from reels_scripter.providers.base import (
 from reels_scripter.providers.openai_compat.provider import OpenAIProvider
 from reels_scripter.providers.registry import get_provider
 from support.fake_ai import PROXY_502, FakeOpenAI, Gen, Reply, strict_schema_problem
-from support.provider_data import FAKE_JPEG, seed_shaped_answer
+from support.provider_data import FAKE_JPEG, one_request_usage, seed_shaped_answer
 
 
 def openai_settings(settings: Any, server: FakeOpenAI, **kw: Any) -> Any:
@@ -66,13 +66,8 @@ def test_sends_keyframes_facts_and_the_strict_schema(
     assert creative.model == "gpt-4o-mini"
     assert creative.filled_by_local == []
     assert creative.usage is not None
-    assert creative.usage.model_dump() == {
-        "prompt_tokens": 900,
-        "output_tokens": 300,
-        "total_tokens": 1200,
-        "requests": 1,
-        "cost_usd": pytest.approx((900 * 0.15 + 300 * 0.60) / 1e6),
-    }
+    # gpt-4o-mini: $0.15 in, $0.60 out per million tokens
+    assert creative.usage.model_dump() == one_request_usage(900, 300, 0.15, 0.60)
 
 
 def test_image_count_is_capped_and_temperature_sent_when_configured(

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,22 +19,8 @@ from reels_scripter.storage import (
 )
 from reels_scripter.storage.gcs import GCSStorage
 from reels_scripter.storage.local import LocalStorage
-from support.fixtures import free_port
+from support.fixtures import GCS_BUCKET
 from support.settings import make_settings
-
-BUCKET = "reels-test-bucket"
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[str]:
-    """gcp-storage-emulator in this process, in memory, on a free port."""
-    from gcp_storage_emulator.server import create_server
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, in_memory=True, default_bucket=BUCKET)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 def gcs_settings(tmp_path: Path, host: str) -> Settings:
@@ -43,7 +28,7 @@ def gcs_settings(tmp_path: Path, host: str) -> Settings:
     return make_settings(
         tmp_path,
         STORAGE_BACKEND=None,
-        GOOGLE_CLOUD_BUCKET_NAME=BUCKET,
+        GOOGLE_CLOUD_BUCKET_NAME=GCS_BUCKET,
         GOOGLE_CLOUD_PROJECT_ID="test-project",
         STORAGE_EMULATOR_HOST=host,
     )
@@ -52,7 +37,7 @@ def gcs_settings(tmp_path: Path, host: str) -> Settings:
 @pytest.fixture(params=["local", "gcs"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     if request.param == "gcs":
-        return get_storage(gcs_settings(tmp_path, request.getfixturevalue("emulator")))
+        return get_storage(gcs_settings(tmp_path, request.getfixturevalue("gcs_emulator")))
     return get_storage(make_settings(tmp_path))
 
 
@@ -80,7 +65,7 @@ def test_round_trip(storage: Storage, tmp_path: Path) -> None:
     storage.download_to(name, out)
     assert out.read_bytes() == src.read_bytes()
     uri = storage.uri(name)
-    assert uri == (f"gs://{BUCKET}/{name}" if isinstance(storage, GCSStorage) else None)
+    assert uri == (f"gs://{GCS_BUCKET}/{name}" if isinstance(storage, GCSStorage) else None)
     storage.delete(name)
     storage.delete(name)  # missing is fine
     assert not storage.exists(name)
@@ -118,8 +103,8 @@ def test_local_refuses_escaping_names(tmp_path: Path) -> None:
     assert not list((tmp_path / "s" / "uploads").glob(".upload-*"))  # no temp leftovers
 
 
-def test_lifecycle_rule(emulator: str, tmp_path: Path) -> None:
-    settings = gcs_settings(tmp_path, emulator)
+def test_lifecycle_rule(gcs_emulator: str, tmp_path: Path) -> None:
+    settings = gcs_settings(tmp_path, gcs_emulator)
     rules: list[dict[str, Any]] = set_lifecycle(settings)
     assert rules == [{"action": {"type": "Delete"}, "condition": {"age": 1}}]
     # Setting it again replaces the age rule instead of stacking a second one.
@@ -130,8 +115,8 @@ def test_lifecycle_rule(emulator: str, tmp_path: Path) -> None:
         set_lifecycle(make_settings(tmp_path))
 
 
-def test_gcs_missing_bucket_fails_check(emulator: str, tmp_path: Path) -> None:
-    settings = gcs_settings(tmp_path, emulator).model_copy(
+def test_gcs_missing_bucket_fails_check(gcs_emulator: str, tmp_path: Path) -> None:
+    settings = gcs_settings(tmp_path, gcs_emulator).model_copy(
         update={"google_cloud_bucket_name": "no-such-bucket"}
     )
     with pytest.raises(StorageError):

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reels_scripter.storage import ObjectNotFoundError, Storage, get_storage
 from reels_scripter.storage.base import RangeReadable
-from support.fixtures import free_port
+from support.fixtures import GCS_BUCKET
 from support.settings import make_settings
-
-BUCKET = "reels-range-bucket"
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[str]:
-    from gcp_storage_emulator.server import create_server
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, in_memory=True, default_bucket=BUCKET)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture(params=["local", "gcs"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     if request.param == "gcs":
-        host = request.getfixturevalue("emulator")
+        host = request.getfixturevalue("gcs_emulator")
         settings = make_settings(
             tmp_path,
             STORAGE_BACKEND="gcs",
-            GOOGLE_CLOUD_BUCKET_NAME=BUCKET,
+            GOOGLE_CLOUD_BUCKET_NAME=GCS_BUCKET,
             GOOGLE_CLOUD_PROJECT_ID="test-project",
             STORAGE_EMULATOR_HOST=host,
         )

@@ -27,8 +27,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from support.quiet_http import QuietHandler
+
+if TYPE_CHECKING:
+    import pytest
 
 GEMINI_MODELS = ("gemini-3.5-flash-lite", "gemini-3.8-flash")
 GEMINI_RETIRED = ("gemini-2.5-flash", "gemini-2.0-flash", "gemini-1.5-flash")
@@ -243,12 +248,7 @@ class FakeServer:
         self.rng = random.Random(seed)
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -565,6 +565,35 @@ def strict_schema_problem(schema: Any, where: str = "()") -> str | None:
             if problem:
                 return problem
     return None
+
+
+GEMINI_KEY = "AIzaSy-good-test-key-7Q2x"  # the one key the `gemini` fixture's fake accepts
+# What would send the google-genai SDK elsewhere than the fake (Vertex AI, another key or API
+# version): cleared while a test talks to the fake.
+GEMINI_SDK_ENV = (
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GOOGLE_GENAI_USE_ENTERPRISE",
+    "GOOGLE_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_GENAI_API_VERSION",
+)
+
+
+@contextmanager
+def serve_gemini(
+    monkeypatch: pytest.MonkeyPatch, valid_keys: set[str] | None = None
+) -> Iterator[FakeGemini]:
+    """A running FakeGemini that the real SDK reaches, here and in any process started
+    meanwhile (GOOGLE_GEMINI_BASE_URL points at it); with `valid_keys`, other keys are refused.
+    On a normal exit it asserts the fake answered every request itself (no bug of its own)."""
+    server = FakeGemini()
+    server.valid_keys = valid_keys
+    for name in GEMINI_SDK_ENV:
+        monkeypatch.delenv(name, raising=False)
+    with server.running():
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
+        yield server
+    assert server.internal_errors == []
 
 
 class FakeOpenAI(FakeServer):

@@ -19,8 +19,11 @@ from sqlalchemy.orm import Session
 from reels_scripter.config import Settings
 from reels_scripter.db import session_factory, upgrade_database
 from reels_scripter.db.engine import dispose_engines, get_engine
+from support.fake_ai import GEMINI_KEY, FakeGemini, serve_gemini
 from support.reelgen import make_reel
 from support.settings import PG_ADMIN_URL, make_settings
+
+GCS_BUCKET = "reels-test-bucket"  # the bucket `gcs_emulator` holds
 
 
 def free_port() -> int:
@@ -89,3 +92,24 @@ def reel(tmp_path: Path) -> Callable[..., Path]:
 def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
     """Factory: pinned test settings under this test's DATA_DIR, overridden by env name."""
     return lambda **overrides: make_settings(tmp_path / "data", **overrides)
+
+
+@pytest.fixture(scope="module")
+def gcs_emulator() -> Iterator[str]:
+    """gcp-storage-emulator in this process, in memory, on a free port, holding GCS_BUCKET:
+    its URL."""
+    from gcp_storage_emulator.server import create_server
+
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True, default_bucket=GCS_BUCKET)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def gemini(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
+    """The fake Gemini API, reached by the real SDK here and in any process started meanwhile
+    (a worker inherits GOOGLE_GEMINI_BASE_URL); GEMINI_KEY is the one key it accepts."""
+    with serve_gemini(monkeypatch, {GEMINI_KEY}) as server:
+        yield server

@@ -15,10 +15,10 @@ import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import av
 import numpy as np
@@ -330,12 +330,11 @@ def load_speech(rate: int = 48000) -> np.ndarray:
     return _decode_mono(SPEECH_SAMPLE, rate)
 
 
-def make_reel(path: Path, spec: ReelSpec | None = None, /, **kw: object) -> Path:
+def make_reel(path: Path, spec: ReelSpec | None = None, /, **kw: Any) -> Path:
     """Write a synthetic reel to `path` and return it. Keyword arguments override `spec`
-    (positional, so that every keyword is a ReelSpec field)."""
-    spec = spec or ReelSpec()
-    for name, value in kw.items():
-        setattr(spec, name, value)
+    (positional, so that every keyword is a ReelSpec field); `spec` itself is left as it is,
+    so one spec can serve several reels."""
+    spec = replace(spec or ReelSpec(), **kw)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     # The sound first: when it cannot be made (espeak-ng missing) no half-written reel is left
@@ -407,6 +406,16 @@ def make_reel(path: Path, spec: ReelSpec | None = None, /, **kw: object) -> Path
     if spec.rotation:
         _ensure_rotation(path, spec.rotation)
     return path
+
+
+def make_spoken_reel(path: Path, voice: str, text: str | None = None, /, **kw: Any) -> Path:
+    """A reel with no cuts in which espeak-ng's `voice` says `text` (by default the voice's
+    known sample, SPEECH_TEXTS[voice]) from 1 s on. Keyword arguments override as in
+    `make_reel`."""
+    spoken = ReelSpec(
+        cuts=(), audio="espeak", speech_voice=voice, speech_text=text, speech_offset=1.0
+    )
+    return make_reel(path, spoken, **kw)
 
 
 def _ensure_rotation(path: Path, rotation: int) -> None:

@@ -19,9 +19,11 @@ import html
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from support.quiet_http import QuietHandler
 
 
 class VideoSite:
@@ -36,12 +38,7 @@ class VideoSite:
         self.chunks_sent = 0
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_HEAD(self) -> None:
                 self._route(body=False)
 
@@ -72,13 +69,7 @@ class VideoSite:
                     self.wfile.flush()
                     site.stop_stalling.wait(120)
                 else:
-                    payload = b"<html><body>Not here</body></html>"
-                    self.send_response(404)
-                    self.send_header("Content-Type", "text/html")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    if body:
-                        self.wfile.write(payload)
+                    self.send_payload(404, "text/html", b"<html><body>Not here</body></html>", body)
 
             def _file(self, file: Path, body: bool) -> None:
                 data = file.read_bytes()
@@ -110,12 +101,7 @@ class VideoSite:
                 ).encode()
                 if name in site.described:
                     payload = self._described_page(video, site.described[name])
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if body:
-                    self.wfile.write(payload)
+                self.send_payload(200, "text/html; charset=utf-8", payload, body)
 
             def _described_page(self, video: str, about: dict[str, object]) -> bytes:
                 """A page with a schema.org VideoObject (author, figures, date), as video

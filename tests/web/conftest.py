@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from fastapi import FastAPI
 
 from reels_scripter.api.app import create_app
 from reels_scripter.config import Settings
 from reels_scripter.db import upgrade_database
 from support.reelgen import make_reel
+from support.served import ServedApp, started_servers
 from support.settings import make_settings
 
 CHROMIUM = Path(os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium"))
@@ -72,49 +70,45 @@ class InlineJobs:
         self.pool.shutdown(wait=True, cancel_futures=False)
 
 
-class StudioServer:
+class StudioServer(ServedApp):
+    """The app on `settings`, served by uvicorn, its jobs run by `InlineJobs`."""
+
+    app: FastAPI
+
     def __init__(self, settings: Settings) -> None:
         upgrade_database(settings)
         self.settings = settings
-        self.app = create_app(settings)
+        super().__init__(create_app(settings))
         self.jobs = InlineJobs(settings)
         self.app.state.services.enqueue = self.jobs
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> StudioServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        super().stop()
         self.jobs.close()
+
+    def edit_result(self, job_id: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """The completed job's stored result, changed in place by `change` and stored again
+        (fields a later analysis step writes, for the page to show): the changed result."""
+        from sqlalchemy import update
+
+        from reels_scripter.db import session_factory
+        from reels_scripter.jobs.models import Job
+
+        sessions = session_factory(self.settings)
+        with sessions() as session:
+            job = session.get(Job, job_id)
+            assert job is not None and job.result is not None
+            result = dict(job.result)
+        change(result)
+        with sessions() as session:
+            session.execute(update(Job).where(Job.id == job_id).values(result=result))
+            session.commit()
+        return result
 
 
 @pytest.fixture
 def make_studio(tmp_path: Path) -> Iterator[Callable[..., StudioServer]]:
-    servers: list[StudioServer] = []
-
-    def factory(**env: Any) -> StudioServer:
-        settings = make_settings(tmp_path / "data", **env)
-        server = StudioServer(settings).start()
-        servers.append(server)
-        return server
-
-    yield factory
-    for server in servers:
-        server.stop()
+    yield from started_servers(lambda **env: StudioServer(make_settings(tmp_path / "data", **env)))
 
 
 @pytest.fixture(scope="session")

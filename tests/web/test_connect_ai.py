@@ -9,34 +9,20 @@ Screenshots go to test-artifacts/studio/ai-*.png.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support.fake_ai import FakeGemini, FakeOpenAI
+from support.fake_ai import GEMINI_KEY, FakeGemini, FakeOpenAI
 
 from .conftest import CHROMIUM, CHROMIUM_MISSING, DESKTOP, PHONE
 from .test_studio import STATUS_LINE, assert_fits_width, goto, upload_api, wait_completed
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)]
 
-GOOD_KEY = "AIzaSy-studio-test-key-M4v8"
 # What the page must never show a creator: setting names, the README, model ids.
 FORBIDDEN = re.compile(r"AI_PROVIDER|GOOGLE_AI_API_KEY|GEMINI_|OPENAI_|README|\.env|gemini-\d")
-
-
-@pytest.fixture
-def gemini(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
-    server = FakeGemini()
-    server.valid_keys = {GOOD_KEY}
-    for name in ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_API_KEY", "GEMINI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    with server.running():
-        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
-        yield server
-    assert server.internal_errors == []
 
 
 def _no_names(element: Any) -> None:
@@ -67,15 +53,15 @@ def test_desktop_connect_gemini_from_the_topbar_then_the_next_reel_uses_it(
     _no_names(dialog)
     dialog.screenshot(path=artifacts / "ai-desktop-wrong-key.png")
 
-    page.fill("#ai-key", GOOD_KEY)
+    page.fill("#ai-key", GEMINI_KEY)
     page.click("#ai-submit")
     page.locator("#ai-message.ok-box").wait_for()
     assert (
         page.locator("#ai-status").inner_text()
-        == f"Сейчас подключён Gemini, ключ …{GOOD_KEY[-4:]}."
+        == f"Сейчас подключён Gemini, ключ …{GEMINI_KEY[-4:]}."
     )
     assert page.locator("#ai-key").input_value() == ""  # the key does not stay in the page
-    assert GOOD_KEY not in page.content()
+    assert GEMINI_KEY not in page.content()
     assert button.inner_text() == "ИИ подключён"
     dialog.screenshot(path=artifacts / "ai-desktop-connected.png")
     page.click("#ai-dialog button.secondary")

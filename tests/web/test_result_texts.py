@@ -252,26 +252,17 @@ def test_on_screen_text_labels_fit_their_chips_on_a_phone(
 ) -> None:
     """Captions as the on-screen text step reports them: a long one over a short span is cut
     short with an ellipsis inside its chip, not spilled over the cut that follows it."""
-    from sqlalchemy import update
-
-    from reels_scripter.db import session_factory
-    from reels_scripter.jobs.models import Job
-
     server = make_studio()
     job_id = upload_api(server, reels["speech"], "текст в кадре.mp4")
     wait_completed(server, job_id)
-    sessions = session_factory(server.settings)
-    with sessions() as session:
-        job = session.get(Job, job_id)
-        assert job is not None and job.result is not None
-        result = dict(job.result)
-    result["timeline"]["onscreen_text"] = [
-        {"start": 0.2, "end": 2.4, "text": "3 TRICKS TO FILM BETTER VIDEOS"},
-        {"start": 5.1, "end": 7.9, "text": "WAIT FOR IT"},
-    ]
-    with sessions() as session:
-        session.execute(update(Job).where(Job.id == job_id).values(result=result))
-        session.commit()
+
+    def add_captions(result: dict[str, Any]) -> None:
+        result["timeline"]["onscreen_text"] = [
+            {"start": 0.2, "end": 2.4, "text": "3 TRICKS TO FILM BETTER VIDEOS"},
+            {"start": 5.1, "end": 7.9, "text": "WAIT FOR IT"},
+        ]
+
+    server.edit_result(job_id, add_captions)
 
     watch = open_page(PHONE, has_touch=True, is_mobile=True)
     page = goto(watch, f"{server.url}/#/jobs/{job_id}")

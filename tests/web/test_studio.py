@@ -529,32 +529,25 @@ def test_fields_later_issues_add_are_shown(
 ) -> None:
     """`timeline.onscreen_text`, `hook_type`, warnings as objects and Russian stage labels
     with `stageCode` come from later work; the page already shows them when present."""
-    from sqlalchemy import update
-
-    from reels_scripter.db import session_factory
-    from reels_scripter.jobs.models import Job
-
     server = make_studio()
     job_id = upload_api(server, speech_reel, "с текстом в кадре.mp4")
     wait_completed(server, job_id)
-    sessions = session_factory(server.settings)
-    with sessions() as session:
-        job = session.get(Job, job_id)
-        assert job is not None and job.result is not None
-        result = dict(job.result)
-    result["timeline"]["onscreen_text"] = [
-        {"start": 0.2, "end": 2.4, "text": "3 TRICKS"},
-        {"start": 5.1, "end": 7.9, "text": "WAIT FOR IT"},
-    ]
-    result["hook_type"] = {
-        "type": "open_question",
-        "payoff_at": 2.5,
-        "evidence": ["вопрос в первой фразе"],
-    }
-    result["meta"]["warnings"] = [{"text": "Текст в кадре прочитан без кириллицы", "code": "ocr"}]
-    with sessions() as session:
-        session.execute(update(Job).where(Job.id == job_id).values(result=result))
-        session.commit()
+
+    def add_later_fields(result: dict[str, Any]) -> None:
+        result["timeline"]["onscreen_text"] = [
+            {"start": 0.2, "end": 2.4, "text": "3 TRICKS"},
+            {"start": 5.1, "end": 7.9, "text": "WAIT FOR IT"},
+        ]
+        result["hook_type"] = {
+            "type": "open_question",
+            "payoff_at": 2.5,
+            "evidence": ["вопрос в первой фразе"],
+        }
+        result["meta"]["warnings"] = [
+            {"text": "Текст в кадре прочитан без кириллицы", "code": "ocr"}
+        ]
+
+    result = server.edit_result(job_id, add_later_fields)
 
     watch = open_page(DESKTOP)
     page = goto(watch, f"{server.url}/#/jobs/{job_id}")

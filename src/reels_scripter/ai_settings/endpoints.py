@@ -9,6 +9,7 @@ import anyio.to_thread
 import httpx
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
 from sqlalchemy.orm import Session
 
 from reels_scripter.ai_settings.crypto import StoredKeyUnreadableError
@@ -79,27 +80,16 @@ class AISettingsOut(BaseModel):
     source: Literal["environment", "studio", "default"]
     editable: bool = Field(description="false when the environment decides (PUT answers 409)")
     model: str | None = None
-    baseUrl: str | None = None
-    keyLast4: str | None = None
-    checkedAt: datetime | None = None
+    base_url: str | None = None
+    key_last4: str | None = None
+    checked_at: datetime | None = None
+
+    # camelCase on the wire, read from the service's `View` by attribute
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     @classmethod
     def of(cls, view: View) -> AISettingsOut:
-        status: Literal["connected", "not_connected", "environment"]
-        if view.source == "environment":
-            status = "environment"
-        else:
-            status = "connected" if view.connected else "not_connected"
-        return cls(
-            provider=view.provider,
-            status=status,
-            source=view.source,
-            editable=view.editable,
-            model=view.model,
-            baseUrl=view.base_url,
-            keyLast4=view.key_last4,
-            checkedAt=view.checked_at,
-        )
+        return cls.model_validate(view, from_attributes=True)
 
 
 async def _reader(request: Request, services: ServicesDep) -> None:

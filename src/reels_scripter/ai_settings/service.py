@@ -78,6 +78,13 @@ class View:
     def connected(self) -> bool:
         return self.provider != "local"
 
+    @property
+    def status(self) -> Literal["connected", "not_connected", "environment"]:
+        """environment: set by the server's AI_PROVIDER, which wins over the page."""
+        if self.source == "environment":
+            return "environment"
+        return "connected" if self.connected else "not_connected"
+
 
 def environment_owns_ai(settings: Settings) -> bool:
     """AI_PROVIDER was given (environment, `.env`) and names a network provider."""

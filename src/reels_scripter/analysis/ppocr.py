@@ -44,11 +44,8 @@ Image = npt.NDArray[np.uint8]
 Quad = npt.NDArray[np.float32]  # 4 x 2: top-left, top-right, bottom-right, bottom-left
 
 
-class OcrModelError(AnalysisError):
+class OcrModelError(AnalysisError, code="ocr_unavailable", http_status=500):
     """The OCR models could not be found or loaded (the rapidocr wheel is missing or broken)."""
-
-    code = "ocr_unavailable"
-    http_status = 500
 
 
 @dataclass(frozen=True)

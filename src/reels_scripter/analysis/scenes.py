@@ -21,6 +21,7 @@ frames' presentation times, never frame indices, so variable frame rate and skip
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +58,7 @@ def frame_difference(a: Feature, b: Feature) -> tuple[float, float]:
     return float(diff.mean()) / 255.0, float(np.count_nonzero(diff > CHANGED_LEVEL)) / diff.size
 
 
+@dataclass(kw_only=True, eq=False)
 class CutDetector:
     """Online hard-cut detector. Feed frames in presentation order with `push`.
 
@@ -69,27 +71,19 @@ class CutDetector:
     - min_scene: a cut closer than this to the previous cut is ignored (flashes, strobes).
     """
 
-    def __init__(
-        self,
-        *,
-        floor: float = 0.04,
-        hist_floor: float = 0.3,
-        changed: float = 0.4,
-        ratio: float = 3.0,
-        window: float = 1.0,
-        min_scene: float = 0.3,
-    ) -> None:
-        self.floor = floor
-        self.hist_floor = hist_floor
-        self.changed = changed
-        self.ratio = ratio
-        self.window = window
-        self.min_scene = min_scene
-        self._prev: tuple[Feature, Histogram] | None = None
-        self._recent: deque[tuple[float, float, float]] = deque()
-        self._last_cut = 0.0
-        self.cuts: list[float] = []
-        self.last_score = 0.0
+    floor: float = 0.04
+    hist_floor: float = 0.3
+    changed: float = 0.4
+    ratio: float = 3.0
+    window: float = 1.0
+    min_scene: float = 0.3
+    cuts: list[float] = field(default_factory=list, init=False)
+    last_score: float = field(default=0.0, init=False)
+    _prev: tuple[Feature, Histogram] | None = field(default=None, init=False, repr=False)
+    _recent: deque[tuple[float, float, float]] = field(
+        default_factory=deque, init=False, repr=False
+    )
+    _last_cut: float = field(default=0.0, init=False, repr=False)
 
     def push(self, t: float, feature: Feature, hist: Histogram) -> bool:
         """Add the frame shown at `t`; True when a new shot starts with this frame."""

@@ -103,8 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CachedStatusMiddleware, services=services)
     # around it: request ids, metrics, JSON 500s; CORS (added below, outside) decorates all
     app.add_middleware(ServiceMiddleware, metrics=metrics, language=settings.target_language)
-    app.include_router(uploads.build_router(limiter, settings.upload_rate_limit))
-    app.include_router(import_endpoints.build_router(limiter, settings.upload_rate_limit))
+    # the upload and the import: each limited per client at UPLOAD_RATE_LIMIT
+    for job_route in (uploads.ROUTE, import_endpoints.ROUTE):
+        app.include_router(job_route.router(limiter, settings.upload_rate_limit))
     app.include_router(jobs.router)
     app.include_router(share_endpoints.router)
     app.include_router(health.router)

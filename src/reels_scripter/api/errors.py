@@ -156,6 +156,15 @@ def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+def file_responses(
+    media_type: str, description: str, *errors: type[AppError]
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a route that answers a file of `media_type` (200) or one of
+    `errors`."""
+    ok = {"content": {media_type: {}}, "description": description}
+    return {**error_responses(*errors), 200: ok}
+
+
 def error_response(
     status_code: int,
     code: str,

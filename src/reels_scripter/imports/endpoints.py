@@ -13,11 +13,10 @@ import logging
 from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Request
-from slowapi import Limiter
+from fastapi import Request
 
 from reels_scripter.api.deps import OwnerDep, Services, ServicesDep
-from reels_scripter.api.endpoints.uploads import _callback_url, _require_a_worker
+from reels_scripter.api.endpoints.uploads import JobRoute, _callback_url, _require_a_worker
 from reels_scripter.api.errors import (
     ApiError,
     RateLimitedError,
@@ -152,17 +151,4 @@ def _submit(
         return str(job.id)
 
 
-def build_router(limiter: Limiter, rate: str) -> APIRouter:
-    """The import route, under the same per-client rate limit as uploads."""
-    router = APIRouter(prefix="/api", tags=["uploads"])
-    endpoint = limiter.limit(rate)(import_link) if rate.strip() else import_link
-    router.add_api_route(
-        "/import",
-        endpoint,
-        methods=["POST"],
-        response_model=UploadResponse,
-        responses=ERRORS,
-        openapi_extra=IMPORT_OPENAPI,
-        summary="Import a reel by its link",
-    )
-    return router
+ROUTE = JobRoute("/import", import_link, ERRORS, IMPORT_OPENAPI, "Import a reel by its link")

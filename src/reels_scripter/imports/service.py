@@ -7,21 +7,13 @@ refused) and writes the row. The worker downloads (`imports.stage`).
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
 from reels_scripter.db.base import utcnow
 from reels_scripter.imports.platforms import source_key
 from reels_scripter.imports.policy import check_link
-from reels_scripter.jobs.models import (
-    STAGE_QUEUED,
-    Job,
-    JobState,
-    new_job_id,
-)
+from reels_scripter.jobs.models import Job
 from reels_scripter.jobs.service import JobService, settings_fingerprint
-
-log = logging.getLogger(__name__)
 
 MAX_LINK_LENGTH = 2048
 DISPLAY_NAME_LENGTH = 120
@@ -59,28 +51,18 @@ def submit_import(
     fingerprint = settings_fingerprint(jobs.settings, ai)
     duplicate = jobs.repo.find_completed_by_source(key, fingerprint, owner, ai.name)
     now = utcnow()
-    job_id = new_job_id()
-    webhook: dict[str, object] | None = None
-    if callback_url:
-        base = (public_base_url or "").rstrip("/")
-        webhook = {"statusUrl": f"{base}/api/status/{job_id}"}
-    job = Job(
-        id=job_id,
-        callback_url=callback_url or None,
-        webhook=webhook,
-        sha256=placeholder_sha256(job_id),
+    job = jobs.new_job(
+        now,
+        fingerprint,
+        owner,
+        callback_url,
+        public_base_url,
         size_bytes=0,
         display_name=link_display_name(url),
         source_url=url,
         source_key=key,
-        settings_fingerprint=fingerprint,
-        owner=owner,
-        attempts=0,
-        max_attempts=jobs.settings.job_max_attempts,
-        progress=0,
-        created_at=now,
-        updated_at=now,
     )
+    job.sha256 = placeholder_sha256(job.id)
     if duplicate is not None:
         # The same video, the same settings: the answer is known, nothing is fetched.
         job.complete_as_copy_of(duplicate, now)
@@ -89,18 +71,4 @@ def submit_import(
         jobs.repo.add(job)
         jobs.session.commit()
         return job
-    job.state = JobState.waiting
-    job.stage = STAGE_QUEUED
-    jobs.repo.add(job)
-    jobs.session.commit()  # first: a worker that gets the id must find the row
-    if jobs.enqueue is not None:
-        try:
-            jobs.enqueue(job.id)
-        except Exception as exc:
-            # as for uploads: the row is durable and the next sweep sends it
-            log.warning(
-                "could not enqueue job %s (%s); the next sweep sends it", job.id, type(exc).__name__
-            )
-            jobs.repo.mark_unsent(job.id)
-            jobs.session.commit()
-    return job
+    return jobs.queue(job)

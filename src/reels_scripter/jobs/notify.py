@@ -1,7 +1,7 @@
 """Webhooks of finished jobs, sent from an outbox in the job rows.
 
 A job that completes or fails with a callback URL becomes `webhook_state = pending` in the same
-UPDATE that finishes it (`repository._webhook_due`), so a notification is never lost between
+UPDATE that finishes it (`repository._finished`), so a notification is never lost between
 "finished" and "sent", and nothing is sent inside a database transaction. Every worker's main
 process runs a dispatcher thread (`worker.housekeeping`) that takes due notifications one
 attempt at a time (`take_due_webhooks`: a guarded UPDATE leases each to one dispatcher), POSTs

@@ -333,24 +333,16 @@ class JobRepository:
     ) -> bool:
         """Finished with a result. The stored video stays until `video_expires_at` (for
         playback); None detaches it now (the caller deletes the object)."""
-        now = utcnow()
         values: dict[str, Any] = {}
         if video_expires_at is None:
             values["object_name"] = None
         return self._fenced_update(
             claim,
-            state=JobState.completed,
             stage=STAGE_DONE,
-            progress=100,
-            result=result,
             provider=provider,
             model=model,
-            error=None,
-            error_code=None,
             video_expires_at=video_expires_at,
-            finished_at=now,
-            updated_at=now,
-            **_webhook_due(now),
+            **_completed(result),
             **values,
         )
 
@@ -389,42 +381,23 @@ class JobRepository:
         self, claim: Claim, original: Job, result: dict[str, Any], sha256: str | None
     ) -> bool:
         """An import whose video turned out to be analysed already: the earlier answer."""
-        now = utcnow()
         values: dict[str, Any] = {"sha256": sha256} if sha256 is not None else {}
         return self._fenced_update(
             claim,
-            state=JobState.completed,
             stage=STAGE_DEDUPLICATED,
-            progress=100,
-            result=result,
             provider=original.provider,
             model=original.model,
             duration=original.duration,
             probe=original.probe,
             size_bytes=original.size_bytes,
             **original.shared_video(),
-            error=None,
-            error_code=None,
-            finished_at=now,
-            updated_at=now,
-            **_webhook_due(now),
+            **_completed(result),
             **values,
         )
 
     def fail(self, claim: Claim, error: str, code: str) -> bool:
         """Finished, failed: `error` is the text a person reads, `code` the stable code."""
-        now = utcnow()
-        return self._fenced_update(
-            claim,
-            state=JobState.failed,
-            stage=STAGE_FAILED,
-            error=error,
-            error_code=code,
-            object_name=None,
-            finished_at=now,
-            updated_at=now,
-            **_webhook_due(now),
-        )
+        return self._fenced_update(claim, **_failed(error, code))
 
     def release_for_retry(self, claim: Claim, error: str, code: str) -> bool:
         """Back to waiting after a transient error; the error stays visible meanwhile."""
@@ -473,15 +446,8 @@ class JobRepository:
                     update(Job)
                     .where(still_stale)
                     .values(
-                        state=JobState.failed,
-                        stage=STAGE_FAILED,
                         lost_count=Job.lost_count + 1,
-                        error=job.error or lost_error[0],
-                        error_code=job.error_code or lost_error[1],
-                        object_name=None,
-                        finished_at=now,
-                        updated_at=now,
-                        **_webhook_due(now),
+                        **_failed(job.error or lost_error[0], job.error_code or lost_error[1], now),
                     )
                     .execution_options(synchronize_session=False)
                 )
@@ -599,12 +565,41 @@ class JobRepository:
         )
 
 
-def _webhook_due(now: datetime) -> dict[str, Any]:
-    """Values that make a finishing job's webhook due now, if it has a callback URL."""
+def _finished(now: datetime | None = None) -> dict[str, Any]:
+    """Values every finishing job writes: when it finished, and its webhook due now if it
+    has a callback URL."""
+    now = now or utcnow()
     has_callback = Job.callback_url.is_not(None)
     return {
+        "finished_at": now,
+        "updated_at": now,
         "webhook_state": case((has_callback, WEBHOOK_PENDING), else_=Job.webhook_state),
         "webhook_due_at": case((has_callback, now), else_=Job.webhook_due_at),
+    }
+
+
+def _completed(result: dict[str, Any]) -> dict[str, Any]:
+    """Values of a job that finished with `result`: no error (a retried run's is cleared)."""
+    return {
+        "state": JobState.completed,
+        "progress": 100,
+        "result": result,
+        "error": None,
+        "error_code": None,
+        **_finished(),
+    }
+
+
+def _failed(error: str, code: str, now: datetime | None = None) -> dict[str, Any]:
+    """Values of a job that finished failed: `error` for people, `code` stable; its video is
+    detached (the caller deletes the object)."""
+    return {
+        "state": JobState.failed,
+        "stage": STAGE_FAILED,
+        "error": error,
+        "error_code": code,
+        "object_name": None,
+        **_finished(now),
     }
 
 

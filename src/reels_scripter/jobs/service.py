@@ -8,7 +8,9 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -151,27 +153,17 @@ class JobService:
         duplicate = self.repo.find_completed_duplicate(new.sha256, fingerprint, new.owner, ai.name)
         now = utcnow()
         duration = new.info.duration if new.info is not None else None
-        job_id = new_job_id()
-        webhook: dict[str, object] | None = None
-        if new.callback_url:
-            base = (new.public_base_url or "").rstrip("/")
-            webhook = {"statusUrl": f"{base}/api/status/{job_id}"}
-        job = Job(
-            id=job_id,
-            callback_url=new.callback_url or None,
-            webhook=webhook,
+        job = self.new_job(
+            now,
+            fingerprint,
+            new.owner,
+            new.callback_url,
+            new.public_base_url,
             sha256=new.sha256,
             display_name=new.display_name,
             size_bytes=new.size_bytes,
             duration=duration,
             probe=new.info.model_dump(mode="json") if new.info is not None else None,
-            settings_fingerprint=fingerprint,
-            owner=new.owner,
-            attempts=0,
-            max_attempts=self.settings.job_max_attempts,
-            progress=0,
-            created_at=now,
-            updated_at=now,
         )
         if duplicate is not None:
             # Same owner, same bytes, same settings, written by the configured provider: the
@@ -182,9 +174,43 @@ class JobService:
             self.session.commit()
             self._delete_object(new.object_name)
             return job
+        job.object_name = new.object_name
+        return self.queue(job)
+
+    def new_job(
+        self,
+        now: datetime,
+        fingerprint: str,
+        owner: str | None,
+        callback_url: str | None,
+        public_base_url: str | None,
+        **columns: Any,
+    ) -> Job:
+        """A submission's row, not added yet: a new id, no attempt made, and the webhook's
+        absolute statusUrl when there is a callback URL (already checked by the caller)."""
+        job_id = new_job_id()
+        webhook: dict[str, object] | None = None
+        if callback_url:
+            base = (public_base_url or "").rstrip("/")
+            webhook = {"statusUrl": f"{base}/api/status/{job_id}"}
+        return Job(
+            id=job_id,
+            callback_url=callback_url or None,
+            webhook=webhook,
+            settings_fingerprint=fingerprint,
+            owner=owner,
+            attempts=0,
+            max_attempts=self.settings.job_max_attempts,
+            progress=0,
+            created_at=now,
+            updated_at=now,
+            **columns,
+        )
+
+    def queue(self, job: Job) -> Job:
+        """Add a new job as waiting and send it to the workers."""
         job.state = JobState.waiting
         job.stage = STAGE_QUEUED
-        job.object_name = new.object_name
         self.repo.add(job)
         # Commit first: a worker that gets the id must find the row.
         self.session.commit()

@@ -87,34 +87,23 @@ class WriteRequest(BaseModel):
     source: Source | None = None
 
 
-class ProviderError(AppError):
+class ProviderError(AppError, code="ai_failed", http_status=502):
     """The provider failed after its own retries (`message` is English, for logs and CLI)."""
 
-    code = "ai_failed"
-    http_status = 502
 
-
-class ProviderConfigError(ProviderError):
+class ProviderConfigError(ProviderError, code="ai_misconfigured", http_status=500):
     """Misconfiguration (missing key, unknown model): retrying will not help."""
 
-    code = "ai_misconfigured"
-    http_status = 500
 
-
-class ModelNotFoundError(ProviderConfigError):
+class ModelNotFoundError(ProviderConfigError, code="ai_model_not_found"):
     """The configured model does not exist (any more) for this key: a setting must change.
 
     `params`: `model`, `setting` (the environment name to change) and `suggested`.
     """
 
-    code = "ai_model_not_found"
 
-
-class ProviderBlockedError(ProviderError):
+class ProviderBlockedError(ProviderError, code="ai_blocked", http_status=422):
     """The AI refused this reel (safety block, refusal): asking again will not help."""
-
-    code = "ai_blocked"
-    http_status = 422
 
 
 @dataclass(frozen=True)

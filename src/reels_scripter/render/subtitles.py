@@ -58,18 +58,12 @@ class Cue:
         return "\n".join(self.lines)
 
 
-class NoSubtitlesError(AppError):
+class NoSubtitlesError(AppError, code="no_subtitles", http_status=409):
     """The requested track has no text to make subtitles from."""
 
-    code = "no_subtitles"
-    http_status = 409
 
-
-class NoTranslationError(AppError):
+class NoTranslationError(AppError, code="no_translation", http_status=409):
     """The translation track was asked for, but the speech was not translated."""
-
-    code = "no_translation"
-    http_status = 409
 
 
 def join_words(tokens: Sequence[str | Word]) -> str:

@@ -17,7 +17,7 @@ from reels_scripter.api.errors import (
     NotCompletedError,
     NoTranslationError,
     UnauthorizedError,
-    error_responses,
+    file_responses,
 )
 from reels_scripter.contract import AnalysisResult
 from reels_scripter.jobs import keyframes
@@ -27,10 +27,8 @@ from reels_scripter.storage import StorageError
 router = APIRouter(prefix="/api", tags=["exports"])
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_ERRORS = error_responses(JobNotFoundError, UnauthorizedError, NotCompletedError)
-_SUBTITLE_ERRORS = error_responses(
-    JobNotFoundError, UnauthorizedError, NotCompletedError, NoSubtitlesError, NoTranslationError
-)
+_ERRORS = (JobNotFoundError, UnauthorizedError, NotCompletedError)
+_SUBTITLE_ERRORS = (*_ERRORS, NoSubtitlesError, NoTranslationError)
 TrackQuery = Annotated[
     Literal["original", "translation"],
     Query(
@@ -56,7 +54,7 @@ def attachment_headers(
 @router.get(
     "/jobs/{job_id}/script.docx",
     response_class=Response,
-    responses={**_ERRORS, 200: {"content": {DOCX_TYPE: {}}, "description": "A DOCX document."}},
+    responses=file_responses(DOCX_TYPE, "A DOCX document.", *_ERRORS),
     summary="The finished script as a DOCX shooting script with keyframe pictures",
 )
 def get_script_docx(finished: FinishedJobDep, jobs: JobServiceDep) -> Response:
@@ -100,10 +98,7 @@ def _subtitles(finished: tuple[Any, AnalysisResult], track: Track, kind: str) ->
 @router.get(
     "/jobs/{job_id}/subtitles.srt",
     response_class=Response,
-    responses={
-        **_SUBTITLE_ERRORS,
-        200: {"content": {"application/x-subrip": {}}, "description": "SRT"},
-    },
+    responses=file_responses("application/x-subrip", "SRT", *_SUBTITLE_ERRORS),
     summary="Subtitles as SRT (original speech or the Russian voice-over)",
 )
 def get_subtitles_srt(finished: FinishedJobDep, track: TrackQuery = "original") -> Response:
@@ -113,7 +108,7 @@ def get_subtitles_srt(finished: FinishedJobDep, track: TrackQuery = "original") 
 @router.get(
     "/jobs/{job_id}/subtitles.vtt",
     response_class=Response,
-    responses={**_SUBTITLE_ERRORS, 200: {"content": {"text/vtt": {}}, "description": "WebVTT"}},
+    responses=file_responses("text/vtt", "WebVTT", *_SUBTITLE_ERRORS),
     summary="Subtitles as WebVTT (original speech or the Russian voice-over)",
 )
 def get_subtitles_vtt(finished: FinishedJobDep, track: TrackQuery = "original") -> Response:

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from reels_scripter.api.deps import Services, ServicesDep
-from reels_scripter.api.errors import MetricsUnauthorizedError, error_responses
+from reels_scripter.api.errors import MetricsUnauthorizedError, file_responses
 from reels_scripter.api.metrics import ApiMetrics
 from reels_scripter.api.schemas import HealthResponse, ReadyResponse
 from reels_scripter.api.security import presented_key
@@ -97,10 +97,7 @@ def _check_worker(services: Services) -> str | None:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={
-        200: {"content": {"text/plain": {}}, "description": "Prometheus text format."},
-        **error_responses(MetricsUnauthorizedError),
-    },
+    responses=file_responses("text/plain", "Prometheus text format.", MetricsUnauthorizedError),
     summary="Prometheus metrics: jobs by state, queue depth, durations, HTTP latency",
 )
 def metrics(request: Request) -> Response:

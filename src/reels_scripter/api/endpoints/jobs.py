@@ -30,6 +30,7 @@ from reels_scripter.api.errors import (
     NotCompletedError,
     UnauthorizedError,
     error_responses,
+    file_responses,
 )
 from reels_scripter.api.schemas import JobDetail, JobPage, JobSummary, StatusResponse
 from reels_scripter.api.signed_urls import ACCESS_PARAM
@@ -125,10 +126,13 @@ def delete_job(
 @router.get(
     "/jobs/{job_id}/script.md",
     response_class=Response,
-    responses={
-        **error_responses(JobNotFoundError, UnauthorizedError, NotCompletedError),
-        200: {"content": {"text/markdown": {}}, "description": "The script as Markdown."},
-    },
+    responses=file_responses(
+        "text/markdown",
+        "The script as Markdown.",
+        JobNotFoundError,
+        UnauthorizedError,
+        NotCompletedError,
+    ),
     summary="The finished script as a Markdown document",
 )
 def get_script_markdown(finished: FinishedJobDep) -> Response:
@@ -145,10 +149,13 @@ def get_script_markdown(finished: FinishedJobDep) -> Response:
 @router.get(
     "/jobs/{job_id}/keyframes/{index}.jpg",
     response_class=Response,
-    responses={
-        **error_responses(JobNotFoundError, KeyframeNotFoundError, UnauthorizedError),
-        200: {"content": {"image/jpeg": {}}, "description": "The scene's keyframe."},
-    },
+    responses=file_responses(
+        "image/jpeg",
+        "The scene's keyframe.",
+        JobNotFoundError,
+        KeyframeNotFoundError,
+        UnauthorizedError,
+    ),
     summary="A scene's keyframe (JPEG), as linked from the result's timeline",
 )
 def get_keyframe(index: int, job: OwnedJobDep, jobs: JobServiceDep) -> Response:

@@ -22,7 +22,7 @@ from reels_scripter.api.errors import (
     RangeNotSatisfiableError,
     UnauthorizedError,
     VideoGoneError,
-    error_responses,
+    file_responses,
 )
 from reels_scripter.storage import ObjectNotFoundError, Storage
 from reels_scripter.storage.base import RangeReadable
@@ -35,9 +35,7 @@ _RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.IGNORECAS
 # Longer positions are beyond any stored file; never hand them to int() (it refuses over
 # 4,300 digits with a ValueError).
 _MAX_DIGITS = 18
-_ERRORS = error_responses(
-    JobNotFoundError, UnauthorizedError, VideoGoneError, RangeNotSatisfiableError
-)
+_ERRORS = (JobNotFoundError, UnauthorizedError, VideoGoneError, RangeNotSatisfiableError)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -91,8 +89,7 @@ async def _chunks(storage: RangeReadable, name: str, first: int, last: int) -> A
     "/jobs/{job_id}/video",
     response_class=StreamingResponse,
     responses={
-        **_ERRORS,
-        200: {"content": {"video/mp4": {}}, "description": "The whole video."},
+        **file_responses("video/mp4", "The whole video.", *_ERRORS),
         206: {"description": "The requested byte range."},
     },
     summary="The uploaded video while it is stored (GET or HEAD; HTTP Range supported)",

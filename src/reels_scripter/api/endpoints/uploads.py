@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -218,17 +220,31 @@ def _submit(
         return str(job.id)
 
 
-def build_router(limiter: Limiter, rate: str) -> APIRouter:
-    """The upload route, rate-limited with this app's limiter (limits differ per app)."""
-    router = APIRouter(prefix="/api", tags=["uploads"])
-    endpoint = limiter.limit(rate)(upload) if rate.strip() else upload
-    router.add_api_route(
-        "/upload",
-        endpoint,
-        methods=["POST"],
-        response_model=UploadResponse,
-        responses=ERRORS,
-        openapi_extra=UPLOAD_OPENAPI,
-        summary="Upload a reel for analysis",
-    )
-    return router
+@dataclass(frozen=True)
+class JobRoute:
+    """A `POST /api/...` route that accepts a job (the upload, the import), answered with
+    `UploadResponse`."""
+
+    path: str
+    endpoint: Callable[..., Awaitable[UploadResponse]]
+    responses: dict[int | str, dict[str, Any]]
+    openapi_extra: dict[str, Any]
+    summary: str
+
+    def router(self, limiter: Limiter, rate: str) -> APIRouter:
+        """The route, rate-limited per client with this app's limiter (limits differ per
+        app) unless `rate` is empty."""
+        router = APIRouter(prefix="/api", tags=["uploads"])
+        router.add_api_route(
+            self.path,
+            limiter.limit(rate)(self.endpoint) if rate.strip() else self.endpoint,
+            methods=["POST"],
+            response_model=UploadResponse,
+            responses=self.responses,
+            openapi_extra=self.openapi_extra,
+            summary=self.summary,
+        )
+        return router
+
+
+ROUTE = JobRoute("/upload", upload, ERRORS, UPLOAD_OPENAPI, "Upload a reel for analysis")
