@@ -22,12 +22,14 @@ import numpy as np
 
 from reels_scripter.analysis.audio import decode_audio
 from reels_scripter.analysis.loudness import measure_loudness
+from reels_scripter.analysis.models import Transcript
 from reels_scripter.analysis.onscreen_text import OcrCollector, PpOcrReader
 from reels_scripter.analysis.pixels import plane_view
 from reels_scripter.analysis.probe import probe
 from reels_scripter.analysis.shot_visuals import ShotVisualsCollector
 from reels_scripter.analysis.speech import load_model, resolve_model, transcribe
 from reels_scripter.analysis.speech_policy import detect_language, plan_speech
+from reels_scripter.analysis.speech_window import first_window, reusing
 from reels_scripter.analysis.voice_activity import detect_speech
 from reels_scripter.analysis.whisper_base import bundled_base
 from support.reelgen import SPEECH_TEXTS, make_reel, wer
@@ -85,15 +87,18 @@ def main() -> None:
     print("   ", loud)
     presence = cpu("voice activity (Silero)", lambda: detect_speech(samples, 30.0))
     print(f"    speech share {presence.share}")
-    guess = cpu("language detection (base)", lambda: detect_language(base, samples, presence.spans))
+    window = cpu("first speech window (VAD cut, mel)", lambda: first_window(base, samples))
+    guess, encoded = cpu("language detection (base)", lambda: detect_language(base, window))
     print("   ", guess)
     plan = plan_speech(guess, configured=None, english=tiny_choice, multilingual=base_choice)
     assert plan is not None
     model = base if plan.model == base_choice else tiny
-    transcript = cpu(
-        f"transcribe ({plan.model.label})",
-        lambda: transcribe(samples, model, plan.model.label, language=plan.language),
-    )
+
+    def listen() -> Transcript:
+        with reusing(model, window, encoded):  # the detection's encoding, reused
+            return transcribe(samples, model, plan.model.label, language=plan.language)
+
+    transcript = cpu(f"transcribe ({plan.model.label})", listen)
     print(f"    WER {wer(SPEECH_TEXTS[key], transcript.text):.3f}: {transcript.text[:80]}...")
 
     def video() -> tuple[OcrCollector, list[ShotVisualsCollector], int]:

@@ -84,7 +84,8 @@ def test_a_strict_three_b_frame_pattern_keeps_the_skip(tmp_path: Path, fps: int)
 
 
 @pytest.mark.parametrize(
-    "extra", [{"preset": "ultrafast"}, {"container": "webm", "codec": "libvpx-vp9"}]
+    "extra",
+    [{"extra_options": {"preset": "ultrafast"}}, {"container": "webm", "codec": "libvpx-vp9"}],
 )
 def test_streams_without_b_frames_lose_nothing(tmp_path: Path, extra: dict[str, object]) -> None:
     path = make_reel(tmp_path / "r.mp4", duration=2.0, cuts=(), fps=30, **extra)

@@ -18,13 +18,9 @@ from reels_scripter.analysis.audio import RATE, decode_audio
 from reels_scripter.analysis.models import AnalysisOptions
 from reels_scripter.analysis.probe import probe
 from reels_scripter.analysis.speech import ModelChoice, load_model, resolve_model, transcribe
-from reels_scripter.analysis.speech_policy import (
-    LanguageGuess,
-    detect_language,
-    plan_speech,
-    speech_clip,
-)
+from reels_scripter.analysis.speech_policy import LanguageGuess, detect_language, plan_speech
 from reels_scripter.analysis.speech_stage import SpeechModels, listen
+from reels_scripter.analysis.speech_window import first_window, reusing, whisper_model
 from reels_scripter.analysis.voice_activity import detect_speech, transcript_coverage
 from reels_scripter.analysis.whisper_base import bundled_base, package_files
 from support.reelgen import SPEECH_TEXTS, espeak, make_spoken_reel, wer
@@ -113,15 +109,6 @@ def test_transcript_coverage_tells_untranscribed_speech_apart() -> None:
     assert not silent.speech_not_transcribed and silent.covered_share == 1.0
 
 
-def test_speech_clip_joins_the_first_seconds_of_speech() -> None:
-    samples = np.arange(60 * RATE, dtype=np.float32)
-    clip = speech_clip(samples, [(10.0, 30.0), (40.0, 55.0)], seconds=30.0)
-    assert len(clip) == 30 * RATE
-    assert clip[0] == 10 * RATE and clip[20 * RATE] == 40 * RATE
-    assert len(speech_clip(samples, [])) == 15 * RATE  # the detection window by default
-    assert len(speech_clip(samples, [(10.0, 30.0)])) == 15 * RATE
-
-
 # --- the model policy (pure) ---------------------------------------------------------------
 
 EN = ModelChoice("/m/tiny.en", "tiny.en")
@@ -178,17 +165,18 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _run_policy(samples: np.ndarray, models: dict[str, Any]) -> tuple[LanguageGuess | None, Any]:
-    presence = detect_speech(samples)
     base_choice, base_model = models["base"]
-    guess = detect_language(base_model, samples, presence.spans)
+    window = first_window(base_model, samples)
+    guess, encoded = detect_language(base_model, window)
     plan = plan_speech(
         guess, configured=None, english=models["tiny.en"][0], multilingual=base_choice
     )
     assert plan is not None
     loaded = base_model if plan.model == base_choice else models["tiny.en"][1]
-    return guess, transcribe(
-        samples, loaded, plan.model.label, language=plan.language, beam_size=plan.beam
-    )
+    with reusing(loaded, window, encoded):
+        return guess, transcribe(
+            samples, loaded, plan.model.label, language=plan.language, beam_size=plan.beam
+        )
 
 
 @needs_models
@@ -223,7 +211,8 @@ def test_russian_is_identified_even_from_robotic_speech(
     tmp_path: Path, models: dict[str, Any]
 ) -> None:
     samples = _spoken(tmp_path / "r.mp4", "ru", duration=18.0)
-    guess = detect_language(models["base"][1], samples, detect_speech(samples).spans)
+    base = models["base"][1]
+    guess, _ = detect_language(base, first_window(base, samples))
     # espeak's Russian is hard to understand: base names it, without much confidence
     assert guess is not None and guess.language == "ru"
     assert all(p < guess.probability for _, p in guess.alternatives)
@@ -258,35 +247,40 @@ def test_a_line_said_three_times_stays_three_times(tmp_path: Path, models: dict[
 
 
 class _CountingEncoder:
-    """The base model with its encoder calls recorded (mel frames per pass)."""
+    """A CTranslate2 Whisper with its encoder calls recorded (mel frames per pass)."""
 
-    def __init__(self, model: Any) -> None:
-        self._model = model
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
         self.frames: list[int] = []
-        self.model = self
-        self.feature_extractor = model.feature_extractor
-        self.is_multilingual = True
 
-    def encode(self, features: Any) -> Any:
+    def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
         self.frames.append(int(features.shape[2]))
-        return self._model.model.encode(features)
+        return self._inner.encode(features, *args, **kwargs)
 
-    def detect_language(self, encoded: Any) -> Any:
-        return self._model.model.detect_language(encoded)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 @needs_models
-@pytest.mark.parametrize(
-    ("voice", "language", "passes"), [("en-us", "en", [800]), ("de", "de", [800, 1500])]
-)
-def test_english_is_identified_in_one_short_pass_other_speech_in_a_second(
-    models: dict[str, Any], voice: str, language: str, passes: list[int]
+@pytest.mark.parametrize(("voice", "language"), [("en-us", "en"), ("de", "de")])
+def test_the_language_is_read_from_the_encoding_the_transcription_reuses(
+    models: dict[str, Any], voice: str, language: str
 ) -> None:
-    """8 s of speech settle English; espeak German needs the 15 s pass (at 8 s it reads as
-    Latin)."""
+    """One encoder pass identifies the language and starts the transcription (espeak German
+    included, which 8 s of speech once read as Latin); the transcript is the one an encoding
+    of its own gives."""
     text = SPEECH_TEXTS["en" if language == "en" else language]
     samples = espeak(text, voice, RATE).astype(np.float32)
-    counting = _CountingEncoder(models["base"][1])
-    guess = detect_language(counting, samples, detect_speech(samples).spans)
+    base = whisper_model(models["base"][0].source, 1)  # its own instance: calls are counted
+    counting = _CountingEncoder(base.model)
+    base.model = counting
+    window = first_window(base, samples)
+    guess, encoded = detect_language(base, window)
     assert guess is not None and guess.language == language
-    assert counting.frames == passes
+    with reusing(base, window, encoded):
+        reused = transcribe(samples, base, "base", language=language)
+    assert counting.frames == [3000]  # the speech fits one window: one pass for both
+    fresh = transcribe(samples, base, "base", language=language)
+    assert counting.frames == [3000, 3000]  # nothing primed any more: encoded anew
+    assert reused.text == fresh.text and reused.text
+    assert wer(text, reused.text) < 0.35

@@ -140,17 +140,9 @@ def _with_visuals(
 ) -> SceneFacts:
     update: dict[str, object] = {"onscreen_text": texts_in(onscreen, scene.start, scene.end)}
     if visuals is not None:
-        c = visuals.camera
-        update["camera"] = CameraFacts(
-            move=c.move,
-            direction=c.direction,
-            speed=c.speed,
-            shake=c.shake,
-            subject_motion=c.subject_motion,
-            changed=c.changed,
-        )
+        update["camera"] = CameraFacts.model_validate(visuals.camera, from_attributes=True)
         update["colours"] = [
-            SceneColour(name=x.name, share=x.share, rgb=x.rgb) for x in visuals.colours
+            SceneColour.model_validate(x, from_attributes=True) for x in visuals.colours
         ]
         update["contrast"] = visuals.contrast
     return scene.model_copy(update=update)

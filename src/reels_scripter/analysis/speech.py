@@ -29,6 +29,7 @@ import numpy.typing as npt
 from reels_scripter.analysis.errors import SpeechModelError
 from reels_scripter.analysis.models import SpeechSegment, Transcript, Word
 from reels_scripter.analysis.speech_repeats import remove_loops
+from reels_scripter.analysis.speech_window import SpeechWindow, whisper_model
 from reels_scripter.analysis.voice_activity import Span, detect_speech
 
 log = logging.getLogger(__name__)
@@ -82,11 +83,7 @@ def load_model(choice: ModelChoice, threads: int) -> Any:
         model = _models.get(key)
         if model is None:
             try:
-                from faster_whisper import WhisperModel
-
-                model = WhisperModel(
-                    choice.source, device="cpu", compute_type="int8", cpu_threads=threads
-                )
+                model = whisper_model(choice.source, threads)
             except Exception as exc:  # missing files, failed download, bad format
                 raise SpeechModelError(
                     f"Speech model {choice.source!r} could not be loaded ({exc}). Set "
@@ -154,21 +151,24 @@ def transcribe(
     language: str | None = None,
     beam_size: int = 5,
     speech: Sequence[Span] | None = None,
+    window: SpeechWindow | None = None,
 ) -> Transcript:
     """Transcript of 16 kHz mono samples with word timestamps; empty when nothing is said.
     Setting `cancelled` stops the work after the segment being decoded. `language` (ISO 639-1,
     e.g. from `speech_policy.detect_language`) skips the model's own detection. `speech`: the
-    voice-activity spans (`voice_activity.detect_speech`), found here when not given."""
+    voice-activity spans (`voice_activity.detect_speech`), found here when not given.
+    `window` (`speech_window.first_window`): the speech already cut for the model, so its VAD
+    does not run again."""
     english_only = not bool(model.model.is_multilingual)
     model_name = f"{label} (English-only)" if english_only else label
     duration = len(samples) / RATE
     if duration < 0.1:
         return Transcript(model=model_name)
     segments_iter, info = model.transcribe(
-        samples,
+        samples if window is None else window.audio,
         language="en" if english_only else language,
         word_timestamps=True,
-        vad_filter=True,
+        vad_filter=window is None,
         # Conditioning on earlier text is what lets one invented phrase repeat forever.
         condition_on_previous_text=False,
         beam_size=beam_size,
@@ -177,6 +177,10 @@ def transcribe(
         temperature=0.0,
         compression_ratio_threshold=None,
     )
+    if window is not None:  # times in the cut audio -> times in the reel
+        from faster_whisper.transcribe import restore_speech_timestamps
+
+        segments_iter = restore_speech_timestamps(segments_iter, window.chunks, RATE)
     segments: list[SpeechSegment] = []
     for seg in segments_iter:
         if cancelled is not None and cancelled.is_set():

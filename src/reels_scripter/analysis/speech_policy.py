@@ -12,15 +12,13 @@ Whisper small is not shipped whole by any package (the solidsforyou-whisper-smal
 
 Policy, when `WHISPER_MODEL` is not set:
 1. no speech found by voice activity detection: no model runs at all;
-2. otherwise base identifies the language from the *speech* (the VAD spans joined, so a
-   silent or musical intro does not dilute it), in one or two encoder passes shorter than
-   Whisper's usual 3000 mel frames (CTranslate2 takes the shorter input):
-   - first 8 s (800 frames, ~0.25 CPU-s): English at >= `QUICK_ENGLISH` is taken as it is.
-     Measured on English speech over a beat, the committed sample and espeak: p 0.95-0.98;
-   - anything else is decided on up to 15 s (1500 frames, ~0.5 CPU-s): 8 s and 10 s were too
-     short for espeak German (read as Latin, p 0.41 and 0.55; at 15 s German, p 0.93).
-   English, the common case, so costs half the encoder time it did; other languages pay one
-   short pass more, beside a multilingual transcription that takes seconds;
+2. otherwise base identifies the language from the *speech*: the first 30 s window of it as
+   the transcription will read it (faster-whisper's VAD chunks joined, so a silent or musical
+   intro does not dilute it), which is how Whisper itself identifies a language. That window's
+   encoding is then reused by the transcription's first window (`speech_window`), so
+   identifying the language costs one `detect_language` call on an encoding that is needed
+   anyway: 0.27 CPU-s less than the separate 8 s pass it replaced for English, ~0.8 CPU-s less
+   for other languages (which took a second, 15 s pass: 8 s read espeak German as Latin);
 3. base transcribes, told the detected language when the detection is confident (so it does
    not detect again on its own first 30 s, which may be music): English greedily (beam 1:
    WER 0.065 on the bench's English, beam 5 0.077 for 12% more CPU), every other language
@@ -36,22 +34,14 @@ then ends up "present but not transcribed" (see `voice_activity.transcript_cover
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from reels_scripter.analysis.audio import RATE
 from reels_scripter.analysis.speech import ModelChoice
-from reels_scripter.analysis.voice_activity import Span
+from reels_scripter.analysis.speech_window import SpeechWindow
 
-DETECT_SECONDS = 15.0  # of speech, read by one encoder pass of DETECT_FRAMES mel frames
-DETECT_FRAMES = 1500  # 10 ms each
-QUICK_SECONDS = 8.0  # the first pass (see the module doc)
-QUICK_FRAMES = 800
-QUICK_ENGLISH = 0.9
+# Less speech than this is not worth a guess.
+MIN_SECONDS = 0.25
 ENGLISH_MIN_PROBABILITY = 0.5
 # Below this the detected language is not forced on the transcription pass.
 FORCE_MIN_PROBABILITY = 0.5
@@ -66,49 +56,19 @@ class LanguageGuess:
     alternatives: tuple[tuple[str, float], ...]  # the next most likely, best first
 
 
-def speech_clip(
-    samples: npt.NDArray[np.float32], spans: Sequence[Span], seconds: float = DETECT_SECONDS
-) -> npt.NDArray[np.float32]:
-    """Up to `seconds` of the speech in `spans`, joined in order (all of it when no spans)."""
-    if not spans:
-        return samples[: int(seconds * RATE)]
-    pieces: list[npt.NDArray[np.float32]] = []
-    left = int(seconds * RATE)
-    for start, end in spans:
-        piece = samples[int(start * RATE) : int(end * RATE)][:left]
-        pieces.append(piece)
-        left -= len(piece)
-        if left <= 0:
-            break
-    return np.concatenate(pieces) if pieces else samples[:0]
-
-
-def _guess(model: Any, clip: npt.NDArray[np.float32], frames: int) -> LanguageGuess:
-    from faster_whisper.transcribe import get_ctranslate2_storage, pad_or_trim
-
-    features = pad_or_trim(model.feature_extractor(clip), frames)
-    encoded = model.model.encode(get_ctranslate2_storage(np.expand_dims(features, 0)))
+def detect_language(model: Any, window: SpeechWindow | None) -> tuple[LanguageGuess | None, Any]:
+    """The spoken language of the speech `window` (`speech_window.first_window`), with its
+    probability, and the window's encoding for the transcription to reuse; (None, None) when
+    the model is English-only or there is no speech to read."""
+    if window is None or not bool(model.model.is_multilingual):
+        return None, None
+    if window.seconds < MIN_SECONDS:
+        return None, None
+    encoded = model.encode(window.features)
     ranked = [(token[2:-2], float(p)) for token, p in model.model.detect_language(encoded)[0]]
     language, probability = ranked[0]
     alternatives = tuple((code, round(p, 3)) for code, p in ranked[1:4])
-    return LanguageGuess(language, round(probability, 3), alternatives)
-
-
-def detect_language(
-    model: Any, samples: npt.NDArray[np.float32], spans: Sequence[Span]
-) -> LanguageGuess | None:
-    """The spoken language from the first seconds of speech, with its probability (see the
-    module doc); None when the model is English-only or there is no audio to read."""
-    if not bool(model.model.is_multilingual):
-        return None
-    quick = speech_clip(samples, spans, QUICK_SECONDS)
-    if len(quick) < RATE // 4:
-        return None
-    guess = _guess(model, quick, QUICK_FRAMES)
-    confident_english = guess.language == "en" and guess.probability >= QUICK_ENGLISH
-    if confident_english or len(quick) < int(QUICK_SECONDS * RATE):
-        return guess  # English, or all the speech there is has been read
-    return _guess(model, speech_clip(samples, spans), DETECT_FRAMES)
+    return LanguageGuess(language, round(probability, 3), alternatives), encoded
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 1. Voice activity (`voice_activity.detect_speech`) marks the speech on its own, so the speech
    share is measured even when no word is recognised; no speech, no model runs at all.
 2. The language is identified on the speech itself (`speech_policy.detect_language`, with
-   Whisper base or a multilingual `WHISPER_MODEL`).
+   Whisper base or a multilingual `WHISPER_MODEL`), from the encoding of the first window
+   that the transcription then reuses (`speech_window`).
 3. `speech_policy.plan_speech` picks the model and its beam: base for every language (tiny.en
    only where base is not installed), `WHISPER_MODEL` whenever it is set.
 4. What the transcript covers is compared with what voice activity found: speech that was
@@ -37,6 +38,7 @@ from reels_scripter.analysis.speech_policy import (
     detect_language,
     plan_speech,
 )
+from reels_scripter.analysis.speech_window import SpeechWindow, first_window, reusing
 from reels_scripter.analysis.thread_cpu import cpu_seconds, thread_ids
 from reels_scripter.analysis.voice_activity import (
     SpeechPresence,
@@ -197,11 +199,14 @@ def listen(
         return SpeechOutcome(Transcript(), presence, cpu=cpu)
 
     guess: LanguageGuess | None = None
+    window: SpeechWindow | None = None
+    encoded: Any = None  # the window's encoding, reused by the transcription of `detector`
     detector = models.detector()
     if detector is not None:
         model = models.get(detector)
         t0, c0 = time.thread_time(), models.cpu(detector)
-        guess = detect_language(model, samples, presence.spans)
+        window = first_window(model, samples)
+        guess, encoded = detect_language(model, window)
         _add_cpu(cpu, "language_detection", t0, c0, models.cpu(detector))
     plan = plan_speech(
         guess,
@@ -228,16 +233,18 @@ def listen(
             progress(1.0)
     else:
         t0, c0 = time.thread_time(), models.cpu(plan.model)
-        transcript = transcribe(
-            samples,
-            model,
-            plan.model.label,
-            progress,
-            cancelled,
-            plan.language,
-            beam_size=plan.beam,
-            speech=presence.spans,
-        )
+        with reusing(model, window, encoded):
+            transcript = transcribe(
+                samples,
+                model,
+                plan.model.label,
+                progress,
+                cancelled,
+                plan.language,
+                beam_size=plan.beam,
+                speech=presence.spans,
+                window=window,
+            )
         _add_cpu(cpu, f"transcription_{plan.model.label}", t0, c0, models.cpu(plan.model))
     transcript = _language(transcript, guess, plan.language)
     coverage = transcript_coverage(presence, [(s.start, s.end) for s in transcript.segments])
