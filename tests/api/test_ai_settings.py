@@ -71,14 +71,23 @@ def _stored_row(settings: Settings) -> Any:
         return conn.execute(text("SELECT * FROM ai_settings")).mappings().first()
 
 
+@pytest.fixture
+def gemini_client(
+    make_ai_client: Callable[..., TestClient], gemini: FakeGemini, caplog: pytest.LogCaptureFixture
+) -> TestClient:
+    """A client with the fake Gemini up and every log line, DEBUG included, captured: no key
+    may ever be logged."""
+    caplog.set_level(logging.DEBUG)
+    return make_ai_client()
+
+
 def test_a_bad_or_retired_gemini_key_is_refused_in_russian_and_nothing_is_stored(
-    make_ai_client: Callable[..., TestClient],
+    gemini_client: TestClient,
     db_settings: Settings,
     gemini: FakeGemini,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = make_ai_client()
-    caplog.set_level(logging.DEBUG)
+    client = gemini_client
     wrong = "AIzaSy-wrong-key-000111"
     resp = client.put("/api/settings/ai", json={"provider": "gemini", "apiKey": wrong})
     error = _assert_refusal(resp, 422, "ai_key_rejected")
@@ -106,13 +115,9 @@ def test_a_bad_or_retired_gemini_key_is_refused_in_russian_and_nothing_is_stored
 
 
 def test_a_good_gemini_key_is_stored_encrypted_shown_by_its_last_4_and_used_by_new_jobs(
-    make_ai_client: Callable[..., TestClient],
-    db_settings: Settings,
-    gemini: FakeGemini,
-    caplog: pytest.LogCaptureFixture,
+    gemini_client: TestClient, db_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = make_ai_client()
-    caplog.set_level(logging.DEBUG)
+    client = gemini_client
     before = client.get("/api/settings/ai").json()
     assert before["provider"] == "local" and before["status"] == "not_connected"
     assert before["editable"] is True

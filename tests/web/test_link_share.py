@@ -118,15 +118,14 @@ def test_share_link_opens_without_a_key_and_dies_when_revoked(
     keyed_studio: StudioServer, open_page: Any, speech_reel: Path, artifacts: Path, tmp_path: Path
 ) -> None:
     server = keyed_studio
-    key = OWNER_KEY
-    job_id = upload_api(server, speech_reel, "рилс.mp4", key)
-    wait_completed(server, job_id, key)
+    job_id = upload_api(server, speech_reel, "рилс.mp4", OWNER_KEY)
+    wait_completed(server, job_id, OWNER_KEY)
     other = make_reel(tmp_path / "other.mp4", duration=2.0, width=90, height=160, fps=10)
-    other_id = upload_api(server, other, "другой.mp4", key)
-    wait_completed(server, other_id, key)
+    other_id = upload_api(server, other, "другой.mp4", OWNER_KEY)
+    wait_completed(server, other_id, OWNER_KEY)
 
     owner = open_page(DESKTOP)
-    owner.page.add_init_script(f"localStorage.setItem('{KEY_STORAGE}', '{key}')")
+    owner.page.add_init_script(f"localStorage.setItem('{KEY_STORAGE}', '{OWNER_KEY}')")
     page = goto(owner, f"{server.url}/#/jobs/{job_id}")
     page.wait_for_selector(".result-head")
     page.get_by_role("button", name="Поделиться ссылкой").click()

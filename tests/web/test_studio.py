@@ -414,7 +414,6 @@ def test_api_keys_asked_once_and_links_signed(
     keyed_studio: StudioServer, open_page: Any, speech_reel: Path, artifacts: Path, tmp_path: Path
 ) -> None:
     server = keyed_studio
-    key = OWNER_KEY
     watch = open_page(DESKTOP, accept_downloads=True)
     page = goto(watch, server.url + "/")
     dialog = page.locator("#key-dialog")
@@ -427,11 +426,11 @@ def test_api_keys_asked_once_and_links_signed(
     assert "не подошёл" in page.locator("#key-error").inner_text()
     page.screenshot(path=artifacts / "desktop-api-key.png")
 
-    page.fill("#key-input", key)
+    page.fill("#key-input", OWNER_KEY)
     page.get_by_role("button", name="Сохранить").click()
     page.wait_for_selector("#video-file", state="attached")
     assert not dialog.is_visible()
-    assert page.evaluate("localStorage.getItem('reels-scripter.api-key')") == key
+    assert page.evaluate("localStorage.getItem('reels-scripter.api-key')") == OWNER_KEY
 
     page.set_input_files("#video-file", str(speech_reel))
     page.wait_for_selector(".result-head", timeout=120_000)  # progress came over signed SSE
