@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -314,17 +314,49 @@ class RecoveryWatch(threading.Thread):
                     self.recovered[i] = now - killed_at
 
 
+class Stack(NamedTuple):
+    pg_url: str
+    env: dict[str, str]  # the environment of every service process
+    settings: Any  # the service's Settings
+    port: int  # the API's
+    procs: list[Proc]  # the API first; a run adds its workers
+
+
 @contextmanager
-def running_stack(redis: Redis, logs: Path) -> Iterator[tuple[str, list[Proc]]]:
-    """`redis` started, the `logs` folder made and a fresh PostgreSQL database: its URL, and
-    the list a run adds its processes to. On the way out every one of them stops (the API with
-    SIGTERM, the rest killed), then Redis."""
+def production_stack(
+    redis: Redis, logs: Path, data_dir: Path, max_uploads: int, **settings: str
+) -> Iterator[Stack]:
+    """The production shape running: `redis` started, a fresh PostgreSQL database migrated,
+    the API (`serve --no-worker`) on a free port, logging under `logs`, with local storage, the
+    offline provider, no upload rate limit, INFO logs and `settings`. On the way out every
+    process stops (the API with SIGTERM, the rest killed), then Redis."""
+    from reels_scripter.config import Settings
+    from reels_scripter.db import upgrade_database
+
     redis.start()
     logs.mkdir()
     procs: list[Proc] = []
     try:
         with postgres_database() as pg_url:
-            yield pg_url, procs
+            env = service_env(
+                data_dir,
+                REDIS_URL=redis.url,
+                DATABASE_URL=pg_url,
+                STORAGE_BACKEND="local",
+                AI_PROVIDER="local",
+                UPLOAD_RATE_LIMIT="",
+                MAX_CONCURRENT_UPLOADS=str(max_uploads),
+                LOG_LEVEL="INFO",
+                **settings,
+            )
+            service = Settings(
+                _env_file=None, DATABASE_URL=pg_url, DATA_DIR=data_dir, REDIS_URL=redis.url
+            )
+            upgrade_database(service)
+            port = free_port()
+            serve = [str(BIN / "reels-scripter"), "serve", "--no-worker", "--host", "127.0.0.1"]
+            procs.append(Proc("api", [*serve, "--port", str(port)], env, logs))
+            yield Stack(pg_url, env, service, port, procs)
     finally:
         for proc in procs:
             proc.kill(signal.SIGTERM if proc.name == "api" else signal.SIGKILL)
@@ -347,63 +379,22 @@ def service_env(data_dir: Path, **settings: str) -> dict[str, str]:
     }
 
 
-def production_env(
-    redis: Redis, pg_url: str, data_dir: Path, max_uploads: int, **settings: str
-) -> dict[str, str]:
-    """`service_env` in the production shape: PostgreSQL, Redis, local storage, the offline
-    provider, no upload rate limit, INFO logs."""
-    return service_env(
-        data_dir,
-        REDIS_URL=redis.url,
-        DATABASE_URL=pg_url,
-        STORAGE_BACKEND="local",
-        AI_PROVIDER="local",
-        UPLOAD_RATE_LIMIT="",
-        MAX_CONCURRENT_UPLOADS=str(max_uploads),
-        LOG_LEVEL="INFO",
-        **settings,
-    )
-
-
-def start_api(
-    env: dict[str, str], pg_url: str, redis: Redis, logs: Path, procs: list[Proc]
-) -> tuple[Any, int]:
-    """The database migrated, then the API (`serve --no-worker`) started on a free port and
-    added to `procs`: the service's settings and the API's port."""
-    from reels_scripter.config import Settings
-    from reels_scripter.db import upgrade_database
-
-    settings = Settings(
-        _env_file=None,
-        DATABASE_URL=pg_url,
-        DATA_DIR=Path(env["DATA_DIR"]),
-        REDIS_URL=redis.url,
-    )
-    upgrade_database(settings)
-    port = free_port()
-    serve = [str(BIN / "reels-scripter"), "serve", "--no-worker", "--host", "127.0.0.1"]
-    procs.append(Proc("api", [*serve, "--port", str(port)], env, logs))
-    return settings, port
-
-
 # --------------------------------------------------------------------------- phases
 
 
 def production_run(args: argparse.Namespace, work: Path, report: dict[str, Any]) -> None:
     redis = Redis(work)
     logs = work / "logs"
-    with running_stack(redis, logs) as (pg_url, procs):
-        env = production_env(
-            redis,
-            pg_url,
-            work / "data",
-            args.max_uploads,
-            UPLOAD_IDLE_TIMEOUT_SEC="3",
-            UPLOAD_DEADLINE_SEC="15",
-            # slows each job to a few seconds so kills land mid-job (recovery: defaults)
-            JOB_PROGRESS_DELAY_SEC="0.2",
-        )
-        settings, port = start_api(env, pg_url, redis, logs, procs)
+    with production_stack(
+        redis,
+        logs,
+        work / "data",
+        args.max_uploads,
+        UPLOAD_IDLE_TIMEOUT_SEC="3",
+        UPLOAD_DEADLINE_SEC="15",
+        # slows each job to a few seconds so kills land mid-job (recovery: defaults)
+        JOB_PROGRESS_DELAY_SEC="0.2",
+    ) as (pg_url, env, settings, port, procs):
         base = f"http://127.0.0.1:{port}"
         workers: list[Proc] = []
         started = Counter[str]()
@@ -556,16 +547,14 @@ def broker_forgets_run(args: argparse.Namespace, work: Path, report: dict[str, A
 
     redis = Redis(work, persist=False, name="redis-volatile")
     logs = work / "logs-broker"
-    with running_stack(redis, logs) as (pg_url, procs):
-        env = production_env(
-            redis,
-            pg_url,
-            work / "data-broker",
-            args.max_uploads,
-            # jobs of a few seconds: the backlog is still queued when Redis restarts
-            JOB_PROGRESS_DELAY_SEC=str(args.broker_job_delay),
-        )
-        settings, port = start_api(env, pg_url, redis, logs, procs)
+    with production_stack(
+        redis,
+        logs,
+        work / "data-broker",
+        args.max_uploads,
+        # jobs of a few seconds: the backlog is still queued when Redis restarts
+        JOB_PROGRESS_DELAY_SEC=str(args.broker_job_delay),
+    ) as (_, env, settings, port, procs):
         base = f"http://127.0.0.1:{port}"
         for i in range(args.workers):
             procs.append(Proc(f"worker-{i}", [str(BIN / "reels-scripter"), "worker"], env, logs))

@@ -111,6 +111,15 @@ def make_studio(tmp_path: Path) -> Iterator[Callable[..., StudioServer]]:
     yield from started_servers(lambda **env: StudioServer(make_settings(tmp_path / "data", **env)))
 
 
+OWNER_KEY = "studio-owner-key-7"
+
+
+@pytest.fixture
+def keyed_studio(make_studio: Callable[..., StudioServer]) -> StudioServer:
+    """A studio that asks for an API key: OWNER_KEY, or someone else's."""
+    return make_studio(API_KEYS=f"{OWNER_KEY},someone-else")
+
+
 @pytest.fixture(scope="session")
 def speech_reel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An 8 s vertical reel with three hard cuts and the committed English speech sample."""

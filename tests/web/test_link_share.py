@@ -18,7 +18,7 @@ import pytest
 from support.reelgen import make_reel
 from support.video_site import VideoSite
 
-from .conftest import CHROMIUM, CHROMIUM_MISSING, DESKTOP, PHONE
+from .conftest import CHROMIUM, CHROMIUM_MISSING, DESKTOP, OWNER_KEY, PHONE, StudioServer
 from .test_studio import (
     PROGRESS_RECORDER,
     STATUS_LINE,
@@ -115,10 +115,10 @@ def test_phone_paste_link_progress_result_with_source(
 
 
 def test_share_link_opens_without_a_key_and_dies_when_revoked(
-    make_studio: Any, open_page: Any, speech_reel: Path, artifacts: Path, tmp_path: Path
+    keyed_studio: StudioServer, open_page: Any, speech_reel: Path, artifacts: Path, tmp_path: Path
 ) -> None:
-    key = "share-owner-key-9"
-    server = make_studio(API_KEYS=f"{key},someone-else")
+    server = keyed_studio
+    key = OWNER_KEY
     job_id = upload_api(server, speech_reel, "рилс.mp4", key)
     wait_completed(server, job_id, key)
     other = make_reel(tmp_path / "other.mp4", duration=2.0, width=90, height=160, fps=10)

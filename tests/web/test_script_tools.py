@@ -67,6 +67,14 @@ def analysed(
     server.stop()
 
 
+@pytest.fixture
+def restored(analysed: Any) -> Any:
+    """`analysed`, its script as the analysis wrote it: no earlier test's edits left over."""
+    server, job, _ = analysed
+    restore_all(server, job)
+    return analysed
+
+
 def status_result(server: StudioServer, job: str) -> AnalysisResult:
     body = httpx.get(f"{server.url}/api/status/{job}", timeout=10).json()
     return AnalysisResult.model_validate(body["result"])
@@ -100,10 +108,9 @@ def check_fit_bars(page: Any, result: AnalysisResult) -> None:
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_edit_a_row_in_place_with_its_fit_bar(
-    analysed: Any, open_page: Any, artifacts: Path, viewport: dict[str, int]
+    restored: Any, open_page: Any, artifacts: Path, viewport: dict[str, int]
 ) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
+    server, job, result = restored
     name = "phone" if viewport is PHONE else "desktop"
     watch = open_page(viewport)
     page = open_result(watch, server, job)
@@ -158,9 +165,8 @@ def test_edit_a_row_in_place_with_its_fit_bar(
     watch.assert_clean()
 
 
-def test_a_refused_edit_shows_the_reason_and_keeps_the_text(analysed: Any, open_page: Any) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
+def test_a_refused_edit_shows_the_reason_and_keeps_the_text(restored: Any, open_page: Any) -> None:
+    server, job, result = restored
     watch = open_page(PHONE)
     page = open_result(watch, server, job)
     # the server refuses the edit (another tab deleted the job meanwhile, say)
@@ -191,10 +197,9 @@ def prompter_times(page: Any) -> tuple[float, list[tuple[int, float]]]:
 
 
 def test_teleprompter_advances_rows_on_their_measured_times(
-    analysed: Any, open_page: Any, artifacts: Path
+    restored: Any, open_page: Any, artifacts: Path
 ) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
+    server, job, result = restored
     rows = result.script
     assert len(rows) >= 2
     watch = open_page(PHONE)
@@ -246,18 +251,24 @@ def freeze(page: Any) -> None:
     page.clock.pause_at(int(page.evaluate("Date.now()")) + 1000)
 
 
-def test_teleprompter_pause_pace_and_mirror_on_a_fake_clock(
-    analysed: Any, open_page: Any, artifacts: Path
-) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
-    rows = result.script
-    watch = open_page(PHONE)
+def open_prompter_on_a_paused_clock(watch: PageWatch, server: StudioServer, job: str) -> Any:
+    """The job's result with the page's clock installed, then frozen (`freeze`), and the
+    prompter opened: the page."""
     page = watch.page
     page.clock.install()
     open_result(watch, server, job)
     freeze(page)
     page.get_by_role("button", name="Открыть суфлёр").click()
+    return page
+
+
+def test_teleprompter_pause_pace_and_mirror_on_a_fake_clock(
+    restored: Any, open_page: Any, artifacts: Path
+) -> None:
+    server, job, result = restored
+    rows = result.script
+    watch = open_page(PHONE)
+    page = open_prompter_on_a_paused_clock(watch, server, job)
     prompter = page.locator(".prompter")
 
     def current() -> int:
@@ -311,11 +322,7 @@ def test_teleprompter_pause_pace_and_mirror_on_a_fake_clock(
 def test_teleprompter_at_desktop_width(analysed: Any, open_page: Any, artifacts: Path) -> None:
     server, job, result = analysed
     watch = open_page(DESKTOP)
-    page = watch.page
-    page.clock.install()
-    open_result(watch, server, job)
-    freeze(page)
-    page.get_by_role("button", name="Открыть суфлёр").click()
+    page = open_prompter_on_a_paused_clock(watch, server, job)
     page.clock.run_for(3100)
     prompter = page.locator(".prompter")
     assert prompter.locator("[aria-current=true]").inner_text() == result.script[0].text
@@ -328,10 +335,9 @@ def test_teleprompter_at_desktop_width(analysed: Any, open_page: Any, artifacts:
 
 
 def test_a_shared_page_shows_fit_and_the_prompter_but_no_editing(
-    analysed: Any, open_page: Any, artifacts: Path
+    restored: Any, open_page: Any, artifacts: Path
 ) -> None:
-    server, job, result = analysed
-    restore_all(server, job)
+    server, job, result = restored
     edit = {"rows": [{"index": 0, "text": NEW_LINE}]}
     assert httpx.patch(f"{server.url}/api/jobs/{job}/script", json=edit).status_code == 200
     link = httpx.post(f"{server.url}/api/jobs/{job}/share", timeout=10).json()

@@ -21,7 +21,7 @@ from docx import Document
 from reels_scripter.contract import AnalysisResult
 from support.reelgen import make_reel
 
-from .conftest import CHROMIUM, CHROMIUM_MISSING, DESKTOP, PHONE, PageWatch, StudioServer
+from .conftest import CHROMIUM, CHROMIUM_MISSING, DESKTOP, OWNER_KEY, PHONE, PageWatch, StudioServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)]
 
@@ -411,10 +411,10 @@ def test_history_pages_open_and_delete(
 
 
 def test_api_keys_asked_once_and_links_signed(
-    make_studio: Any, open_page: Any, speech_reel: Path, artifacts: Path, tmp_path: Path
+    keyed_studio: StudioServer, open_page: Any, speech_reel: Path, artifacts: Path, tmp_path: Path
 ) -> None:
-    key = "studio-browser-key-7"
-    server = make_studio(API_KEYS=f"{key},someone-else")
+    server = keyed_studio
+    key = OWNER_KEY
     watch = open_page(DESKTOP, accept_downloads=True)
     page = goto(watch, server.url + "/")
     dialog = page.locator("#key-dialog")
