@@ -39,7 +39,7 @@ from reels_scripter.analysis.speech_policy import (
     plan_speech,
 )
 from reels_scripter.analysis.speech_window import SpeechWindow, first_window, reusing
-from reels_scripter.analysis.thread_cpu import cpu_seconds, thread_ids
+from reels_scripter.analysis.thread_cpu import cpu_seconds, new_native_threads, thread_ids
 from reels_scripter.analysis.voice_activity import (
     SpeechPresence,
     TranscriptCoverage,
@@ -102,7 +102,7 @@ class SpeechModels:
                 model = load_model(choice, self.threads)
                 # a model cached from an earlier reel keeps the workers found then
                 self.workers[choice] = self._known_workers.setdefault(
-                    id(model), thread_ids() - before
+                    id(model), new_native_threads(before)
                 )
                 future.set_result(model)
             except BaseException as exc:
@@ -140,7 +140,7 @@ class SpeechModels:
             future: Future[Any] = Future()
             before = thread_ids()
             future.set_result(load_model(choice, self.threads))
-            self.workers[choice] = thread_ids() - before
+            self.workers[choice] = new_native_threads(before)
             self._loaded[choice] = future
             self._fallback_detector = choice
         return self._fallback_detector
@@ -177,7 +177,7 @@ def _add_cpu(
     """This thread's CPU since `thread0` plus the model workers' (when known)."""
     seconds = time.thread_time() - thread0
     if model0 is not None and model1 is not None:
-        seconds += model1 - model0
+        seconds += max(0.0, model1 - model0)  # a worker that ended takes its CPU with it
     cpu[name] = round(seconds, 3)
 
 

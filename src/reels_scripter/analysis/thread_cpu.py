@@ -1,14 +1,18 @@
 """CPU seconds of native threads (Linux `/proc/self/task`), for per-stage timings.
 
 CTranslate2 runs a model in worker threads of its own, so `time.thread_time()` in the calling
-thread misses almost all of a transcription's CPU (0.16 of 1.1 CPU-s measured). The threads a
-model load starts are its workers: their CPU time is the model's. Elsewhere than Linux the
-figures are simply not reported.
+thread misses almost all of a transcription's CPU (0.16 of 1.1 CPU-s measured). The native
+threads a model load starts are its workers: their CPU time is the model's. Python threads
+started meanwhile by the rest of `analyze` (its pools, the video decoder) are not: counted as
+workers, they once put the decoder's CPU into the language identification and, when they
+ended, took it out of the transcription again. Elsewhere than Linux the figures are simply not
+reported.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,6 +26,12 @@ def thread_ids() -> set[int]:
         return {int(p.name) for p in _TASKS.iterdir()}
     except OSError:
         return set()
+
+
+def new_native_threads(before: set[int]) -> set[int]:
+    """The threads started since `before` (`thread_ids()`) that are not Python threads."""
+    python = {t.native_id for t in threading.enumerate()}
+    return thread_ids() - before - python
 
 
 def cpu_seconds(tids: Iterable[int]) -> float | None:
