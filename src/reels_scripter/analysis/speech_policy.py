@@ -17,8 +17,9 @@ Policy, when `WHISPER_MODEL` is not set:
    intro does not dilute it), which is how Whisper itself identifies a language. That window's
    encoding is then reused by the transcription's first window (`speech_window`), so
    identifying the language costs one `detect_language` call on an encoding that is needed
-   anyway: 0.27 CPU-s less than the separate 8 s pass it replaced for English, ~0.8 CPU-s less
-   for other languages (which took a second, 15 s pass: 8 s read espeak German as Latin);
+   anyway: ~0.2 CPU-s less per English reel than the separate 8 s pass it replaced (with the
+   second VAD run it also saved), ~0.6 CPU-s less for other languages (which took a second,
+   15 s pass: 8 s read espeak German as Latin);
 3. base transcribes, told the detected language when the detection is confident (so it does
    not detect again on its own first 30 s, which may be music): English greedily (beam 1:
    WER 0.065 on the bench's English, beam 5 0.077 for 12% more CPU), every other language
