@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
-from reels_scripter.api.deps import CompletedJobDep, ScriptServiceDep, ServicesDep
+from reels_scripter.api.deps import CompletedJobDep, ScriptServiceDep, Services, ServicesDep
 from reels_scripter.api.errors import (
     JobNotFoundError,
     NotCompletedError,
@@ -120,9 +120,7 @@ def patch_script(
     services: ServicesDep,
     body: Annotated[Any, Body(include_in_schema=False)] = None,
 ) -> dict[str, Any]:
-    result = scripts.edit(job, body)
-    services.status_reader.invalidate(job.id)
-    return _shown(result, job.id)
+    return _new_version(scripts.edit(job, body), job.id, services)
 
 
 @router.post(
@@ -138,12 +136,13 @@ def restore_script(
     services: ServicesDep,
     body: Annotated[Any, Body(include_in_schema=False)] = None,
 ) -> dict[str, Any]:
-    result = scripts.restore(job, body)
-    services.status_reader.invalidate(job.id)
-    return _shown(result, job.id)
+    return _new_version(scripts.restore(job, body), job.id, services)
 
 
-def _shown(result: dict[str, Any], job_id: str) -> dict[str, Any]:
+def _new_version(result: dict[str, Any], job_id: str, services: Services) -> dict[str, Any]:
+    """The result a new script version made, as the API shows it; the cached status of the
+    job is dropped so that a poll sees the new version too."""
+    services.status_reader.invalidate(job_id)
     shown = keyframes.with_urls(result, job_id)
     assert shown is not None
     return shown
