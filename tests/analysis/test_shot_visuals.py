@@ -40,6 +40,7 @@ def _visuals(path: Path, cut: float | None = None) -> list[ShotVisuals]:
         ("pan", 0.25, "pan", "right"),
         ("pan", -0.15, "pan", "left"),
         ("pan", 0.05, "pan", "right"),  # slow: 3% of the frame a second
+        ("pan", 1.0, "pan", "right"),  # fast: ~20 px between 160-px samples (LK_WINDOW)
         ("tilt", 0.25, "tilt", "down"),
         ("zoom", 0.25, "zoom", "in"),
         ("zoom", -0.1, "zoom", "out"),
