@@ -49,7 +49,7 @@ def measure_video(
     # in two, but the decoder, speech and OCR threads already keep every core busy: the split
     # only adds hand-overs. One thread, measured on the bench reel's frames: a face search
     # 1.49 -> 1.36 CPU-s per 20 frames, a camera-motion step 3.4 -> 2.3 ms. Process-wide, as
-    # OpenCV's setting is; the worker process only analyses.
+    # OpenCV's setting is; nothing outside `analysis` uses OpenCV.
     cv2.setNumThreads(1)
     faces = FaceDetector.shared()
     shots = ShotBuilder(info.duration, options.keyframe_width, faces)
