@@ -43,3 +43,42 @@ def _arenas(mode: str) -> int:
 def test_capped_threads_share_two_arenas() -> None:
     assert _arenas("cap") <= 2
     assert _arenas("free") > 2  # without the cap the same threads take more
+
+
+RELEASE = """
+import sys
+from reels_scripter.analysis.malloc_arenas import release_free_memory
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+# 100 MB in blocks below glibc's mmap threshold, each followed by a small block that stays:
+# freed, they cannot merge into the top of the heap, so glibc keeps them (no automatic trim)
+blocks, keepers = [], []
+for _ in range(1600):
+    blocks.append(bytearray(64_000))
+    keepers.append(bytearray(1000))  # over 512 bytes: from malloc, not pymalloc
+held = rss_mb()
+blocks.clear()
+freed = rss_mb()
+released = release_free_memory() if sys.argv[1] == "release" else False
+print(held, freed, rss_mb(), released)
+"""
+
+
+def _release(mode: str) -> tuple[float, float, float, bool]:
+    out = subprocess.run(
+        [sys.executable, "-c", RELEASE, mode], capture_output=True, text=True, check=True
+    )
+    held, freed, after, released = out.stdout.split()
+    return float(held), float(freed), float(after), released == "True"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+def test_freed_memory_goes_back_to_the_system() -> None:
+    held, freed, after, released = _release("release")
+    assert freed > held - 20  # freeing alone keeps the pages
+    assert released and after < freed - 60  # of the ~100 MB freed
+    _, kept_freed, kept_after, _ = _release("keep")
+    assert kept_after > kept_freed - 20  # without the call they stay

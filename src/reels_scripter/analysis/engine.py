@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from reels_scripter.analysis.audio import DecodedAudio, audio_facts, decode_audio
 from reels_scripter.analysis.hook import hook_facts
+from reels_scripter.analysis.malloc_arenas import release_free_memory
 from reels_scripter.analysis.models import (
     AnalysisOptions,
     AudioFacts,
@@ -272,6 +273,7 @@ def run(
             )
         )
     timer.add("total", started)
+    release_free_memory()  # a worker starts its next job from what is still in use
     return Measurements(
         probe=info,
         scenes=scenes,
