@@ -23,6 +23,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any, cast
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +32,25 @@ ARENAS = 2
 _done = threading.Event()
 
 
+@functools.cache
+def _glibc(name: str, *argtypes: type[ctypes._SimpleCData[Any]]) -> Callable[..., int] | None:
+    """The C library's `name`, returning an int; None where there is no such function."""
+    try:
+        function = getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = list(argtypes)
+    function.restype = ctypes.c_int
+    return cast("Callable[..., int]", function)
+
+
 def cap_arenas(arenas: int = ARENAS) -> bool:
     """Set the cap once per process; True when glibc took it."""
     if _done.is_set():
         return True
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+    if mallopt is None:
         return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
     if mallopt(M_ARENA_MAX, arenas) != 1:
         log.debug("mallopt(M_ARENA_MAX) refused")
         return False
@@ -48,19 +58,8 @@ def cap_arenas(arenas: int = ARENAS) -> bool:
     return True
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim
-
-
 def release_free_memory() -> bool:
     """Give the memory that glibc's arenas hold freed back to the system; True when some was
     (False also where there is no glibc). Safe from any thread: each arena is locked in turn."""
-    trim = _malloc_trim()
+    trim = _glibc("malloc_trim", ctypes.c_size_t)
     return bool(trim(0)) if trim is not None else False
