@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -8,7 +10,7 @@ from reels_scripter.analysis.models import CameraFacts, Measurements, OnscreenTe
 from reels_scripter.config import Settings
 from reels_scripter.contract import KEY_CATEGORIES, REQUIRED_RECOMMENDATION_KINDS
 from reels_scripter.providers.base import Creative, RowPlan, WriteRequest
-from reels_scripter.providers.local import LocalProvider
+from reels_scripter.providers.local import LocalProvider, by_frequency, camera_summary
 from reels_scripter.rows import plan_rows
 from reels_scripter.texts import notice_text, plural, with_prep
 from support.factories import measurements, segment
@@ -351,3 +353,42 @@ def test_a_blip_of_voice_activity_in_music_is_no_unrecognised_speech() -> None:
     )
     assert "не распознана" not in said and "Пауза в речи" not in said
     assert c.keys[2].title == "Подача без слов"
+
+
+TIED_MOVES = ["pan", "handheld", "pan", "tilt", "static", "handheld", "zoom", "pan"]
+
+
+def test_tied_camera_moves_keep_the_order_they_first_occur() -> None:
+    moves = by_frequency(TIED_MOVES)
+    assert list(moves.items()) == [
+        ("pan", 3),
+        ("handheld", 2),
+        ("tilt", 1),
+        ("static", 1),
+        ("zoom", 1),
+    ]
+    assert camera_summary(moves)[2:] == [
+        "1 движение вверх-вниз",
+        "1 статичный план",
+        "1 наезд или отъезд",
+    ]
+
+
+def test_camera_words_do_not_depend_on_the_process_hash_seed() -> None:
+    """Held-out runs of one reel differed only in the order of tied moves (a set's order
+    follows PYTHONHASHSEED): every seed must give the same words."""
+    program = (
+        "from reels_scripter.providers.local import by_frequency, camera_summary\n"
+        f"print(camera_summary(by_frequency({TIED_MOVES!r})))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", program],
+            env={"PYTHONHASHSEED": str(seed), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(outputs) == 1

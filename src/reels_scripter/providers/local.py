@@ -7,6 +7,8 @@ cites a measured figure as evidence. Its Russian is template-based: plain, but n
 from __future__ import annotations
 
 import itertools
+from collections import Counter
+from collections.abc import Iterable
 from statistics import mean
 
 from reels_scripter.analysis.models import (
@@ -104,7 +106,7 @@ class _Facts:
         self.untranscribed = m.audio.untranscribed_speech_sec
         self.speech_heard = self.has_speech or self.speech_seconds >= HEARD_SEC
         scales = [s.shot_scale for s in m.scenes]
-        self.main_scale = max(set(scales), key=scales.count) if scales else "unknown"
+        self.main_scale = next(iter(by_frequency(scales)), "unknown")
         self.faces = any(s.faces for s in m.scenes)
         self.face_shots = sum(1 for s in m.scenes if s.faces)
         self.motion = mean(s.motion for s in m.scenes) if m.scenes else 0.0
@@ -246,10 +248,10 @@ def _visual_key(f: _Facts) -> Key:
         shape, ratio = f.shape
         template = LOCAL.SHAPE_LANDSCAPE if shape == "landscape" else LOCAL.SHAPE_SQUARE
         evidence.append(template.format(ratio))
-    moves: dict[str, int] = {m: f.camera_moves.count(m) for m in set(f.camera_moves)}
+    moves = by_frequency(f.camera_moves)
     total = len(f.camera_moves)
     if moves:
-        top = max(moves, key=lambda m: moves[m])
+        top = next(iter(moves))
         evidence.append(
             LOCAL.VISUAL_TOP_MOVE.format(
                 LOCAL.CAMERA_TOP[top], moves[top], total, plural(total, PLAN_OF_FORMS)
@@ -269,9 +271,15 @@ def _visual_key(f: _Facts) -> Key:
     return Key(title=LOCAL.VISUAL_TITLE, description=desc, category="visual", evidence=evidence)
 
 
+def by_frequency(items: Iterable[str]) -> dict[str, int]:
+    """How often each item occurs, most frequent first; ties in the order they first occur, so
+    the same reel always gets the same words (a set's order changes from process to process)."""
+    return dict(Counter(items).most_common())
+
+
 def camera_summary(moves: dict[str, int]) -> list[str]:
-    ordered = sorted(moves.items(), key=lambda kv: -kv[1])
-    return [count(n, LOCAL.CAMERA_COUNTED[m]) for m, n in ordered]
+    """`moves` from `by_frequency`, as counted Russian phrases in that order."""
+    return [count(n, LOCAL.CAMERA_COUNTED[m]) for m, n in moves.items()]
 
 
 def _audio_key(f: _Facts) -> Key:
